@@ -1,0 +1,270 @@
+//! What a simulated run recorded, in the checker's own vocabulary.
+//!
+//! The simulator fills a [`RunRecord`]; every guarantee property is a pure function of it. Nothing
+//! here names a simulator or node type: node ids are plain `u8`, times are ticks, values are
+//! strings. That keeps the checker independent of the code it judges (design.md, "Layout").
+
+use serde::{Deserialize, Serialize};
+
+/// A node id (1..=255). Ring positions hash the single byte of the id.
+pub type NodeId = u8;
+
+/// A virtual time in ticks.
+pub type Tick = u64;
+
+/// A point in the run: the tick and the global sequence number of the event inside it, so that
+/// real-time order inside one tick is exact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Stamp {
+    /// Virtual time.
+    pub tick: Tick,
+    /// Global event sequence number; strictly increasing over the run.
+    pub seq: u64,
+}
+
+/// A client request against the key-value store.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "lowercase")]
+pub enum KvInput {
+    /// Create the key with this value; only if absent.
+    Create {
+        /// The key.
+        key: String,
+        /// The value to create.
+        value: String,
+    },
+    /// Read the key.
+    Read {
+        /// The key.
+        key: String,
+    },
+    /// Update the key to this value; only if present.
+    Update {
+        /// The key.
+        key: String,
+        /// The new value.
+        value: String,
+    },
+    /// Delete the key; only if present.
+    Delete {
+        /// The key.
+        key: String,
+    },
+}
+
+impl KvInput {
+    /// The key the operation touches.
+    pub fn key(&self) -> &str {
+        match self {
+            KvInput::Create { key, .. }
+            | KvInput::Read { key }
+            | KvInput::Update { key, .. }
+            | KvInput::Delete { key } => key,
+        }
+    }
+
+    /// The value written, for create and update.
+    pub fn written_value(&self) -> Option<&str> {
+        match self {
+            KvInput::Create { value, .. } | KvInput::Update { value, .. } => Some(value),
+            KvInput::Read { .. } | KvInput::Delete { .. } => None,
+        }
+    }
+}
+
+/// How an operation ended, as the client saw it (design.md, "Outcomes and histories").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// It took effect; a read returns what it saw.
+    Ok,
+    /// A definite answer that it did not take effect, with an observation of the state.
+    Rejected,
+    /// It may take effect once, at any point after its invocation, or never.
+    Unknown,
+}
+
+/// Why the store answered as it did, whatever the outcome class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Reason {
+    /// Success.
+    Ok,
+    /// Create of an existing key.
+    Exists,
+    /// Read, update or delete of a missing key.
+    NotFound,
+    /// Too few replicas answered positively (or they disagreed).
+    NoQuorum,
+    /// The coordinator's operation timeout passed.
+    Timeout,
+    /// The coordinator crashed before answering (recorded by the simulator, not by a node).
+    CoordinatorCrashed,
+}
+
+/// One replica's positive answer that a coordinator counted towards its quorum.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Ack {
+    /// The replica that answered.
+    pub from: NodeId,
+    /// For reads: the value that replica returned (`None`: it had no value).
+    pub value: Option<String>,
+}
+
+/// One client operation: invocation, completion and what the coordinator knew when it decided.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Operation {
+    /// Unique operation id within the run.
+    pub id: u64,
+    /// The client (process) that issued it; a client has at most one operation open at a time.
+    pub client: u64,
+    /// The node that coordinated it.
+    pub coordinator: NodeId,
+    /// What was asked.
+    pub input: KvInput,
+    /// When it was invoked.
+    pub invoke: Stamp,
+    /// When the client got its answer; `None` if it never did (for example the run ended).
+    pub complete: Option<Stamp>,
+    /// The outcome class.
+    pub outcome: Outcome,
+    /// The reason the store gave (or the simulator recorded).
+    pub reason: Reason,
+    /// For an `ok` read: the value read (`None`: the key was absent). For a `rejected` operation:
+    /// the state it observed, where known.
+    pub output: Option<String>,
+    /// The positive replica answers the coordinator counted when it decided success.
+    pub acks: Vec<Ack>,
+}
+
+/// A change in one node's membership view, as its observations record it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ViewChange {
+    /// When the change happened.
+    pub at: Stamp,
+    /// The node whose view changed.
+    pub node: NodeId,
+    /// The member added or removed.
+    pub member: NodeId,
+    /// `true`: added; `false`: removed.
+    pub added: bool,
+}
+
+/// A process fault applied by the simulator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum ProcessEvent {
+    /// The node stopped; its in-flight messages are lost.
+    Crash {
+        /// When.
+        at: Stamp,
+        /// Which node.
+        node: NodeId,
+    },
+    /// The node started again with an empty store and a fresh incarnation.
+    Restart {
+        /// When.
+        at: Stamp,
+        /// Which node.
+        node: NodeId,
+    },
+}
+
+/// A replica wrote a key's state (client write or stabilization), as its observations record it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreEvent {
+    /// When.
+    pub at: Stamp,
+    /// The replica.
+    pub node: NodeId,
+    /// The key.
+    pub key: String,
+    /// The value written; `None` for a delete or tombstone.
+    pub value: Option<String>,
+}
+
+/// A node's stored copy of one key at the end of the run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredKey {
+    /// The key.
+    pub key: String,
+    /// The value held; `None` for a tombstone (a versioned delete).
+    pub value: Option<String>,
+    /// Version of the state, for stores that version it (0 for the classic store).
+    pub version: u64,
+}
+
+/// A node's state at the end of the run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FinalNode {
+    /// The node.
+    pub node: NodeId,
+    /// Whether it was running at the end.
+    pub live: bool,
+    /// Its membership view (self included), sorted.
+    pub view: Vec<NodeId>,
+    /// The keys it stores, sorted by key.
+    pub store: Vec<StoredKey>,
+}
+
+/// A half-open interval of ticks `[from, to)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Window {
+    /// First tick inside.
+    pub from: Tick,
+    /// First tick after.
+    pub to: Tick,
+}
+
+impl Window {
+    /// Whether `tick` lies inside.
+    pub fn contains(&self, tick: Tick) -> bool {
+        self.from <= tick && tick < self.to
+    }
+}
+
+/// The protocol parameters the properties are judged against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bounds {
+    /// Suspicion timeout of the membership protocol.
+    pub tfail_ticks: Tick,
+    /// Removal timeout of the membership protocol.
+    pub tremove_ticks: Tick,
+    /// Extra ticks allowed for a failure to be detected and disseminated, on top of `tremove_ticks`.
+    pub detection_slack_ticks: Tick,
+    /// Coordinator operation timeout.
+    pub op_timeout_ticks: Tick,
+    /// Extra ticks allowed on top of `op_timeout_ticks` for `bounded-response`.
+    pub response_slack_ticks: Tick,
+    /// Replicas per key (3).
+    pub replicas: usize,
+    /// Quorum for reads and writes (2).
+    pub quorum: usize,
+}
+
+/// Everything a run recorded that the properties need.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunRecord {
+    /// Every node id that took part.
+    pub nodes: Vec<NodeId>,
+    /// The client history, sorted by invocation.
+    pub history: Vec<Operation>,
+    /// Every membership view change, in order.
+    pub views: Vec<ViewChange>,
+    /// Every replica write, in order (for `durability`: who held what).
+    pub stored: Vec<StoreEvent>,
+    /// Crashes and restarts, in order.
+    pub process_events: Vec<ProcessEvent>,
+    /// Windows in which the network was loss-free, undelayed (one constant delay) and unpartitioned.
+    pub clean_network: Vec<Window>,
+    /// When the fault phase ended and the quiet phase began.
+    pub quiet_from: Tick,
+    /// When the run had converged (views equal, handovers done), if it did.
+    pub converged_at: Option<Tick>,
+    /// The tick cap of the run.
+    pub tick_cap: Tick,
+    /// The state at the end.
+    pub final_nodes: Vec<FinalNode>,
+    /// Protocol bounds the properties are judged against.
+    pub bounds: Bounds,
+}

@@ -1,0 +1,351 @@
+//! Gossip heartbeat membership with suspicion, removal, tombstones and rejoin.
+//!
+//! Every tick a node bumps its own heartbeat and gossips its table of non-suspected members to
+//! `gossip_fanout` random members. A member whose heartbeat has not advanced for `tfail_ticks` is
+//! suspected (and no longer gossiped, so stale entries do not spread); after `tremove_ticks` it is
+//! removed and a tombstone remembers its last (incarnation, heartbeat), so that stale gossip can
+//! never bring it back. A live member refutes a wrong suspicion simply by its heartbeat advancing:
+//! any fresher entry clears the suspicion, or re-adds a member that was removed by mistake.
+//! A restarted node comes back with a higher incarnation, which beats every tombstone.
+
+use crate::ids::{Incarnation, NodeId, Tick};
+use crate::message::{Digest, Message, Observation, Outbox};
+use crate::params::Params;
+use crate::random::{below, choose_distinct};
+use rand_core::RngCore;
+use std::rc::Rc;
+
+/// Slots in the dense member tables: one per possible node id.
+const ID_SLOTS: usize = 256;
+
+/// What this node knows about one member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Member {
+    /// The member's incarnation.
+    pub incarnation: Incarnation,
+    /// The highest heartbeat heard for that incarnation.
+    pub heartbeat: u64,
+    /// Local time at which the heartbeat last advanced.
+    pub heard_at: Tick,
+    /// Whether the heartbeat is overdue.
+    pub suspected: bool,
+}
+
+/// One node's membership view and failure detector.
+#[derive(Debug, Clone)]
+pub struct Membership {
+    me: NodeId,
+    members: Vec<Option<Member>>,
+    tombstones: Vec<Option<(Incarnation, u64)>>,
+    view: Vec<NodeId>,
+    joined: bool,
+    join_sent_at: Tick,
+    version: u64,
+    scratch: Vec<NodeId>,
+}
+
+impl Membership {
+    /// A node that has not started yet.
+    pub fn new(me: NodeId) -> Membership {
+        Membership {
+            me,
+            members: vec![None; ID_SLOTS],
+            tombstones: vec![None; ID_SLOTS],
+            view: Vec::new(),
+            joined: false,
+            join_sent_at: 0,
+            version: 0,
+            scratch: Vec::new(),
+        }
+    }
+
+    /// The current view, sorted by id, self included.
+    pub fn view(&self) -> &[NodeId] {
+        &self.view
+    }
+
+    /// What this node knows of a member in its view.
+    pub fn member(&self, id: NodeId) -> Option<&Member> {
+        self.members[usize::from(id.0)].as_ref()
+    }
+
+    /// Whether the node has been admitted to the group (its join was answered).
+    pub fn joined(&self) -> bool {
+        self.joined
+    }
+
+    /// Bumps whenever the set of members or one of their incarnations changes, so the store knows
+    /// when to rebuild its ring and stabilize.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// Start (or restart) with only self in the view, and ask to join.
+    pub fn start<R: RngCore + ?Sized>(
+        &mut self,
+        now: Tick,
+        incarnation: Incarnation,
+        params: &Params,
+        rng: &mut R,
+        out: &mut Outbox,
+    ) {
+        self.insert(
+            self.me,
+            Member {
+                incarnation,
+                heartbeat: 0,
+                heard_at: now,
+                suspected: false,
+            },
+            out,
+        );
+        if self.me == params.introducer && incarnation == 0 {
+            self.joined = true;
+        } else {
+            self.send_join(now, params, rng, out);
+        }
+    }
+
+    fn send_join<R: RngCore + ?Sized>(
+        &mut self,
+        now: Tick,
+        params: &Params,
+        rng: &mut R,
+        out: &mut Outbox,
+    ) {
+        self.join_sent_at = now;
+        let first_try = self.me != params.introducer && self.self_entry().incarnation == 0;
+        let target = if first_try {
+            Some(params.introducer)
+        } else {
+            let others: Vec<NodeId> = params
+                .seed_nodes
+                .iter()
+                .copied()
+                .filter(|&s| s != self.me)
+                .collect();
+            (!others.is_empty()).then(|| others[below(rng, others.len() as u64) as usize])
+        };
+        if let Some(to) = target {
+            let member = self.digest_of(self.me);
+            out.sends.push((to, Message::JoinRequest { member }));
+        }
+    }
+
+    fn self_entry(&self) -> &Member {
+        self.members[usize::from(self.me.0)]
+            .as_ref()
+            .expect("a started node is in its own view")
+    }
+
+    fn digest_of(&self, id: NodeId) -> Digest {
+        let m = self.members[usize::from(id.0)].expect("digest of a member in the view");
+        Digest {
+            id,
+            incarnation: m.incarnation,
+            heartbeat: m.heartbeat,
+        }
+    }
+
+    /// The table this node gossips: every member it does not suspect, itself included.
+    fn table(&self) -> Rc<[Digest]> {
+        self.view
+            .iter()
+            .filter(|&&id| !self.members[usize::from(id.0)].is_some_and(|m| m.suspected))
+            .map(|&id| self.digest_of(id))
+            .collect()
+    }
+
+    /// One tick of the node's clock: heartbeat, failure detection, gossip, probes, join retries.
+    pub fn tick<R: RngCore + ?Sized>(
+        &mut self,
+        now: Tick,
+        params: &Params,
+        rng: &mut R,
+        out: &mut Outbox,
+    ) {
+        if let Some(me) = self.members[usize::from(self.me.0)].as_mut() {
+            me.heartbeat += 1;
+            me.heard_at = now;
+        }
+        if !self.joined && now.saturating_sub(self.join_sent_at) >= params.join_retry_ticks {
+            self.send_join(now, params, rng, out);
+        }
+        self.detect_failures(now, params, out);
+        self.gossip(params, rng, out);
+        if params.probe_interval_ticks > 0
+            && (now + u64::from(self.me.0)) % params.probe_interval_ticks == 0
+        {
+            self.probe(params, rng, out);
+        }
+    }
+
+    fn detect_failures(&mut self, now: Tick, params: &Params, out: &mut Outbox) {
+        let mut i = 0;
+        while i < self.view.len() {
+            let id = self.view[i];
+            let slot = usize::from(id.0);
+            if id == self.me {
+                i += 1;
+                continue;
+            }
+            let member = self.members[slot]
+                .as_mut()
+                .expect("view member has an entry");
+            let silent_ticks = now.saturating_sub(member.heard_at);
+            if silent_ticks >= params.tremove_ticks {
+                self.tombstones[slot] = Some((member.incarnation, member.heartbeat));
+                self.members[slot] = None;
+                self.view.remove(i);
+                self.version += 1;
+                out.observations
+                    .push(Observation::MemberRemoved { member: id });
+                continue;
+            }
+            if silent_ticks >= params.tfail_ticks && !member.suspected {
+                member.suspected = true;
+                out.observations
+                    .push(Observation::MemberSuspected { member: id });
+            }
+            i += 1;
+        }
+    }
+
+    fn gossip<R: RngCore + ?Sized>(&mut self, params: &Params, rng: &mut R, out: &mut Outbox) {
+        if self.view.len() < 2 || params.gossip_fanout == 0 {
+            return;
+        }
+        let mut targets = std::mem::take(&mut self.scratch);
+        let me = self.me;
+        let others: Vec<NodeId> = self.view.iter().copied().filter(|&id| id != me).collect();
+        choose_distinct(rng, &others, params.gossip_fanout, &mut targets);
+        let members = self.table();
+        for &to in &targets {
+            out.sends.push((
+                to,
+                Message::Gossip {
+                    members: Rc::clone(&members),
+                },
+            ));
+        }
+        self.scratch = targets;
+    }
+
+    /// Gossip to one seed node outside the view, so that groups split by a long partition (each
+    /// side having removed the other) find each other again once it heals.
+    fn probe<R: RngCore + ?Sized>(&mut self, params: &Params, rng: &mut R, out: &mut Outbox) {
+        let outside: Vec<NodeId> = params
+            .seed_nodes
+            .iter()
+            .copied()
+            .filter(|&s| s != self.me && self.members[usize::from(s.0)].is_none())
+            .collect();
+        if outside.is_empty() || !self.joined {
+            return;
+        }
+        let to = outside[below(rng, outside.len() as u64) as usize];
+        out.sends.push((
+            to,
+            Message::Gossip {
+                members: self.table(),
+            },
+        ));
+    }
+
+    /// Handles a membership message; returns `false` if it was not one.
+    pub fn on_message(
+        &mut self,
+        now: Tick,
+        from: NodeId,
+        message: &Message,
+        out: &mut Outbox,
+    ) -> bool {
+        match message {
+            Message::JoinRequest { member } => {
+                self.merge(now, *member, out);
+                if self.members[usize::from(member.id.0)].is_some() {
+                    out.sends.push((
+                        from,
+                        Message::JoinReply {
+                            members: self.table(),
+                        },
+                    ));
+                }
+            }
+            Message::JoinReply { members } => {
+                self.joined = true;
+                for &d in members.iter() {
+                    self.merge(now, d, out);
+                }
+            }
+            Message::Gossip { members } => {
+                // Being gossiped to means some member counts us in: we are part of the group.
+                self.joined = true;
+                for &d in members.iter() {
+                    self.merge(now, d, out);
+                }
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    fn merge(&mut self, now: Tick, d: Digest, out: &mut Outbox) {
+        if d.id == self.me {
+            return;
+        }
+        let slot = usize::from(d.id.0);
+        match self.members[slot].as_mut() {
+            Some(m) if d.incarnation > m.incarnation => {
+                *m = Member {
+                    incarnation: d.incarnation,
+                    heartbeat: d.heartbeat,
+                    heard_at: now,
+                    suspected: false,
+                };
+                self.version += 1;
+                out.observations.push(Observation::MemberRejoined {
+                    member: d.id,
+                    incarnation: d.incarnation,
+                });
+            }
+            Some(m) => {
+                if d.incarnation == m.incarnation && d.heartbeat > m.heartbeat {
+                    m.heartbeat = d.heartbeat;
+                    m.heard_at = now;
+                    if m.suspected {
+                        m.suspected = false;
+                        out.observations
+                            .push(Observation::SuspicionRefuted { member: d.id });
+                    }
+                }
+            }
+            None => {
+                let fresh = self.tombstones[slot]
+                    .is_none_or(|(inc, hb)| (d.incarnation, d.heartbeat) > (inc, hb));
+                if fresh {
+                    self.insert(
+                        d.id,
+                        Member {
+                            incarnation: d.incarnation,
+                            heartbeat: d.heartbeat,
+                            heard_at: now,
+                            suspected: false,
+                        },
+                        out,
+                    );
+                }
+            }
+        }
+    }
+
+    fn insert(&mut self, id: NodeId, member: Member, out: &mut Outbox) {
+        self.members[usize::from(id.0)] = Some(member);
+        if let Err(at) = self.view.binary_search(&id) {
+            self.view.insert(at, id);
+        }
+        self.version += 1;
+        out.observations
+            .push(Observation::MemberAdded { member: id });
+    }
+}

@@ -1,0 +1,92 @@
+//! Protocol parameters: one documented struct, units last in names.
+
+use crate::ids::{NodeId, Tick};
+use serde::{Deserialize, Serialize};
+
+/// Which key-value store design the node runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Variant {
+    /// Faithful to the original assignment: plain values, quorum of replies or a timeout.
+    #[default]
+    Classic,
+}
+
+impl Variant {
+    /// Every variant, in a stable order.
+    pub const ALL: [Variant; 1] = [Variant::Classic];
+
+    /// The stable name used on the command line and in seed files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Variant::Classic => "classic",
+        }
+    }
+}
+
+/// A known-bad behaviour, planted on purpose to measure whether the harness finds it.
+///
+/// Selected through [`Params`], never by editing code, so that the same binary that passes with
+/// `None` can be shown to fail with each bug.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum PlantedBug {
+    /// The correct protocol.
+    #[default]
+    None,
+}
+
+/// The protocol parameters every node of a run shares.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    /// The node that starts the group and answers the first join requests.
+    pub introducer: NodeId,
+    /// The nodes a node may contact when it is not (or no longer) in touch with the group: the
+    /// "seed list" of a real deployment. Restarted nodes rejoin through it, and nodes probe seeds
+    /// outside their view so that views split by a long partition merge again after the heal.
+    pub seed_nodes: Vec<NodeId>,
+    /// A member whose heartbeat has not advanced for this long is suspected (not gossiped).
+    pub tfail_ticks: Tick,
+    /// A member whose heartbeat has not advanced for this long is removed from the view.
+    pub tremove_ticks: Tick,
+    /// How many members each node gossips its heartbeat table to on every tick.
+    pub gossip_fanout: usize,
+    /// Every this many ticks a node also gossips to one seed node outside its view.
+    pub probe_interval_ticks: Tick,
+    /// A node that has not heard back from its join request tries again after this long.
+    pub join_retry_ticks: Tick,
+    /// Every this many ticks a node hands over keys it holds but is not a replica of.
+    pub sweep_interval_ticks: Tick,
+    /// Replicas per key.
+    pub replicas: usize,
+    /// Positive replies a coordinator needs to succeed.
+    pub quorum: usize,
+    /// A coordinator that has not decided after this long answers failure (timeout).
+    pub op_timeout_ticks: Tick,
+    /// The store design.
+    pub variant: Variant,
+    /// A planted bug, or `None`.
+    pub bug: PlantedBug,
+}
+
+impl Params {
+    /// The original assignment's parameters (TFAIL 5, TREMOVE 20) for nodes `1..=nodes`.
+    pub fn original(nodes: u8) -> Params {
+        Params {
+            introducer: NodeId(1),
+            seed_nodes: (1..=nodes).map(NodeId).collect(),
+            tfail_ticks: 5,
+            tremove_ticks: 20,
+            gossip_fanout: 3,
+            probe_interval_ticks: 10,
+            join_retry_ticks: 10,
+            sweep_interval_ticks: 10,
+            replicas: 3,
+            quorum: 2,
+            op_timeout_ticks: 15,
+            variant: Variant::Classic,
+            bug: PlantedBug::None,
+        }
+    }
+}

@@ -1,0 +1,378 @@
+//! The `classic` store, faithful to the original assignment.
+//!
+//! The node that receives a client request coordinates it: it forwards the request to the key's
+//! replicas and decides exactly once, on a quorum of positive replies (for a read: a quorum of
+//! replies carrying the same value), on a quorum of negative replies, or on its timeout.
+//! Replicas keep plain values. Stabilization re-creates keys on nodes that became replicas when
+//! the ring changed, and drops keys this node no longer replicates, so nothing is over-replicated.
+
+use crate::ids::{NodeId, OpId, Tick};
+use crate::message::{
+    Ack, ClientReply, Message, Observation, OpKind, Outbox, Reason, Request, Role, TxnId,
+};
+use crate::params::Params;
+use crate::ring::{key_position, Ring};
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+/// A stored value and its ring position (cached: hashing on every sweep would dominate).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Stored {
+    value: Rc<str>,
+    position: u16,
+}
+
+/// One replica's answer, kept until the coordinator decides.
+#[derive(Debug, Clone)]
+struct ReplyFrom {
+    from: NodeId,
+    success: bool,
+    reason: Reason,
+    value: Option<Rc<str>>,
+}
+
+/// An operation this node coordinates and has not decided yet.
+#[derive(Debug, Clone)]
+struct Pending {
+    op: OpId,
+    request: Request,
+    replicas: Vec<NodeId>,
+    replies: Vec<ReplyFrom>,
+    deadline: Tick,
+}
+
+/// One node's classic store: its replica table and the operations it coordinates.
+#[derive(Debug, Clone, Default)]
+pub struct ClassicStore {
+    data: BTreeMap<Rc<str>, Stored>,
+    pending: BTreeMap<TxnId, Pending>,
+    next_txn: TxnId,
+    ring: Ring,
+    ring_version: Option<u64>,
+    scratch: Vec<NodeId>,
+}
+
+impl ClassicStore {
+    /// The keys and values this replica holds, sorted by key.
+    pub fn entries(&self) -> impl Iterator<Item = (&Rc<str>, &Rc<str>)> {
+        self.data.iter().map(|(k, s)| (k, &s.value))
+    }
+
+    /// The ring this node last built from its view.
+    pub fn ring(&self) -> &Ring {
+        &self.ring
+    }
+
+    /// How many operations this node coordinates and has not decided.
+    pub fn pending_ops(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// A client request: forward it to the key's replicas under a fresh transaction id.
+    pub fn on_client(
+        &mut self,
+        now: Tick,
+        op: OpId,
+        request: Request,
+        params: &Params,
+        out: &mut Outbox,
+    ) {
+        let txn = self.next_txn;
+        self.next_txn = self.next_txn.wrapping_add(1);
+        let replicas = self.ring.replicas_of(request.key(), params.replicas);
+        for &to in &replicas {
+            out.sends.push((
+                to,
+                Message::KvRequest {
+                    txn,
+                    request: request.clone(),
+                },
+            ));
+        }
+        let pending = Pending {
+            op,
+            request,
+            replicas,
+            replies: Vec::new(),
+            deadline: now + params.op_timeout_ticks,
+        };
+        if pending.replicas.len() < params.quorum {
+            decide(txn, pending, false, Reason::NoQuorum, None, out);
+            return;
+        }
+        self.pending.insert(txn, pending);
+    }
+
+    /// A message for the store; returns `false` if it was not one.
+    pub fn on_message(
+        &mut self,
+        from: NodeId,
+        message: &Message,
+        params: &Params,
+        out: &mut Outbox,
+    ) -> bool {
+        match message {
+            Message::KvRequest { txn, request } => self.serve(from, *txn, request, out),
+            Message::KvReply {
+                txn,
+                success,
+                reason,
+                value,
+            } => {
+                let reply = ReplyFrom {
+                    from,
+                    success: *success,
+                    reason: *reason,
+                    value: value.clone(),
+                };
+                self.on_reply(*txn, reply, params, out);
+            }
+            Message::Replicate { key, value } => {
+                if !self.data.contains_key(key) {
+                    self.put(key, value, out);
+                }
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    fn put(&mut self, key: &Rc<str>, value: &Rc<str>, out: &mut Outbox) {
+        let stored = Stored {
+            value: Rc::clone(value),
+            position: key_position(key),
+        };
+        self.data.insert(Rc::clone(key), stored);
+        out.observations.push(Observation::ReplicaStored {
+            key: Rc::clone(key),
+            value: Some(Rc::clone(value)),
+        });
+    }
+
+    /// A replica applies a forwarded request and answers the coordinator.
+    fn serve(&mut self, coordinator: NodeId, txn: TxnId, request: &Request, out: &mut Outbox) {
+        let key = request.key();
+        let present = self.data.get(key).map(|s| Rc::clone(&s.value));
+        let (success, reason, reply_value) = match (request, &present) {
+            (Request::Create { value, .. }, None) => {
+                self.put(key, value, out);
+                (true, Reason::Ok, None)
+            }
+            (Request::Create { .. }, Some(_)) => (false, Reason::Exists, None),
+            (Request::Read { .. }, Some(v)) => (true, Reason::Ok, Some(Rc::clone(v))),
+            (Request::Update { value, .. }, Some(_)) => {
+                self.put(key, value, out);
+                (true, Reason::Ok, None)
+            }
+            (Request::Delete { .. }, Some(_)) => {
+                self.data.remove(key);
+                out.observations.push(Observation::ReplicaStored {
+                    key: Rc::clone(key),
+                    value: None,
+                });
+                (true, Reason::Ok, None)
+            }
+            (Request::Read { .. } | Request::Update { .. } | Request::Delete { .. }, None) => {
+                (false, Reason::NotFound, None)
+            }
+        };
+        let logged_value = match request.kind() {
+            OpKind::Read => reply_value.clone(),
+            _ => request.value().cloned(),
+        };
+        out.observations.push(Observation::StoreOp {
+            role: Role::Server,
+            kind: request.kind(),
+            txn,
+            key: Rc::clone(key),
+            value: logged_value,
+            success,
+        });
+        out.sends.push((
+            coordinator,
+            Message::KvReply {
+                txn,
+                success,
+                reason,
+                value: reply_value,
+            },
+        ));
+    }
+
+    fn on_reply(&mut self, txn: TxnId, reply: ReplyFrom, params: &Params, out: &mut Outbox) {
+        let Some(pending) = self.pending.get_mut(&txn) else {
+            return; // late or extra reply: already decided
+        };
+        if !pending.replicas.contains(&reply.from)
+            || pending.replies.iter().any(|r| r.from == reply.from)
+        {
+            return; // not asked, or a duplicate
+        }
+        pending.replies.push(reply);
+        let Some((success, reason, value)) = verdict(pending, params.quorum) else {
+            return;
+        };
+        let pending = self.pending.remove(&txn).expect("pending checked above");
+        decide(txn, pending, success, reason, value, out);
+    }
+
+    /// Time-outs, and stabilization when the ring changed or a sweep is due.
+    pub fn tick(
+        &mut self,
+        me: NodeId,
+        now: Tick,
+        view: &[NodeId],
+        view_version: u64,
+        params: &Params,
+        out: &mut Outbox,
+    ) {
+        let expired: Vec<TxnId> = self
+            .pending
+            .iter()
+            .filter(|(_, p)| now >= p.deadline)
+            .map(|(&t, _)| t)
+            .collect();
+        for txn in expired {
+            let pending = self.pending.remove(&txn).expect("expired txn is pending");
+            decide(txn, pending, false, Reason::Timeout, None, out);
+        }
+        if self.ring_version != Some(view_version) {
+            self.ring_version = Some(view_version);
+            self.ring = Ring::new(view.iter().copied());
+            self.stabilize(me, true, params, out);
+        } else if params.sweep_interval_ticks > 0
+            && (now + u64::from(me.0)) % params.sweep_interval_ticks == 0
+        {
+            self.stabilize(me, false, params, out);
+        }
+    }
+
+    /// Sends every key to the replicas the current ring names (all of them after a ring change;
+    /// only keys this node no longer replicates on a periodic sweep) and drops keys this node
+    /// is no longer a replica of.
+    fn stabilize(&mut self, me: NodeId, ring_changed: bool, params: &Params, out: &mut Outbox) {
+        let mut replicas = std::mem::take(&mut self.scratch);
+        let mut dropped = Vec::new();
+        for (key, stored) in &self.data {
+            self.ring
+                .replicas_at(stored.position, params.replicas, &mut replicas);
+            if replicas.is_empty() {
+                continue; // too few nodes to place the key: keep it
+            }
+            let mine = replicas.contains(&me);
+            if mine && !ring_changed {
+                continue;
+            }
+            for &to in replicas.iter().filter(|&&r| r != me) {
+                out.sends.push((
+                    to,
+                    Message::Replicate {
+                        key: Rc::clone(key),
+                        value: Rc::clone(&stored.value),
+                    },
+                ));
+                out.observations.push(Observation::HandedOver {
+                    key: Rc::clone(key),
+                    to,
+                });
+            }
+            if !mine {
+                dropped.push(Rc::clone(key));
+            }
+        }
+        for key in dropped {
+            self.data.remove(&key);
+            out.observations
+                .push(Observation::ReplicaStored { key, value: None });
+        }
+        self.scratch = replicas;
+    }
+}
+
+/// The decision a coordinator can take with the replies so far, if any.
+fn verdict(pending: &Pending, quorum: usize) -> Option<(bool, Reason, Option<Rc<str>>)> {
+    let replies = &pending.replies;
+    if pending.request.kind() == OpKind::Read {
+        // Group the answers by what they say: a value, or "missing".
+        for r in replies {
+            let agreeing = replies
+                .iter()
+                .filter(|o| o.success == r.success && (!r.success || o.value == r.value))
+                .count();
+            if agreeing >= quorum {
+                return Some(if r.success {
+                    (true, Reason::Ok, r.value.clone())
+                } else {
+                    (false, r.reason, None)
+                });
+            }
+        }
+        return (replies.len() == pending.replicas.len()).then_some((
+            false,
+            Reason::NoQuorum,
+            None,
+        ));
+    }
+    let positive = replies.iter().filter(|r| r.success).count();
+    if positive >= quorum {
+        return Some((true, Reason::Ok, None));
+    }
+    let negatives: Vec<Reason> = replies
+        .iter()
+        .filter(|r| !r.success)
+        .map(|r| r.reason)
+        .collect();
+    if negatives.len() >= quorum {
+        let reason = if negatives.iter().all(|&r| r == negatives[0]) {
+            negatives[0]
+        } else {
+            Reason::NoQuorum
+        };
+        return Some((false, reason, None));
+    }
+    (replies.len() == pending.replicas.len()).then_some((false, Reason::NoQuorum, None))
+}
+
+/// Answers the client, once, and logs the coordinator's decision.
+fn decide(
+    txn: TxnId,
+    pending: Pending,
+    success: bool,
+    reason: Reason,
+    value: Option<Rc<str>>,
+    out: &mut Outbox,
+) {
+    let kind = pending.request.kind();
+    let logged_value = match kind {
+        OpKind::Read => value.clone(),
+        _ => pending.request.value().cloned(),
+    };
+    out.observations.push(Observation::StoreOp {
+        role: Role::Coordinator,
+        kind,
+        txn,
+        key: Rc::clone(pending.request.key()),
+        value: logged_value,
+        success,
+    });
+    let acks = if success {
+        pending
+            .replies
+            .iter()
+            .filter(|r| r.success && (kind != OpKind::Read || r.value == value))
+            .map(|r| Ack {
+                from: r.from,
+                value: r.value.clone(),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    out.replies.push(ClientReply {
+        op: pending.op,
+        success,
+        reason,
+        value,
+        acks,
+    });
+}

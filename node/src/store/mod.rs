@@ -1,0 +1,3 @@
+//! The key-value store layers that run on top of membership.
+
+pub mod classic;

@@ -1,0 +1,84 @@
+//! EmulNet, the original course's network emulator, reproduced.
+//!
+//! One shared buffer of at most 30000 messages. Every send draws one random number in 0..100;
+//! the message is dropped if the buffer is full, if its payload is 3984 bytes or more, or if drops
+//! are on and the draw is below the drop percentage. A node collects its messages once per tick by
+//! scanning the buffer from the end and swap-removing what is addressed to it, so a message sent
+//! at tick t is handled at t+1, roughly newest first. Messages to a failed node are never
+//! collected: they stay in the buffer, as they did in the original.
+
+use super::{InFlight, SendFate};
+use node::random::below;
+use node::{NodeId, Tick};
+use rand_chacha::ChaCha8Rng;
+
+/// EmulNet's buffer capacity (`ENBUFFSIZE`).
+pub const BUFFER_CAP_MESSAGES: usize = 30_000;
+/// Payloads of this many bytes or more are dropped (`MAX_MSG_SIZE` 4000 less the 16-byte header).
+pub const PAYLOAD_CAP_BYTES: usize = 3984;
+
+/// Ticks during which sends may be dropped: `from..to`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DropWindow {
+    /// First tick with drops.
+    pub from: Tick,
+    /// First tick without drops again.
+    pub to: Tick,
+    /// Drop probability in percent.
+    pub percent: u32,
+}
+
+/// The emulated network.
+#[derive(Debug)]
+pub struct EmulNet {
+    buffer: Vec<InFlight>,
+    waiting: Vec<u32>,
+    drops: Option<DropWindow>,
+    rng: ChaCha8Rng,
+}
+
+impl EmulNet {
+    /// A network with an optional drop window, drawing from `rng`.
+    pub fn new(drops: Option<DropWindow>, rng: ChaCha8Rng) -> EmulNet {
+        EmulNet {
+            buffer: Vec::new(),
+            waiting: vec![0; 256],
+            drops,
+            rng,
+        }
+    }
+
+    /// `ENsend`.
+    pub fn send(&mut self, now: Tick, msg: InFlight) -> SendFate {
+        let draw = below(&mut self.rng, 100) as u32;
+        let dropping = self.drops.filter(|d| d.from <= now && now < d.to);
+        if self.buffer.len() >= BUFFER_CAP_MESSAGES {
+            return SendFate::BufferFull;
+        }
+        if msg.message.wire_bytes() >= PAYLOAD_CAP_BYTES {
+            return SendFate::TooLarge;
+        }
+        if dropping.is_some_and(|d| draw < d.percent) {
+            return SendFate::Lost;
+        }
+        self.waiting[usize::from(msg.to.0)] += 1;
+        self.buffer.push(msg);
+        SendFate::Queued
+    }
+
+    /// `ENrecv`: scan from the end, swap-remove what is addressed to `to`.
+    pub fn collect(&mut self, _now: Tick, to: NodeId, inbox: &mut Vec<InFlight>) {
+        let mut left = self.waiting[usize::from(to.0)];
+        let mut i = self.buffer.len();
+        // Stop as soon as every waiting message was found: the rest of the scan cannot move
+        // anything (a swap-remove only moves the last element, which was already scanned).
+        while left > 0 && i > 0 {
+            i -= 1;
+            if self.buffer[i].to == to {
+                inbox.push(self.buffer.swap_remove(i));
+                left -= 1;
+            }
+        }
+        self.waiting[usize::from(to.0)] = left;
+    }
+}

@@ -1,0 +1,129 @@
+//! What a run records for the checker and the logs: client history, observations, process events.
+
+use checker::record::{self, KvInput, Operation, Outcome, ProcessEvent, Stamp};
+use node::{ClientReply, NodeId, Observation, OpId, Reason, Request, Tick, Variant};
+use std::collections::BTreeMap;
+
+/// The record of one run, filled as it goes.
+#[derive(Debug, Default)]
+pub struct Recorder {
+    observations: Vec<(Tick, u64, NodeId, Observation)>,
+    history: Vec<Operation>,
+    open: BTreeMap<OpId, usize>,
+    process_events: Vec<ProcessEvent>,
+}
+
+/// The checker's name for a request.
+pub fn kv_input(request: &Request) -> KvInput {
+    match request {
+        Request::Create { key, value } => KvInput::Create {
+            key: key.to_string(),
+            value: value.to_string(),
+        },
+        Request::Read { key } => KvInput::Read {
+            key: key.to_string(),
+        },
+        Request::Update { key, value } => KvInput::Update {
+            key: key.to_string(),
+            value: value.to_string(),
+        },
+        Request::Delete { key } => KvInput::Delete {
+            key: key.to_string(),
+        },
+    }
+}
+
+/// The checker's name for a reason.
+pub fn kv_reason(reason: Reason) -> record::Reason {
+    match reason {
+        Reason::Ok => record::Reason::Ok,
+        Reason::Exists => record::Reason::Exists,
+        Reason::NotFound => record::Reason::NotFound,
+        Reason::NoQuorum => record::Reason::NoQuorum,
+        Reason::Timeout => record::Reason::Timeout,
+    }
+}
+
+/// How a reply counts for the history: every classic failure is `unknown`, since a failed
+/// classic write may still have reached one replica.
+pub fn outcome_of(variant: Variant, reply: &ClientReply) -> Outcome {
+    match (variant, reply.success) {
+        (_, true) => Outcome::Ok,
+        (Variant::Classic, false) => Outcome::Unknown,
+    }
+}
+
+impl Recorder {
+    /// A node observation.
+    pub fn observe(&mut self, tick: Tick, seq: u64, node: NodeId, observation: Observation) {
+        self.observations.push((tick, seq, node, observation));
+    }
+
+    /// A client invocation.
+    pub fn invoke(
+        &mut self,
+        tick: Tick,
+        seq: u64,
+        op: OpId,
+        client: u64,
+        coordinator: NodeId,
+        request: &Request,
+    ) {
+        self.open.insert(op, self.history.len());
+        self.history.push(Operation {
+            id: op,
+            client,
+            coordinator: coordinator.0,
+            input: kv_input(request),
+            invoke: Stamp { tick, seq },
+            complete: None,
+            outcome: Outcome::Unknown,
+            reason: record::Reason::Timeout,
+            output: None,
+            acks: Vec::new(),
+        });
+    }
+
+    /// A coordinator's answer.
+    pub fn complete(&mut self, tick: Tick, seq: u64, variant: Variant, reply: &ClientReply) {
+        let Some(i) = self.open.remove(&reply.op) else {
+            return;
+        };
+        let op = &mut self.history[i];
+        op.complete = Some(Stamp { tick, seq });
+        op.outcome = outcome_of(variant, reply);
+        op.reason = kv_reason(reply.reason);
+        op.output = reply.value.as_ref().map(|v| v.to_string());
+        op.acks = reply
+            .acks
+            .iter()
+            .map(|a| record::Ack {
+                from: a.from.0,
+                value: a.value.as_ref().map(|v| v.to_string()),
+            })
+            .collect();
+    }
+
+    /// A crash.
+    pub fn crash(&mut self, tick: Tick, seq: u64, node: NodeId) {
+        self.process_events.push(ProcessEvent::Crash {
+            at: Stamp { tick, seq },
+            node: node.0,
+        });
+    }
+
+    /// Every observation, in order.
+    pub fn observations(&self) -> &[(Tick, u64, NodeId, Observation)] {
+        &self.observations
+    }
+
+    /// The client history, in invocation order.
+    pub fn history(&self) -> &[Operation] {
+        &self.history
+    }
+
+    /// Crashes and restarts, in order.
+    pub fn process_events(&self) -> &[ProcessEvent] {
+        &self.process_events
+    }
+}

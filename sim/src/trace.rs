@@ -1,0 +1,245 @@
+//! The trace: every event of a run, folded into a hash and, when asked, kept as readable lines.
+
+use crate::net::SendFate;
+use crate::trace_hash::TraceHasher;
+use node::{ClientReply, Message, NodeId, Observation, OpId, Request, Tick};
+use std::fmt::Write as _;
+use std::hash::{Hash, Hasher};
+
+/// One event of a run.
+#[derive(Debug, Hash)]
+pub enum Event<'a> {
+    /// A node started (first start or restart).
+    Start {
+        /// Node.
+        node: NodeId,
+        /// Its incarnation.
+        incarnation: u32,
+    },
+    /// A node crashed.
+    Crash {
+        /// Node.
+        node: NodeId,
+    },
+    /// The environment changed (a fault was applied or healed).
+    Fault {
+        /// What happened, in words.
+        what: &'a str,
+    },
+    /// A message was handed to the network.
+    Send {
+        /// Trace id of the message.
+        id: u64,
+        /// Sender.
+        from: NodeId,
+        /// Receiver.
+        to: NodeId,
+        /// Payload.
+        message: &'a Message,
+        /// What the network did with it.
+        fate: SendFate,
+    },
+    /// A message was delivered.
+    Deliver {
+        /// Trace id of the message.
+        id: u64,
+        /// Sender.
+        from: NodeId,
+        /// Receiver.
+        to: NodeId,
+    },
+    /// A client invoked an operation at a coordinator.
+    Invoke {
+        /// Operation id.
+        op: OpId,
+        /// Coordinator.
+        node: NodeId,
+        /// Request.
+        request: &'a Request,
+    },
+    /// A coordinator answered a client.
+    Reply {
+        /// Coordinator.
+        node: NodeId,
+        /// Reply.
+        reply: &'a ClientReply,
+    },
+    /// A node reported an observation.
+    Observe {
+        /// Node.
+        node: NodeId,
+        /// Observation.
+        observation: &'a Observation,
+    },
+}
+
+impl Event<'_> {
+    /// Whether the short trace shows this event (message traffic is only in the full trace).
+    fn in_short_trace(&self) -> bool {
+        match self {
+            Event::Send { .. } | Event::Deliver { .. } => false,
+            Event::Observe { observation, .. } => !matches!(
+                observation,
+                Observation::ReplicaStored { .. }
+                    | Observation::HandedOver { .. }
+                    | Observation::StoreOp { .. }
+            ),
+            _ => true,
+        }
+    }
+
+    fn render(&self, tick: Tick, out: &mut String) {
+        let _ = write!(out, "[{tick:>5}] ");
+        let _ = match self {
+            Event::Start { node, incarnation } => {
+                write!(out, "n{node} start incarnation={incarnation}")
+            }
+            Event::Crash { node } => write!(out, "n{node} crash"),
+            Event::Fault { what } => write!(out, "fault {what}"),
+            Event::Send {
+                id,
+                from,
+                to,
+                message,
+                fate,
+            } => {
+                write!(
+                    out,
+                    "n{from} -> n{to} #{id} {} {}",
+                    message.type_name(),
+                    fate.name()
+                )
+            }
+            Event::Deliver { id, from, to } => write!(out, "n{to} <- n{from} #{id}"),
+            Event::Invoke { op, node, request } => {
+                write!(out, "n{node} invoke op{op} {}", describe_request(request))
+            }
+            Event::Reply { node, reply } => write!(
+                out,
+                "n{node} reply op{} {} {:?}{}",
+                reply.op,
+                if reply.success { "ok" } else { "fail" },
+                reply.reason,
+                reply
+                    .value
+                    .as_ref()
+                    .map(|v| format!(" value={v}"))
+                    .unwrap_or_default()
+            ),
+            Event::Observe { node, observation } => {
+                write!(out, "n{node} {}", describe_observation(observation))
+            }
+        };
+    }
+}
+
+/// A request in a few words, e.g. `update k3=v17`.
+pub fn describe_request(request: &Request) -> String {
+    match request {
+        Request::Create { key, value } => format!("create {key}={value}"),
+        Request::Read { key } => format!("read {key}"),
+        Request::Update { key, value } => format!("update {key}={value}"),
+        Request::Delete { key } => format!("delete {key}"),
+    }
+}
+
+fn describe_observation(observation: &Observation) -> String {
+    match observation {
+        Observation::MemberAdded { member } => format!("member-added n{member}"),
+        Observation::MemberRemoved { member } => format!("member-removed n{member}"),
+        Observation::MemberSuspected { member } => format!("suspects n{member}"),
+        Observation::SuspicionRefuted { member } => format!("refuted-suspicion n{member}"),
+        Observation::MemberRejoined {
+            member,
+            incarnation,
+        } => {
+            format!("member-rejoined n{member} incarnation={incarnation}")
+        }
+        Observation::StoreOp {
+            role,
+            kind,
+            txn,
+            key,
+            value,
+            success,
+        } => format!(
+            "{} {} {} txn={txn} key={key}{}",
+            role.name(),
+            kind.name(),
+            if *success { "success" } else { "fail" },
+            value
+                .as_ref()
+                .map(|v| format!(" value={v}"))
+                .unwrap_or_default()
+        ),
+        Observation::ReplicaStored { key, value } => match value {
+            Some(v) => format!("stored {key}={v}"),
+            None => format!("dropped {key}"),
+        },
+        Observation::HandedOver { key, to } => format!("handover {key} -> n{to}"),
+    }
+}
+
+/// How much of the trace to keep as lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TraceLevel {
+    /// Only the hash (fuzzing).
+    HashOnly,
+    /// Lines for process, client and membership events.
+    Short,
+    /// Lines for every event, messages included.
+    Full,
+}
+
+/// The running trace of a world.
+#[derive(Debug)]
+pub struct Trace {
+    hasher: TraceHasher,
+    level: TraceLevel,
+    lines: Vec<String>,
+    events: u64,
+}
+
+impl Trace {
+    /// An empty trace keeping lines at `level`.
+    pub fn new(level: TraceLevel) -> Trace {
+        Trace {
+            hasher: TraceHasher::default(),
+            level,
+            lines: Vec::new(),
+            events: 0,
+        }
+    }
+
+    /// Folds one event at `tick` into the trace.
+    pub fn record(&mut self, tick: Tick, event: &Event<'_>) {
+        tick.hash(&mut self.hasher);
+        event.hash(&mut self.hasher);
+        self.events += 1;
+        let keep = match self.level {
+            TraceLevel::HashOnly => false,
+            TraceLevel::Short => event.in_short_trace(),
+            TraceLevel::Full => true,
+        };
+        if keep {
+            let mut line = String::new();
+            event.render(tick, &mut line);
+            self.lines.push(line);
+        }
+    }
+
+    /// The hash of every event so far.
+    pub fn hash(&self) -> u64 {
+        self.hasher.finish()
+    }
+
+    /// How many events were recorded.
+    pub fn events(&self) -> u64 {
+        self.events
+    }
+
+    /// The kept lines.
+    pub fn lines(&self) -> &[String] {
+        &self.lines
+    }
+}

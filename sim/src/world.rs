@@ -1,0 +1,306 @@
+//! The deterministic world: virtual time, nodes, the network, and the record of what happened.
+
+use crate::net::{InFlight, Network, SendFate};
+use crate::recorder::Recorder;
+use crate::streams::{stream, Consumer};
+use crate::trace::{Event, Trace, TraceLevel};
+use node::{Input, Message, Node, NodeId, Observation, OpId, Outbox, Params, Request, Tick};
+use rand_chacha::ChaCha8Rng;
+use std::rc::Rc;
+
+/// Where a node is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeState {
+    /// Waiting for its start tick.
+    NotStarted,
+    /// Running.
+    Up,
+    /// Crashed.
+    Down,
+}
+
+/// One node and what the world keeps for it.
+#[derive(Debug)]
+pub struct NodeSlot {
+    /// The node's id.
+    pub id: NodeId,
+    /// Its state.
+    pub state: NodeState,
+    /// The node itself.
+    pub node: Node,
+    /// When it starts for the first time.
+    pub start_tick: Tick,
+    rng: ChaCha8Rng,
+    inbox: Vec<InFlight>,
+}
+
+/// How to build a world.
+#[derive(Debug, Clone)]
+pub struct WorldConfig {
+    /// Root seed of the run.
+    pub seed: u64,
+    /// Protocol parameters shared by every node.
+    pub params: Params,
+    /// The nodes, in index order, with their first start tick.
+    pub nodes: Vec<(NodeId, Tick)>,
+    /// How much of the trace to keep as lines.
+    pub trace: TraceLevel,
+}
+
+/// The simulated world of one run.
+#[derive(Debug)]
+pub struct World {
+    seed: u64,
+    params: Rc<Params>,
+    now: Tick,
+    seq: u64,
+    slots: Vec<NodeSlot>,
+    index: Vec<Option<usize>>,
+    net: Network,
+    trace: Trace,
+    recorder: Recorder,
+    outbox: Outbox,
+}
+
+impl World {
+    /// A world at tick 0 with no node started yet.
+    pub fn new(config: WorldConfig, net: Network) -> World {
+        let params = Rc::new(config.params);
+        let mut index = vec![None; 256];
+        let slots = config
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, &(id, start_tick))| {
+                index[usize::from(id.0)] = Some(i);
+                NodeSlot {
+                    id,
+                    state: NodeState::NotStarted,
+                    node: Node::new(id, 0, Rc::clone(&params)),
+                    start_tick,
+                    rng: stream(config.seed, Consumer::Node(id, 0)),
+                    inbox: Vec::new(),
+                }
+            })
+            .collect();
+        World {
+            seed: config.seed,
+            params,
+            now: 0,
+            seq: 0,
+            slots,
+            index,
+            net,
+            trace: Trace::new(config.trace),
+            recorder: Recorder::default(),
+            outbox: Outbox::default(),
+        }
+    }
+
+    /// The current tick.
+    pub fn now(&self) -> Tick {
+        self.now
+    }
+
+    /// The parameters every node runs with.
+    pub fn params(&self) -> &Params {
+        &self.params
+    }
+
+    /// Every node, in index order.
+    pub fn slots(&self) -> &[NodeSlot] {
+        &self.slots
+    }
+
+    /// The slot of a node.
+    pub fn slot(&self, id: NodeId) -> &NodeSlot {
+        &self.slots[self.index_of(id)]
+    }
+
+    fn index_of(&self, id: NodeId) -> usize {
+        self.index[usize::from(id.0)]
+            .unwrap_or_else(|| panic!("node {id} is not part of this world"))
+    }
+
+    /// Ids of the running nodes, in index order.
+    pub fn live_ids(&self) -> Vec<NodeId> {
+        self.slots
+            .iter()
+            .filter(|s| s.state == NodeState::Up)
+            .map(|s| s.id)
+            .collect()
+    }
+
+    /// The trace so far.
+    pub fn trace(&self) -> &Trace {
+        &self.trace
+    }
+
+    /// What was recorded so far.
+    pub fn recorder(&self) -> &Recorder {
+        &self.recorder
+    }
+
+    /// Allocates the next global sequence number (for events recorded outside the world).
+    pub fn next_seq(&mut self) -> u64 {
+        self.seq += 1;
+        self.seq
+    }
+
+    /// Runs tick `now` in EmulNet's order: every started node collects its messages (index
+    /// order), then every node starts, or handles its messages and ticks (reverse index order).
+    pub fn run_tick(&mut self) {
+        let now = self.now;
+        for i in 0..self.slots.len() {
+            let slot = &mut self.slots[i];
+            if slot.state == NodeState::Up {
+                self.net.collect(now, slot.id, &mut slot.inbox);
+            }
+        }
+        for i in (0..self.slots.len()).rev() {
+            match self.slots[i].state {
+                NodeState::NotStarted if self.slots[i].start_tick == now => self.start(i),
+                NodeState::Up => {
+                    let inbox = std::mem::take(&mut self.slots[i].inbox);
+                    for msg in inbox {
+                        let event = Event::Deliver {
+                            id: msg.id,
+                            from: msg.from,
+                            to: msg.to,
+                        };
+                        self.trace.record(now, &event);
+                        self.step(
+                            i,
+                            Input::Deliver {
+                                from: msg.from,
+                                message: msg.message,
+                            },
+                        );
+                    }
+                    self.step(i, Input::Tick);
+                }
+                NodeState::NotStarted | NodeState::Down => {}
+            }
+        }
+    }
+
+    /// Moves to the next tick.
+    pub fn advance(&mut self) {
+        self.now += 1;
+    }
+
+    fn start(&mut self, i: usize) {
+        let slot = &mut self.slots[i];
+        slot.state = NodeState::Up;
+        let event = Event::Start {
+            node: slot.id,
+            incarnation: slot.node.incarnation(),
+        };
+        self.trace.record(self.now, &event);
+        self.step(i, Input::Start);
+    }
+
+    /// Crashes a running node: it stops stepping and loses what it had not handled yet.
+    pub fn crash(&mut self, id: NodeId) {
+        let i = self.index_of(id);
+        let slot = &mut self.slots[i];
+        slot.state = NodeState::Down;
+        slot.inbox.clear();
+        self.trace.record(self.now, &Event::Crash { node: id });
+        self.seq += 1;
+        self.recorder.crash(self.now, self.seq, id);
+    }
+
+    /// A client asks `coordinator` to run `request` as operation `op`.
+    pub fn invoke(&mut self, op: OpId, client: u64, coordinator: NodeId, request: Request) {
+        let i = self.index_of(coordinator);
+        self.trace.record(
+            self.now,
+            &Event::Invoke {
+                op,
+                node: coordinator,
+                request: &request,
+            },
+        );
+        self.seq += 1;
+        self.recorder
+            .invoke(self.now, self.seq, op, client, coordinator, &request);
+        self.step(i, Input::Client { op, request });
+    }
+
+    fn step(&mut self, i: usize, input: Input) {
+        let now = self.now;
+        let slot = &mut self.slots[i];
+        slot.node.step(now, input, &mut slot.rng, &mut self.outbox);
+        let id = slot.id;
+        self.absorb(id);
+    }
+
+    /// Takes a node's outputs into the network, the trace and the record.
+    fn absorb(&mut self, from: NodeId) {
+        let now = self.now;
+        let mut out = std::mem::take(&mut self.outbox);
+        for observation in out.observations.drain(..) {
+            self.trace.record(
+                now,
+                &Event::Observe {
+                    node: from,
+                    observation: &observation,
+                },
+            );
+            self.seq += 1;
+            self.recorder.observe(now, self.seq, from, observation);
+        }
+        for (to, message) in out.sends.drain(..) {
+            self.seq += 1;
+            let id = self.seq;
+            self.send(now, id, from, to, message);
+        }
+        for reply in out.replies.drain(..) {
+            self.trace.record(
+                now,
+                &Event::Reply {
+                    node: from,
+                    reply: &reply,
+                },
+            );
+            self.seq += 1;
+            self.recorder
+                .complete(now, self.seq, self.params.variant, &reply);
+        }
+        self.outbox = out;
+    }
+
+    fn send(&mut self, now: Tick, id: u64, from: NodeId, to: NodeId, message: Message) {
+        let in_flight = InFlight {
+            id,
+            from,
+            to,
+            message,
+        };
+        // The trace needs the payload, the network takes ownership: record after deciding, with
+        // the fate, from a copy only when lines are kept or the message is dropped.
+        let hash_view = in_flight.message.clone();
+        let fate: SendFate = self.net.send(now, in_flight);
+        self.trace.record(
+            now,
+            &Event::Send {
+                id,
+                from,
+                to,
+                message: &hash_view,
+                fate,
+            },
+        );
+    }
+
+    /// Every observation recorded so far, with its stamp and node.
+    pub fn observations(&self) -> &[(Tick, u64, NodeId, Observation)] {
+        self.recorder.observations()
+    }
+
+    /// The run's root seed.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+}
