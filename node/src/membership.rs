@@ -42,6 +42,7 @@ pub struct Membership {
     join_sent_at: Tick,
     version: u64,
     scratch: Vec<NodeId>,
+    table_scratch: Vec<Digest>,
 }
 
 impl Membership {
@@ -56,6 +57,7 @@ impl Membership {
             join_sent_at: 0,
             version: 0,
             scratch: Vec::new(),
+            table_scratch: Vec::new(),
         }
     }
 
@@ -148,12 +150,22 @@ impl Membership {
     }
 
     /// The table this node gossips: every member it does not suspect, itself included.
-    fn table(&self) -> Rc<[Digest]> {
-        self.view
-            .iter()
-            .filter(|&&id| !self.members[usize::from(id.0)].is_some_and(|m| m.suspected))
-            .map(|&id| self.digest_of(id))
-            .collect()
+    fn table(&mut self) -> Rc<[Digest]> {
+        let mut table = std::mem::take(&mut self.table_scratch);
+        table.clear();
+        for &id in &self.view {
+            let m = self.members[usize::from(id.0)].expect("view member has an entry");
+            if !m.suspected {
+                table.push(Digest {
+                    id,
+                    incarnation: m.incarnation,
+                    heartbeat: m.heartbeat,
+                });
+            }
+        }
+        let shared = Rc::from(&table[..]);
+        self.table_scratch = table;
+        shared
     }
 
     /// One tick of the node's clock: heartbeat, failure detection, gossip, probes, join retries.
@@ -217,8 +229,9 @@ impl Membership {
         }
         let mut targets = std::mem::take(&mut self.scratch);
         let me = self.me;
-        let others: Vec<NodeId> = self.view.iter().copied().filter(|&id| id != me).collect();
-        choose_distinct(rng, &others, params.gossip_fanout, &mut targets);
+        targets.clear();
+        targets.extend(self.view.iter().copied().filter(|&id| id != me));
+        choose_distinct(rng, &mut targets, params.gossip_fanout);
         let members = self.table();
         for &to in &targets {
             out.sends.push((
@@ -347,5 +360,109 @@ impl Membership {
         self.version += 1;
         out.observations
             .push(Observation::MemberAdded { member: id });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand_chacha::rand_core::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    fn digest(id: u8, incarnation: Incarnation, heartbeat: u64) -> Digest {
+        Digest { id: NodeId(id), incarnation, heartbeat }
+    }
+
+    fn gossip(m: &mut Membership, now: Tick, from: u8, entries: &[Digest], out: &mut Outbox) {
+        let message = Message::Gossip { members: entries.into() };
+        assert!(m.on_message(now, NodeId(from), &message, out));
+    }
+
+    fn started(me: u8) -> (Membership, Params, ChaCha8Rng) {
+        let params = Params::original(10);
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let mut m = Membership::new(NodeId(me));
+        m.start(0, 0, &params, &mut rng, &mut Outbox::default());
+        (m, params, rng)
+    }
+
+    #[test]
+    fn a_silent_member_is_suspected_then_removed_and_stale_gossip_cannot_revive_it() {
+        let (mut m, params, mut rng) = started(1);
+        let mut out = Outbox::default();
+        gossip(&mut m, 0, 2, &[digest(2, 0, 5)], &mut out);
+        assert_eq!(m.view(), [NodeId(1), NodeId(2)]);
+        for now in 1..params.tfail_ticks {
+            m.tick(now, &params, &mut rng, &mut out);
+        }
+        assert!(!m.member(NodeId(2)).unwrap().suspected);
+        m.tick(params.tfail_ticks, &params, &mut rng, &mut out);
+        assert!(m.member(NodeId(2)).unwrap().suspected);
+        for now in params.tfail_ticks + 1..=params.tremove_ticks {
+            m.tick(now, &params, &mut rng, &mut out);
+        }
+        assert_eq!(m.view(), [NodeId(1)]);
+        assert!(out.observations.contains(&Observation::MemberRemoved { member: NodeId(2) }));
+        gossip(&mut m, 30, 3, &[digest(2, 0, 5), digest(3, 0, 1)], &mut out);
+        assert_eq!(m.view(), [NodeId(1), NodeId(3)], "the stale entry of 2 is not re-added");
+    }
+
+    #[test]
+    fn a_fresher_heartbeat_refutes_a_suspicion() {
+        let (mut m, params, mut rng) = started(1);
+        let mut out = Outbox::default();
+        gossip(&mut m, 0, 2, &[digest(2, 0, 5)], &mut out);
+        for now in 1..=params.tfail_ticks {
+            m.tick(now, &params, &mut rng, &mut out);
+        }
+        assert!(m.member(NodeId(2)).unwrap().suspected);
+        gossip(&mut m, 6, 3, &[digest(2, 0, 6)], &mut out);
+        assert!(!m.member(NodeId(2)).unwrap().suspected);
+        assert!(out.observations.contains(&Observation::SuspicionRefuted { member: NodeId(2) }));
+    }
+
+    #[test]
+    fn a_wrongly_removed_live_member_comes_back_and_a_restart_beats_the_tombstone() {
+        let (mut m, params, mut rng) = started(1);
+        let mut out = Outbox::default();
+        gossip(&mut m, 0, 2, &[digest(2, 0, 5)], &mut out);
+        for now in 1..=params.tremove_ticks {
+            m.tick(now, &params, &mut rng, &mut out);
+        }
+        assert_eq!(m.view(), [NodeId(1)]);
+        gossip(&mut m, 21, 2, &[digest(2, 0, 30)], &mut out);
+        assert_eq!(m.view(), [NodeId(1), NodeId(2)], "a live member's newer heartbeat re-adds it");
+        gossip(&mut m, 22, 2, &[digest(2, 1, 0)], &mut out);
+        assert!(out.observations.contains(&Observation::MemberRejoined { member: NodeId(2), incarnation: 1 }));
+        assert_eq!(m.member(NodeId(2)).unwrap().incarnation, 1);
+    }
+
+    #[test]
+    fn joining_goes_through_the_introducer_and_gossip_reaches_fanout_members() {
+        let params = Params::original(10);
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let mut joiner = Membership::new(NodeId(4));
+        let mut out = Outbox::default();
+        joiner.start(0, 0, &params, &mut rng, &mut out);
+        assert!(matches!(out.sends.as_slice(), [(NodeId(1), Message::JoinRequest { .. })]));
+        assert!(!joiner.joined());
+        let (mut intro, _, _) = started(1);
+        let mut intro_out = Outbox::default();
+        let (_, request) = out.sends.pop().unwrap();
+        intro.on_message(1, NodeId(4), &request, &mut intro_out);
+        assert_eq!(intro.view(), [NodeId(1), NodeId(4)]);
+        let (to, reply) = intro_out.sends.pop().unwrap();
+        assert_eq!(to, NodeId(4));
+        joiner.on_message(2, NodeId(1), &reply, &mut out);
+        assert!(joiner.joined());
+        assert_eq!(joiner.view(), [NodeId(1), NodeId(4)]);
+        for id in [5, 6, 7] {
+            gossip(&mut joiner, 2, id, &[digest(id, 0, 1)], &mut out);
+        }
+        let mut out = Outbox::default();
+        joiner.tick(3, &params, &mut rng, &mut out);
+        let gossiped: Vec<NodeId> = out.sends.iter().filter(|(_, m)| matches!(m, Message::Gossip { .. })).map(|(t, _)| *t).collect();
+        assert_eq!(gossiped.len(), params.gossip_fanout);
+        assert!(gossiped.iter().all(|t| *t != NodeId(4)));
     }
 }

@@ -78,7 +78,7 @@ impl Params {
             seed_nodes: (1..=nodes).map(NodeId).collect(),
             tfail_ticks: 5,
             tremove_ticks: 20,
-            gossip_fanout: 3,
+            gossip_fanout: 2,
             probe_interval_ticks: 10,
             join_retry_ticks: 10,
             sweep_interval_ticks: 10,

@@ -28,21 +28,15 @@ pub fn chance_ppm<R: RngCore + ?Sized>(rng: &mut R, per_million: u32) -> bool {
     per_million > 0 && below(rng, 1_000_000) < u64::from(per_million)
 }
 
-/// Picks up to `count` distinct items of `items` (partial Fisher-Yates over a scratch copy).
-pub fn choose_distinct<R: RngCore + ?Sized, T: Copy>(
-    rng: &mut R,
-    items: &[T],
-    count: usize,
-    scratch: &mut Vec<T>,
-) {
-    scratch.clear();
-    scratch.extend_from_slice(items);
-    let take = count.min(scratch.len());
+/// Keeps `count` distinct items of `items`, chosen uniformly, in draw order (partial
+/// Fisher-Yates in place; the caller passes a scratch copy).
+pub fn choose_distinct<R: RngCore + ?Sized, T>(rng: &mut R, items: &mut Vec<T>, count: usize) {
+    let take = count.min(items.len());
     for i in 0..take {
-        let j = i + below(rng, (scratch.len() - i) as u64) as usize;
-        scratch.swap(i, j);
+        let j = i + below(rng, (items.len() - i) as u64) as usize;
+        items.swap(i, j);
     }
-    scratch.truncate(take);
+    items.truncate(take);
 }
 
 #[cfg(test)]
@@ -64,13 +58,14 @@ mod tests {
     #[test]
     fn choose_distinct_gives_distinct_items() {
         let mut rng = ChaCha8Rng::seed_from_u64(1);
-        let mut out = Vec::new();
-        choose_distinct(&mut rng, &[1, 2, 3, 4, 5], 3, &mut out);
+        let mut out = vec![1, 2, 3, 4, 5];
+        choose_distinct(&mut rng, &mut out, 3);
         let mut sorted = out.clone();
         sorted.sort();
         sorted.dedup();
         assert_eq!(sorted.len(), 3);
-        choose_distinct(&mut rng, &[1, 2], 3, &mut out);
-        assert_eq!(out.len(), 2);
+        let mut short = vec![1, 2];
+        choose_distinct(&mut rng, &mut short, 3);
+        assert_eq!(short.len(), 2);
     }
 }

@@ -60,6 +60,7 @@ pub struct World {
     trace: Trace,
     recorder: Recorder,
     outbox: Outbox,
+    inbox_scratch: Vec<InFlight>,
 }
 
 impl World {
@@ -94,6 +95,7 @@ impl World {
             trace: Trace::new(config.trace),
             recorder: Recorder::default(),
             outbox: Outbox::default(),
+            inbox_scratch: Vec::new(),
         }
     }
 
@@ -161,22 +163,15 @@ impl World {
             match self.slots[i].state {
                 NodeState::NotStarted if self.slots[i].start_tick == now => self.start(i),
                 NodeState::Up => {
-                    let inbox = std::mem::take(&mut self.slots[i].inbox);
-                    for msg in inbox {
-                        let event = Event::Deliver {
-                            id: msg.id,
-                            from: msg.from,
-                            to: msg.to,
-                        };
+                    // Swap the inbox with a scratch buffer so neither is reallocated every tick.
+                    let mut inbox = std::mem::take(&mut self.inbox_scratch);
+                    std::mem::swap(&mut inbox, &mut self.slots[i].inbox);
+                    for msg in inbox.drain(..) {
+                        let event = Event::Deliver { id: msg.id, from: msg.from, to: msg.to };
                         self.trace.record(now, &event);
-                        self.step(
-                            i,
-                            Input::Deliver {
-                                from: msg.from,
-                                message: msg.message,
-                            },
-                        );
+                        self.step(i, Input::Deliver { from: msg.from, message: msg.message });
                     }
+                    self.inbox_scratch = inbox;
                     self.step(i, Input::Tick);
                 }
                 NodeState::NotStarted | NodeState::Down => {}
