@@ -22,8 +22,26 @@ pub use params::{Params, PlantedBug, Variant};
 
 use membership::Membership;
 use rand_core::RngCore;
+use ring::Ring;
 use std::rc::Rc;
 use store::classic::ClassicStore;
+
+/// A replica's copy of one key, as drivers and checkers see it whatever the store variant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEntry {
+    /// The key.
+    pub key: Rc<str>,
+    /// Its value; `None` for a tombstone.
+    pub value: Option<Rc<str>>,
+    /// Version of the state (0 where the variant does not version values).
+    pub version: u64,
+}
+
+/// The store layer of a node, by variant.
+#[derive(Debug, Clone)]
+enum Store {
+    Classic(ClassicStore),
+}
 
 /// One node: membership plus the store.
 #[derive(Debug, Clone)]
@@ -32,19 +50,22 @@ pub struct Node {
     incarnation: Incarnation,
     params: Rc<Params>,
     membership: Membership,
-    store: ClassicStore,
+    store: Store,
 }
 
 impl Node {
     /// A node that has not started yet. `incarnation` is 0 at first start and one more at every
     /// restart (the driver counts restarts; the node keeps nothing across them).
     pub fn new(id: NodeId, incarnation: Incarnation, params: Rc<Params>) -> Node {
+        let variant = params.variant;
         Node {
             id,
             incarnation,
             params,
             membership: Membership::new(id),
-            store: ClassicStore::default(),
+            store: match variant {
+                Variant::Classic => Store::Classic(ClassicStore::default()),
+            },
         }
     }
 
@@ -63,9 +84,32 @@ impl Node {
         &self.membership
     }
 
-    /// The store layer (replica table, pending operations).
-    pub fn store(&self) -> &ClassicStore {
-        &self.store
+    /// The ring this node last built from its view.
+    pub fn ring(&self) -> &Ring {
+        match &self.store {
+            Store::Classic(s) => s.ring(),
+        }
+    }
+
+    /// The keys this node stores, sorted by key.
+    pub fn stored(&self) -> Vec<StoredEntry> {
+        match &self.store {
+            Store::Classic(s) => s
+                .entries()
+                .map(|(k, v)| StoredEntry {
+                    key: Rc::clone(k),
+                    value: Some(Rc::clone(v)),
+                    version: 0,
+                })
+                .collect(),
+        }
+    }
+
+    /// How many client operations this node coordinates and has not answered.
+    pub fn pending_ops(&self) -> usize {
+        match &self.store {
+            Store::Classic(s) => s.pending_ops(),
+        }
     }
 
     /// Feeds one input at time `now`; effects are pushed into `out`.
@@ -84,21 +128,23 @@ impl Node {
             Input::Tick => {
                 self.membership.tick(now, &params, rng, out);
                 let view_version = self.membership.version();
-                self.store.tick(
-                    self.id,
-                    now,
-                    self.membership.view(),
-                    view_version,
-                    &params,
-                    out,
-                );
+                let view = self.membership.view();
+                match &mut self.store {
+                    Store::Classic(s) => s.tick(self.id, now, view, view_version, &params, out),
+                }
             }
             Input::Deliver { from, message } => {
                 if !self.membership.on_message(now, from, &message, out) {
-                    self.store.on_message(from, &message, &params, out);
+                    match &mut self.store {
+                        Store::Classic(s) => {
+                            s.on_message(from, &message, &params, out);
+                        }
+                    }
                 }
             }
-            Input::Client { op, request } => self.store.on_client(now, op, request, &params, out),
+            Input::Client { op, request } => match &mut self.store {
+                Store::Classic(s) => s.on_client(now, op, request, &params, out),
+            },
         }
     }
 }

@@ -370,11 +370,17 @@ mod tests {
     use rand_chacha::ChaCha8Rng;
 
     fn digest(id: u8, incarnation: Incarnation, heartbeat: u64) -> Digest {
-        Digest { id: NodeId(id), incarnation, heartbeat }
+        Digest {
+            id: NodeId(id),
+            incarnation,
+            heartbeat,
+        }
     }
 
     fn gossip(m: &mut Membership, now: Tick, from: u8, entries: &[Digest], out: &mut Outbox) {
-        let message = Message::Gossip { members: entries.into() };
+        let message = Message::Gossip {
+            members: entries.into(),
+        };
         assert!(m.on_message(now, NodeId(from), &message, out));
     }
 
@@ -402,9 +408,15 @@ mod tests {
             m.tick(now, &params, &mut rng, &mut out);
         }
         assert_eq!(m.view(), [NodeId(1)]);
-        assert!(out.observations.contains(&Observation::MemberRemoved { member: NodeId(2) }));
+        assert!(out
+            .observations
+            .contains(&Observation::MemberRemoved { member: NodeId(2) }));
         gossip(&mut m, 30, 3, &[digest(2, 0, 5), digest(3, 0, 1)], &mut out);
-        assert_eq!(m.view(), [NodeId(1), NodeId(3)], "the stale entry of 2 is not re-added");
+        assert_eq!(
+            m.view(),
+            [NodeId(1), NodeId(3)],
+            "the stale entry of 2 is not re-added"
+        );
     }
 
     #[test]
@@ -418,7 +430,9 @@ mod tests {
         assert!(m.member(NodeId(2)).unwrap().suspected);
         gossip(&mut m, 6, 3, &[digest(2, 0, 6)], &mut out);
         assert!(!m.member(NodeId(2)).unwrap().suspected);
-        assert!(out.observations.contains(&Observation::SuspicionRefuted { member: NodeId(2) }));
+        assert!(out
+            .observations
+            .contains(&Observation::SuspicionRefuted { member: NodeId(2) }));
     }
 
     #[test]
@@ -431,9 +445,16 @@ mod tests {
         }
         assert_eq!(m.view(), [NodeId(1)]);
         gossip(&mut m, 21, 2, &[digest(2, 0, 30)], &mut out);
-        assert_eq!(m.view(), [NodeId(1), NodeId(2)], "a live member's newer heartbeat re-adds it");
+        assert_eq!(
+            m.view(),
+            [NodeId(1), NodeId(2)],
+            "a live member's newer heartbeat re-adds it"
+        );
         gossip(&mut m, 22, 2, &[digest(2, 1, 0)], &mut out);
-        assert!(out.observations.contains(&Observation::MemberRejoined { member: NodeId(2), incarnation: 1 }));
+        assert!(out.observations.contains(&Observation::MemberRejoined {
+            member: NodeId(2),
+            incarnation: 1
+        }));
         assert_eq!(m.member(NodeId(2)).unwrap().incarnation, 1);
     }
 
@@ -444,7 +465,10 @@ mod tests {
         let mut joiner = Membership::new(NodeId(4));
         let mut out = Outbox::default();
         joiner.start(0, 0, &params, &mut rng, &mut out);
-        assert!(matches!(out.sends.as_slice(), [(NodeId(1), Message::JoinRequest { .. })]));
+        assert!(matches!(
+            out.sends.as_slice(),
+            [(NodeId(1), Message::JoinRequest { .. })]
+        ));
         assert!(!joiner.joined());
         let (mut intro, _, _) = started(1);
         let mut intro_out = Outbox::default();
@@ -461,7 +485,12 @@ mod tests {
         }
         let mut out = Outbox::default();
         joiner.tick(3, &params, &mut rng, &mut out);
-        let gossiped: Vec<NodeId> = out.sends.iter().filter(|(_, m)| matches!(m, Message::Gossip { .. })).map(|(t, _)| *t).collect();
+        let gossiped: Vec<NodeId> = out
+            .sends
+            .iter()
+            .filter(|(_, m)| matches!(m, Message::Gossip { .. }))
+            .map(|(t, _)| *t)
+            .collect();
         assert_eq!(gossiped.len(), params.gossip_fanout);
         assert!(gossiped.iter().all(|t| *t != NodeId(4)));
     }

@@ -212,6 +212,10 @@ pub struct ClientReply {
     pub op: OpId,
     /// Whether the operation succeeded.
     pub success: bool,
+    /// For a failure: whether the coordinator knows the operation had no effect (a definite
+    /// rejection, such as a create refused by agreement on an existing key). Classic failures are
+    /// never definite: a failed classic write may still have reached one replica.
+    pub rejected: bool,
     /// Why it answered so.
     pub reason: Reason,
     /// For a successful read: the value read.

@@ -9,7 +9,13 @@ use std::hint::black_box;
 fn scenarios(c: &mut Criterion) {
     let dir = std::env::temp_dir().join(format!("sim-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    for scenario in [Scenario::Mp1Single, Scenario::Mp1Multi, Scenario::Mp1Drop, Scenario::Read, Scenario::Create] {
+    for scenario in [
+        Scenario::Mp1Single,
+        Scenario::Mp1Multi,
+        Scenario::Mp1Drop,
+        Scenario::Read,
+        Scenario::Create,
+    ] {
         c.bench_function(&format!("{} without log", scenario.name()), |b| {
             b.iter(|| black_box(scenario.run(black_box(1), TraceLevel::HashOnly).points()))
         });

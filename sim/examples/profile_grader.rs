@@ -8,7 +8,9 @@ fn main() {
     let mut points = 0;
     for seed in 0..times {
         for scenario in selection.scenarios() {
-            points += scenario.run(seed, sim::trace::TraceLevel::HashOnly).points();
+            points += scenario
+                .run(seed, sim::trace::TraceLevel::HashOnly)
+                .points();
         }
     }
     println!("{points}");

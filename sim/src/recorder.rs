@@ -1,7 +1,7 @@
 //! What a run records for the checker and the logs: client history, observations, process events.
 
 use checker::record::{self, KvInput, Operation, Outcome, ProcessEvent, Stamp};
-use node::{ClientReply, NodeId, Observation, OpId, Reason, Request, Tick, Variant};
+use node::{ClientReply, NodeId, Observation, OpId, Reason, Request, Tick};
 use std::collections::BTreeMap;
 
 /// The record of one run, filled as it goes.
@@ -44,12 +44,13 @@ pub fn kv_reason(reason: Reason) -> record::Reason {
     }
 }
 
-/// How a reply counts for the history: every classic failure is `unknown`, since a failed
-/// classic write may still have reached one replica.
-pub fn outcome_of(variant: Variant, reply: &ClientReply) -> Outcome {
-    match (variant, reply.success) {
-        (_, true) => Outcome::Ok,
-        (Variant::Classic, false) => Outcome::Unknown,
+/// How a reply counts for the history: a failure is `rejected` only when the coordinator knows
+/// it had no effect; every other failure (every classic one) is `unknown`.
+pub fn outcome_of(reply: &ClientReply) -> Outcome {
+    match (reply.success, reply.rejected) {
+        (true, _) => Outcome::Ok,
+        (false, true) => Outcome::Rejected,
+        (false, false) => Outcome::Unknown,
     }
 }
 
@@ -85,13 +86,13 @@ impl Recorder {
     }
 
     /// A coordinator's answer.
-    pub fn complete(&mut self, tick: Tick, seq: u64, variant: Variant, reply: &ClientReply) {
+    pub fn complete(&mut self, tick: Tick, seq: u64, reply: &ClientReply) {
         let Some(i) = self.open.remove(&reply.op) else {
             return;
         };
         let op = &mut self.history[i];
         op.complete = Some(Stamp { tick, seq });
-        op.outcome = outcome_of(variant, reply);
+        op.outcome = outcome_of(reply);
         op.reason = kv_reason(reply.reason);
         op.output = reply.value.as_ref().map(|v| v.to_string());
         op.acks = reply

@@ -167,9 +167,19 @@ impl World {
                     let mut inbox = std::mem::take(&mut self.inbox_scratch);
                     std::mem::swap(&mut inbox, &mut self.slots[i].inbox);
                     for msg in inbox.drain(..) {
-                        let event = Event::Deliver { id: msg.id, from: msg.from, to: msg.to };
+                        let event = Event::Deliver {
+                            id: msg.id,
+                            from: msg.from,
+                            to: msg.to,
+                        };
                         self.trace.record(now, &event);
-                        self.step(i, Input::Deliver { from: msg.from, message: msg.message });
+                        self.step(
+                            i,
+                            Input::Deliver {
+                                from: msg.from,
+                                message: msg.message,
+                            },
+                        );
                     }
                     self.inbox_scratch = inbox;
                     self.step(i, Input::Tick);
@@ -260,8 +270,7 @@ impl World {
                 },
             );
             self.seq += 1;
-            self.recorder
-                .complete(now, self.seq, self.params.variant, &reply);
+            self.recorder.complete(now, self.seq, &reply);
         }
         self.outbox = out;
     }

@@ -3,7 +3,10 @@
 use std::process::Command;
 
 fn sim(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_sim")).args(args).output().expect("run sim");
+    let out = Command::new(env!("CARGO_BIN_EXE_sim"))
+        .args(args)
+        .output()
+        .expect("run sim");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -30,20 +33,38 @@ fn bad_flags_give_status_2_and_one_line() {
 
 #[test]
 fn bad_log_paths_give_status_2_and_one_line() {
-    assert_one_line_usage_error(&["grader", "mp1-single", "--log", "/nonexistent-dir/x/dbg.log"], "/nonexistent-dir/x/dbg.log");
+    assert_one_line_usage_error(
+        &[
+            "grader",
+            "mp1-single",
+            "--log",
+            "/nonexistent-dir/x/dbg.log",
+        ],
+        "/nonexistent-dir/x/dbg.log",
+    );
     let file = std::env::temp_dir().join(format!("sim-cli-test-{}", std::process::id()));
     std::fs::write(&file, "not a directory").unwrap();
     let path = file.to_str().unwrap();
     assert_one_line_usage_error(&["grader", "mp1", "--log", path], path);
     std::fs::remove_file(&file).unwrap();
     let dir = std::env::temp_dir();
-    assert_one_line_usage_error(&["grader", "read", "--log", dir.to_str().unwrap()], "directory");
+    assert_one_line_usage_error(
+        &["grader", "read", "--log", dir.to_str().unwrap()],
+        "directory",
+    );
 }
 
 #[test]
 fn grader_writes_logs_and_reports_across_processes() {
     let dir = std::env::temp_dir().join(format!("sim-cli-logs-{}", std::process::id()));
-    let (code, report, _) = sim(&["grader", "mp1", "--seed", "5", "--log", dir.to_str().unwrap()]);
+    let (code, report, _) = sim(&[
+        "grader",
+        "mp1",
+        "--seed",
+        "5",
+        "--log",
+        dir.to_str().unwrap(),
+    ]);
     assert_eq!(code, 0, "{report}");
     assert!(report.ends_with("membership total: 90/90\n"));
     for name in ["mp1-single", "mp1-multi", "mp1-drop"] {

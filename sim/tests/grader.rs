@@ -12,7 +12,10 @@ fn membership_grader_scores_full_marks_on_a_sample_of_seeds() {
     for seed in SAMPLE_SEEDS {
         let runs = run_selection(Selection::Mp1, seed);
         let text = report(Selection::Mp1, seed, &runs);
-        assert!(text.ends_with("membership total: 90/90\n"), "seed {seed}:\n{text}");
+        assert!(
+            text.ends_with("membership total: 90/90\n"),
+            "seed {seed}:\n{text}"
+        );
     }
 }
 
@@ -21,7 +24,10 @@ fn key_value_grader_scores_full_marks_on_a_sample_of_seeds() {
     for seed in SAMPLE_SEEDS {
         let runs = run_selection(Selection::Kv, seed);
         let text = report(Selection::Kv, seed, &runs);
-        assert!(text.ends_with("key-value total: 90/90\n"), "seed {seed}:\n{text}");
+        assert!(
+            text.ends_with("key-value total: 90/90\n"),
+            "seed {seed}:\n{text}"
+        );
     }
 }
 
@@ -87,13 +93,16 @@ fn read_log_grader_lines_snapshot() {
 fn a_broken_log_loses_points() {
     // Scoring reads the text: drop every coordinator line and the create test must fail.
     let mut run = Scenario::Create.run(1, TraceLevel::HashOnly);
-    run.log.retain(|l| !l.contains("coordinator: create success"));
+    run.log
+        .retain(|l| !l.contains("coordinator: create success"));
     let parts = sim::grader::kv::score(sim::grader::kv::KvTest::Create, &run.log);
     assert_eq!(parts.iter().map(|p| p.got).sum::<u32>(), 0);
     // And a removal of a live node costs the membership accuracy points.
     let mut run = Scenario::Mp1Single.run(1, TraceLevel::HashOnly);
-    run.log.push(" 2.0.0.0:0 [600] Node 3.0.0.0:0 removed at time 600".to_string());
-    run.log.push(" 2.0.0.0:0 [600] Node 4.0.0.0:0 removed at time 600".to_string());
+    run.log
+        .push(" 2.0.0.0:0 [600] Node 3.0.0.0:0 removed at time 600".to_string());
+    run.log
+        .push(" 2.0.0.0:0 [600] Node 4.0.0.0:0 removed at time 600".to_string());
     let parts = sim::grader::membership::score(sim::grader::membership::Mp1::Single, &run.log);
     let accuracy = parts.iter().find(|p| p.name == "accuracy").unwrap();
     assert_eq!(accuracy.got, 0);

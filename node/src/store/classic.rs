@@ -371,6 +371,7 @@ fn decide(
     out.replies.push(ClientReply {
         op: pending.op,
         success,
+        rejected: false,
         reason,
         value,
         acks,
@@ -395,7 +396,15 @@ mod tests {
         let mut out = Outbox::default();
         store.serve(NodeId(9), 1, &request, &mut out);
         match out.sends.pop() {
-            Some((NodeId(9), Message::KvReply { success, reason, value, .. })) => (success, reason, value),
+            Some((
+                NodeId(9),
+                Message::KvReply {
+                    success,
+                    reason,
+                    value,
+                    ..
+                },
+            )) => (success, reason, value),
             other => panic!("expected a reply to the coordinator, got {other:?}"),
         }
     }
@@ -406,14 +415,63 @@ mod tests {
         let k = key("k");
         let read = Request::Read { key: k.clone() };
         assert_eq!(serve(&mut s, read.clone()), (false, Reason::NotFound, None));
-        assert_eq!(serve(&mut s, Request::Update { key: k.clone(), value: key("x") }), (false, Reason::NotFound, None));
-        assert_eq!(serve(&mut s, Request::Delete { key: k.clone() }), (false, Reason::NotFound, None));
-        assert_eq!(serve(&mut s, Request::Create { key: k.clone(), value: key("v1") }), (true, Reason::Ok, None));
-        assert_eq!(serve(&mut s, Request::Create { key: k.clone(), value: key("v2") }), (false, Reason::Exists, None));
-        assert_eq!(serve(&mut s, read.clone()), (true, Reason::Ok, Some(key("v1"))), "a refused create keeps the old value");
-        assert_eq!(serve(&mut s, Request::Update { key: k.clone(), value: key("v3") }), (true, Reason::Ok, None));
-        assert_eq!(serve(&mut s, read.clone()), (true, Reason::Ok, Some(key("v3"))));
-        assert_eq!(serve(&mut s, Request::Delete { key: k.clone() }), (true, Reason::Ok, None));
+        assert_eq!(
+            serve(
+                &mut s,
+                Request::Update {
+                    key: k.clone(),
+                    value: key("x")
+                }
+            ),
+            (false, Reason::NotFound, None)
+        );
+        assert_eq!(
+            serve(&mut s, Request::Delete { key: k.clone() }),
+            (false, Reason::NotFound, None)
+        );
+        assert_eq!(
+            serve(
+                &mut s,
+                Request::Create {
+                    key: k.clone(),
+                    value: key("v1")
+                }
+            ),
+            (true, Reason::Ok, None)
+        );
+        assert_eq!(
+            serve(
+                &mut s,
+                Request::Create {
+                    key: k.clone(),
+                    value: key("v2")
+                }
+            ),
+            (false, Reason::Exists, None)
+        );
+        assert_eq!(
+            serve(&mut s, read.clone()),
+            (true, Reason::Ok, Some(key("v1"))),
+            "a refused create keeps the old value"
+        );
+        assert_eq!(
+            serve(
+                &mut s,
+                Request::Update {
+                    key: k.clone(),
+                    value: key("v3")
+                }
+            ),
+            (true, Reason::Ok, None)
+        );
+        assert_eq!(
+            serve(&mut s, read.clone()),
+            (true, Reason::Ok, Some(key("v3")))
+        );
+        assert_eq!(
+            serve(&mut s, Request::Delete { key: k.clone() }),
+            (true, Reason::Ok, None)
+        );
         assert_eq!(serve(&mut s, read), (false, Reason::NotFound, None));
     }
 
@@ -426,8 +484,20 @@ mod tests {
         (s, replicas)
     }
 
-    fn reply(s: &mut ClassicStore, from: NodeId, success: bool, reason: Reason, value: Option<&str>, out: &mut Outbox) {
-        let message = Message::KvReply { txn: 0, success, reason, value: value.map(key) };
+    fn reply(
+        s: &mut ClassicStore,
+        from: NodeId,
+        success: bool,
+        reason: Reason,
+        value: Option<&str>,
+        out: &mut Outbox,
+    ) {
+        let message = Message::KvReply {
+            txn: 0,
+            success,
+            reason,
+            value: value.map(key),
+        };
         s.on_message(from, &message, &params(), out);
     }
 
@@ -435,24 +505,52 @@ mod tests {
     fn a_write_decides_once_at_two_positive_replies() {
         let (mut s, r) = coordinator();
         let mut out = Outbox::default();
-        s.on_client(0, 7, Request::Create { key: key("k"), value: key("v") }, &params(), &mut out);
+        s.on_client(
+            0,
+            7,
+            Request::Create {
+                key: key("k"),
+                value: key("v"),
+            },
+            &params(),
+            &mut out,
+        );
         assert_eq!(out.sends.len(), 3, "forwarded to the 3 replicas");
         reply(&mut s, r[0], true, Reason::Ok, None, &mut out);
         reply(&mut s, r[0], true, Reason::Ok, None, &mut out);
-        assert!(out.replies.is_empty(), "a duplicate reply does not make a quorum");
+        assert!(
+            out.replies.is_empty(),
+            "a duplicate reply does not make a quorum"
+        );
         reply(&mut s, r[1], true, Reason::Ok, None, &mut out);
         reply(&mut s, r[2], true, Reason::Ok, None, &mut out);
-        assert_eq!(out.replies.len(), 1, "decided exactly once; the late reply is ignored");
+        assert_eq!(
+            out.replies.len(),
+            1,
+            "decided exactly once; the late reply is ignored"
+        );
         let answer = &out.replies[0];
         assert!(answer.success);
-        assert_eq!(answer.acks.iter().map(|a| a.from).collect::<Vec<_>>(), [r[0], r[1]]);
+        assert_eq!(
+            answer.acks.iter().map(|a| a.from).collect::<Vec<_>>(),
+            [r[0], r[1]]
+        );
     }
 
     #[test]
     fn a_write_fails_at_two_negative_replies_with_their_reason() {
         let (mut s, r) = coordinator();
         let mut out = Outbox::default();
-        s.on_client(0, 7, Request::Update { key: key("k"), value: key("v") }, &params(), &mut out);
+        s.on_client(
+            0,
+            7,
+            Request::Update {
+                key: key("k"),
+                value: key("v"),
+            },
+            &params(),
+            &mut out,
+        );
         reply(&mut s, r[0], false, Reason::NotFound, None, &mut out);
         assert!(out.replies.is_empty());
         reply(&mut s, r[2], false, Reason::NotFound, None, &mut out);
@@ -468,23 +566,43 @@ mod tests {
         s.on_client(0, 7, Request::Read { key: key("k") }, &params(), &mut out);
         reply(&mut s, r[0], true, Reason::Ok, Some("a"), &mut out);
         reply(&mut s, r[1], true, Reason::Ok, Some("b"), &mut out);
-        assert!(out.replies.is_empty(), "two different values are not a quorum");
+        assert!(
+            out.replies.is_empty(),
+            "two different values are not a quorum"
+        );
         reply(&mut s, r[2], true, Reason::Ok, Some("b"), &mut out);
         assert_eq!(out.replies.len(), 1);
         assert_eq!(out.replies[0].value.as_deref(), Some("b"));
-        assert_eq!(out.replies[0].acks.len(), 2, "only the replicas that returned the value count");
+        assert_eq!(
+            out.replies[0].acks.len(),
+            2,
+            "only the replicas that returned the value count"
+        );
 
         let mut out = Outbox::default();
         s.on_client(0, 8, Request::Read { key: key("k") }, &params(), &mut out);
         let txn = 1;
         for (from, value) in [(r[0], Some("a")), (r[1], Some("b"))] {
-            let m = Message::KvReply { txn, success: true, reason: Reason::Ok, value: value.map(key) };
+            let m = Message::KvReply {
+                txn,
+                success: true,
+                reason: Reason::Ok,
+                value: value.map(key),
+            };
             s.on_message(from, &m, &params(), &mut out);
         }
-        let m = Message::KvReply { txn, success: false, reason: Reason::NotFound, value: None };
+        let m = Message::KvReply {
+            txn,
+            success: false,
+            reason: Reason::NotFound,
+            value: None,
+        };
         s.on_message(r[2], &m, &params(), &mut out);
         assert_eq!(out.replies.len(), 1);
-        assert_eq!((out.replies[0].success, out.replies[0].reason), (false, Reason::NoQuorum));
+        assert_eq!(
+            (out.replies[0].success, out.replies[0].reason),
+            (false, Reason::NoQuorum)
+        );
     }
 
     #[test]
@@ -495,16 +613,33 @@ mod tests {
         s.on_client(10, 7, Request::Delete { key: key("k") }, &p, &mut out);
         reply(&mut s, r[0], true, Reason::Ok, None, &mut out);
         let view: Vec<NodeId> = (1..=10).map(NodeId).collect();
-        s.tick(NodeId(1), 10 + p.op_timeout_ticks - 1, &view, 1, &p, &mut out);
+        s.tick(
+            NodeId(1),
+            10 + p.op_timeout_ticks - 1,
+            &view,
+            1,
+            &p,
+            &mut out,
+        );
         assert!(out.replies.is_empty());
         s.tick(NodeId(1), 10 + p.op_timeout_ticks, &view, 1, &p, &mut out);
-        assert_eq!((out.replies[0].success, out.replies[0].reason), (false, Reason::Timeout));
+        assert_eq!(
+            (out.replies[0].success, out.replies[0].reason),
+            (false, Reason::Timeout)
+        );
     }
 
     #[test]
     fn too_small_a_ring_fails_at_once() {
         let mut s = ClassicStore::default();
-        s.tick(NodeId(1), 0, &[NodeId(1), NodeId(2)], 1, &params(), &mut Outbox::default());
+        s.tick(
+            NodeId(1),
+            0,
+            &[NodeId(1), NodeId(2)],
+            1,
+            &params(),
+            &mut Outbox::default(),
+        );
         let mut out = Outbox::default();
         s.on_client(0, 7, Request::Read { key: key("k") }, &params(), &mut out);
         assert!(out.sends.is_empty());
@@ -519,12 +654,24 @@ mod tests {
         let full: Vec<NodeId> = (1..=10).map(NodeId).collect();
         let ring = Ring::new(full.iter().copied());
         let replicas = ring.replicas_of("k", 3);
-        let outsider = full.iter().copied().find(|n| !replicas.contains(n)).unwrap();
+        let outsider = full
+            .iter()
+            .copied()
+            .find(|n| !replicas.contains(n))
+            .unwrap();
         // The outsider holds the key (say a stale view made it a replica once) and the ring
         // changes: it hands the key to the 3 replicas and drops it.
         let mut s = ClassicStore::default();
         let mut out = Outbox::default();
-        s.on_message(NodeId(99), &Message::Replicate { key: key("k"), value: key("v") }, &p, &mut out);
+        s.on_message(
+            NodeId(99),
+            &Message::Replicate {
+                key: key("k"),
+                value: key("v"),
+            },
+            &p,
+            &mut out,
+        );
         let mut out = Outbox::default();
         s.tick(outsider, 0, &full, 1, &p, &mut out);
         let mut targets: Vec<NodeId> = out
@@ -541,17 +688,43 @@ mod tests {
         // A replica keeps its copy and sends it to the other two after a ring change; a
         // replica that already holds a newer value is not overwritten by the hand-over.
         let mut r0 = ClassicStore::default();
-        r0.on_message(NodeId(99), &Message::Replicate { key: key("k"), value: key("v") }, &p, &mut out);
+        r0.on_message(
+            NodeId(99),
+            &Message::Replicate {
+                key: key("k"),
+                value: key("v"),
+            },
+            &p,
+            &mut out,
+        );
         let mut out = Outbox::default();
         r0.tick(replicas[0], 0, &full, 1, &p, &mut out);
         assert_eq!(out.sends.len(), 2);
         assert_eq!(r0.entries().count(), 1);
-        r0.on_message(NodeId(99), &Message::Replicate { key: key("k"), value: key("old") }, &p, &mut out);
-        assert_eq!(r0.entries().next().map(|(_, v)| v.to_string()), Some("v".to_string()));
+        r0.on_message(
+            NodeId(99),
+            &Message::Replicate {
+                key: key("k"),
+                value: key("old"),
+            },
+            &p,
+            &mut out,
+        );
+        assert_eq!(
+            r0.entries().next().map(|(_, v)| v.to_string()),
+            Some("v".to_string())
+        );
 
         // Without a ring change, a replica's periodic sweep sends nothing.
         let mut out = Outbox::default();
-        r0.tick(replicas[0], p.sweep_interval_ticks * 10 - u64::from(replicas[0].0), &full, 1, &p, &mut out);
+        r0.tick(
+            replicas[0],
+            p.sweep_interval_ticks * 10 - u64::from(replicas[0].0),
+            &full,
+            1,
+            &p,
+            &mut out,
+        );
         assert!(out.sends.is_empty());
     }
 }

@@ -125,7 +125,6 @@ impl Driver {
         world
             .slot(viewer)
             .node
-            .store()
             .ring()
             .replicas_of(key, world.params().replicas)
     }
