@@ -6,6 +6,7 @@
 //! random stream; the node pushes what it wants done into a caller-owned [`Outbox`]. Nothing else
 //! reaches the node: no I/O, no clock, no threads, no hidden randomness.
 
+pub mod agreement;
 pub mod ids;
 pub mod membership;
 pub mod message;
@@ -25,6 +26,7 @@ use rand_core::RngCore;
 use ring::Ring;
 use std::rc::Rc;
 use store::classic::ClassicStore;
+use store::versioned::{Env, VersionedStore};
 
 /// A replica's copy of one key, as drivers and checkers see it whatever the store variant.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +43,7 @@ pub struct StoredEntry {
 #[derive(Debug, Clone)]
 enum Store {
     Classic(ClassicStore),
+    Versioned(Box<VersionedStore>),
 }
 
 /// One node: membership plus the store.
@@ -57,15 +60,19 @@ impl Node {
     /// A node that has not started yet. `incarnation` is 0 at first start and one more at every
     /// restart (the driver counts restarts; the node keeps nothing across them).
     pub fn new(id: NodeId, incarnation: Incarnation, params: Rc<Params>) -> Node {
-        let variant = params.variant;
+        let store = match params.variant {
+            Variant::Classic => Store::Classic(ClassicStore::default()),
+            Variant::Versioned => Store::Versioned(Box::new(VersionedStore::new(
+                agreement::Replica { id, incarnation },
+                &params,
+            ))),
+        };
         Node {
             id,
             incarnation,
             params,
             membership: Membership::new(id),
-            store: match variant {
-                Variant::Classic => Store::Classic(ClassicStore::default()),
-            },
+            store,
         }
     }
 
@@ -88,6 +95,7 @@ impl Node {
     pub fn ring(&self) -> &Ring {
         match &self.store {
             Store::Classic(s) => s.ring(),
+            Store::Versioned(s) => s.ring(),
         }
     }
 
@@ -102,6 +110,7 @@ impl Node {
                     version: 0,
                 })
                 .collect(),
+            Store::Versioned(s) => s.stored(),
         }
     }
 
@@ -109,6 +118,7 @@ impl Node {
     pub fn pending_ops(&self) -> usize {
         match &self.store {
             Store::Classic(s) => s.pending_ops(),
+            Store::Versioned(s) => s.pending_ops(),
         }
     }
 
@@ -131,6 +141,13 @@ impl Node {
                 let view = self.membership.view();
                 match &mut self.store {
                     Store::Classic(s) => s.tick(self.id, now, view, view_version, &params, out),
+                    Store::Versioned(s) => s.on_tick(&mut Env {
+                        now,
+                        membership: &self.membership,
+                        params: &params,
+                        rng,
+                        out,
+                    }),
                 }
             }
             Input::Deliver { from, message } => {
@@ -139,11 +156,32 @@ impl Node {
                         Store::Classic(s) => {
                             s.on_message(from, &message, &params, out);
                         }
+                        Store::Versioned(s) => {
+                            let env = &mut Env {
+                                now,
+                                membership: &self.membership,
+                                params: &params,
+                                rng,
+                                out,
+                            };
+                            s.on_message(from, &message, env);
+                        }
                     }
                 }
             }
             Input::Client { op, request } => match &mut self.store {
                 Store::Classic(s) => s.on_client(now, op, request, &params, out),
+                Store::Versioned(s) => s.on_client(
+                    op,
+                    request,
+                    &mut Env {
+                        now,
+                        membership: &self.membership,
+                        params: &params,
+                        rng,
+                        out,
+                    },
+                ),
             },
         }
     }

@@ -1,5 +1,8 @@
 //! What nodes say to each other, what clients ask, and what a node reports about itself.
 
+use crate::agreement::{
+    Ballot, Config, Handover, OpRef, RangeId, Refusal, SealVote, Versioned, Vote,
+};
 use crate::ids::{Incarnation, NodeId, OpId};
 use std::rc::Rc;
 
@@ -18,6 +21,12 @@ pub struct Digest {
 const DIGEST_WIRE_BYTES: usize = 13;
 /// Bytes of a message header on the wire (type tag and lengths).
 const HEADER_WIRE_BYTES: usize = 8;
+/// Bytes of a ballot on the wire (epoch 8, round 8, node 1, incarnation 4).
+const BALLOT_WIRE_BYTES: usize = 21;
+/// Bytes of a range id on the wire.
+const RANGE_WIRE_BYTES: usize = 2;
+/// Bytes of one replica seat on the wire (node 1, incarnation 4).
+const REPLICA_WIRE_BYTES: usize = 5;
 
 /// A client request, and the same request as a coordinator forwards it to a replica.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -164,6 +173,151 @@ pub enum Message {
         /// Its value.
         value: Rc<str>,
     },
+    /// `versioned`, phase 1: promise not to accept lower ballots for the key, and say what you
+    /// accepted.
+    Prepare {
+        /// The key.
+        key: Rc<str>,
+        /// The proposer's ballot (its epoch names the range configuration it uses).
+        ballot: Ballot,
+    },
+    /// `versioned`: the answer to [`Message::Prepare`].
+    Promise {
+        /// The key.
+        key: Rc<str>,
+        /// The ballot promised.
+        ballot: Ballot,
+        /// What the acceptor accepted last in that epoch, if anything.
+        vote: Option<Vote>,
+    },
+    /// `versioned`, phase 2: accept this state under the ballot.
+    Accept {
+        /// The key.
+        key: Rc<str>,
+        /// The ballot.
+        ballot: Ballot,
+        /// The proposed state, computed from the newest state phase 1 found.
+        state: Versioned,
+        /// The client operation it serves (for the replica's log line); `None` for repair.
+        op: Option<OpRef>,
+    },
+    /// `versioned`: the acceptor accepted the state proposed under the ballot.
+    Accepted {
+        /// The key.
+        key: Rc<str>,
+        /// The ballot.
+        ballot: Ballot,
+    },
+    /// `versioned`: the acceptor would not promise or accept for the key.
+    Refuse {
+        /// The key.
+        key: Rc<str>,
+        /// The ballot refused.
+        ballot: Ballot,
+        /// Why.
+        why: Refusal,
+    },
+    /// `versioned`: this state was chosen for the key (a quorum accepted it); replicas behind it
+    /// adopt it (read repair, anti-entropy).
+    Commit {
+        /// The key.
+        key: Rc<str>,
+        /// The chosen ballot and state.
+        vote: Vote,
+    },
+    /// `versioned`, handover phase 1: promise not to accept lower seal ballots for the range.
+    SealPrepare {
+        /// The range.
+        range: RangeId,
+        /// The ballot (in the epoch being sealed).
+        ballot: Ballot,
+    },
+    /// `versioned`: the answer to [`Message::SealPrepare`].
+    SealPromise {
+        /// The range.
+        range: RangeId,
+        /// The ballot promised.
+        ballot: Ballot,
+        /// The next configuration the acceptor accepted, if any.
+        vote: Option<SealVote>,
+    },
+    /// `versioned`, handover phase 2: accept `next` as the range's next configuration, and stop
+    /// voting on the range's keys in this epoch.
+    SealAccept {
+        /// The range.
+        range: RangeId,
+        /// The ballot.
+        ballot: Ballot,
+        /// The next configuration (one epoch later).
+        next: Rc<Config>,
+    },
+    /// `versioned`: the acceptor accepted the seal and froze the range; these are its votes.
+    SealAccepted {
+        /// The range.
+        range: RangeId,
+        /// The ballot.
+        ballot: Ballot,
+        /// Every key vote it holds for the range, as of freezing.
+        votes: Handover,
+    },
+    /// `versioned`: the acceptor would not promise or accept the seal.
+    SealRefuse {
+        /// The range.
+        range: RangeId,
+        /// The ballot refused.
+        ballot: Ballot,
+        /// Why.
+        why: Refusal,
+    },
+    /// `versioned`: become a voter of the range in `config`, starting from these votes (the
+    /// newest votes of a frozen quorum of the previous configuration, or a copy of a voter's).
+    Install {
+        /// The configuration the receiver is a member of.
+        config: Rc<Config>,
+        /// The range's key votes.
+        votes: Handover,
+        /// Whether the sender knows a quorum of `config` installed it.
+        established: bool,
+    },
+    /// `versioned`: the sender is a voter of the range in this epoch.
+    Installed {
+        /// The range.
+        range: RangeId,
+        /// The epoch.
+        epoch: u64,
+    },
+    /// `versioned`: a quorum of `config` installed the range, so the handover is complete:
+    /// members may vouch for it, and nodes outside it drop the range.
+    Established {
+        /// The configuration.
+        config: Rc<Config>,
+    },
+    /// `versioned`, anti-entropy: the range steward's ballot for every key it holds.
+    Sync {
+        /// The range.
+        range: RangeId,
+        /// The steward's epoch.
+        epoch: u64,
+        /// Each key with the ballot of the steward's vote (`None`: promised, nothing accepted).
+        digest: Rc<[(Rc<str>, Option<Ballot>)]>,
+    },
+    /// `versioned`: the answer to [`Message::Sync`].
+    SyncReply {
+        /// The range.
+        range: RangeId,
+        /// The epoch the steward asked about.
+        epoch: u64,
+        /// Whether the sender is a voter in that epoch.
+        installed: bool,
+        /// Keys whose votes differ from the digest, with the ballot of the sender's vote.
+        stale: Rc<[(Rc<str>, Option<Ballot>)]>,
+    },
+    /// `versioned`: a node that should recover the range, or that holds it and must learn
+    /// whether it may drop it, asks the nodes its ring names.
+    Query {
+        /// The range.
+        range: RangeId,
+    },
 }
 
 impl Message {
@@ -180,6 +334,59 @@ impl Message {
                 }
                 Message::KvReply { value, .. } => 4 + 2 + value.as_ref().map_or(0, |v| v.len()),
                 Message::Replicate { key, value } => key.len() + value.len(),
+                Message::Prepare { key, .. } | Message::Accepted { key, .. } => {
+                    key.len() + BALLOT_WIRE_BYTES
+                }
+                Message::Promise { key, vote, .. } => {
+                    key.len() + BALLOT_WIRE_BYTES + 1 + vote.as_ref().map_or(0, vote_wire_bytes)
+                }
+                Message::Accept { key, state, .. } => {
+                    key.len() + BALLOT_WIRE_BYTES + state_wire_bytes(state) + 6
+                }
+                Message::Refuse { key, why, .. } => {
+                    key.len() + BALLOT_WIRE_BYTES + refusal_wire_bytes(why)
+                }
+                Message::Commit { key, vote } => key.len() + vote_wire_bytes(vote),
+                Message::SealPrepare { .. } => RANGE_WIRE_BYTES + BALLOT_WIRE_BYTES,
+                Message::SealPromise { vote, .. } => {
+                    RANGE_WIRE_BYTES
+                        + BALLOT_WIRE_BYTES
+                        + 1
+                        + vote
+                            .as_ref()
+                            .map_or(0, |v| BALLOT_WIRE_BYTES + config_wire_bytes(&v.next))
+                }
+                Message::SealAccept { next, .. } => {
+                    RANGE_WIRE_BYTES + BALLOT_WIRE_BYTES + config_wire_bytes(next)
+                }
+                Message::SealAccepted { votes, .. } => {
+                    RANGE_WIRE_BYTES + BALLOT_WIRE_BYTES + handover_wire_bytes(votes)
+                }
+                Message::SealRefuse { why, .. } => {
+                    RANGE_WIRE_BYTES + BALLOT_WIRE_BYTES + refusal_wire_bytes(why)
+                }
+                Message::Install { config, votes, .. } => {
+                    config_wire_bytes(config) + handover_wire_bytes(votes) + 1
+                }
+                Message::Installed { .. } => RANGE_WIRE_BYTES + 8,
+                Message::Established { config } => config_wire_bytes(config),
+                Message::Sync { digest, .. } => {
+                    RANGE_WIRE_BYTES
+                        + 8
+                        + digest
+                            .iter()
+                            .map(|(k, _)| k.len() + 1 + BALLOT_WIRE_BYTES)
+                            .sum::<usize>()
+                }
+                Message::SyncReply { stale, .. } => {
+                    RANGE_WIRE_BYTES
+                        + 9
+                        + stale
+                            .iter()
+                            .map(|(k, _)| k.len() + 1 + BALLOT_WIRE_BYTES)
+                            .sum::<usize>()
+                }
+                Message::Query { .. } => RANGE_WIRE_BYTES,
             }
     }
 
@@ -192,8 +399,53 @@ impl Message {
             Message::KvRequest { .. } => "kv-req",
             Message::KvReply { .. } => "kv-reply",
             Message::Replicate { .. } => "replicate",
+            Message::Prepare { .. } => "prepare",
+            Message::Promise { .. } => "promise",
+            Message::Accept { .. } => "accept",
+            Message::Accepted { .. } => "accepted",
+            Message::Refuse { .. } => "refuse",
+            Message::Commit { .. } => "commit",
+            Message::SealPrepare { .. } => "seal-prepare",
+            Message::SealPromise { .. } => "seal-promise",
+            Message::SealAccept { .. } => "seal-accept",
+            Message::SealAccepted { .. } => "seal-accepted",
+            Message::SealRefuse { .. } => "seal-refuse",
+            Message::Install { .. } => "install",
+            Message::Installed { .. } => "installed",
+            Message::Established { .. } => "established",
+            Message::Sync { .. } => "sync",
+            Message::SyncReply { .. } => "sync-reply",
+            Message::Query { .. } => "query",
         }
     }
+}
+
+fn state_wire_bytes(state: &Versioned) -> usize {
+    // value length and bytes, version, writer (node, incarnation, txn)
+    2 + state.value.as_ref().map_or(0, |v| v.len()) + 8 + 9
+}
+
+fn vote_wire_bytes(vote: &Vote) -> usize {
+    BALLOT_WIRE_BYTES + state_wire_bytes(&vote.state)
+}
+
+fn config_wire_bytes(config: &Config) -> usize {
+    RANGE_WIRE_BYTES + 8 + 1 + config.members.len() * REPLICA_WIRE_BYTES
+}
+
+fn refusal_wire_bytes(why: &Refusal) -> usize {
+    1 + match why {
+        Refusal::Promised(_) => BALLOT_WIRE_BYTES,
+        Refusal::Moved(config) => config_wire_bytes(config),
+        Refusal::NotReady => 0,
+    }
+}
+
+fn handover_wire_bytes(votes: &Handover) -> usize {
+    2 + votes
+        .iter()
+        .map(|(k, v)| 1 + k.len() + vote_wire_bytes(v))
+        .sum::<usize>()
 }
 
 /// One replica's positive reply that a coordinator counted.
@@ -302,6 +554,71 @@ pub enum Observation {
         /// The new replica.
         to: NodeId,
     },
+    /// `versioned`: a proposer was refused because another proposer holds a higher ballot for
+    /// the key; it backs off for a random time before it tries again.
+    BallotConflict {
+        /// The key.
+        key: Rc<str>,
+    },
+    /// `versioned`: a decided round found replicas that disagreed and sent the chosen state to
+    /// the ones behind (a read repair, or anti-entropy after a steward's sync).
+    ReadRepair {
+        /// The key.
+        key: Rc<str>,
+    },
+    /// `versioned`: an acceptor refused a proposal made under an older epoch of the range and
+    /// sent the proposer the newer configuration.
+    EpochRefused {
+        /// The range.
+        range: RangeId,
+        /// The epoch of the refused proposal.
+        epoch: u64,
+    },
+    /// `versioned`: an acceptor refused to vote because it has not recovered the range in that
+    /// epoch (a new replica before its handover, or a restarted node).
+    NotRecovered {
+        /// The range.
+        range: RangeId,
+        /// The epoch it was asked to vote in.
+        epoch: u64,
+    },
+    /// `versioned`: this node became a voter of the range: it installed the range's votes in a
+    /// new epoch (a handover, or a new or restarted replica catching up).
+    RangeRecovered {
+        /// The range.
+        range: RangeId,
+        /// The epoch.
+        epoch: u64,
+    },
+    /// `versioned`: a handover completed: a quorum of the range's new replica set installed it.
+    HandoverDone {
+        /// The range.
+        range: RangeId,
+        /// The new epoch.
+        epoch: u64,
+    },
+}
+
+impl Observation {
+    /// A stable short name of the kind of observation, for coverage counts in fuzz summaries.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Observation::MemberAdded { .. } => "member-added",
+            Observation::MemberRemoved { .. } => "member-removed",
+            Observation::MemberSuspected { .. } => "member-suspected",
+            Observation::SuspicionRefuted { .. } => "suspicion-refuted",
+            Observation::MemberRejoined { .. } => "member-rejoined",
+            Observation::StoreOp { .. } => "store-op",
+            Observation::ReplicaStored { .. } => "replica-stored",
+            Observation::HandedOver { .. } => "handed-over",
+            Observation::BallotConflict { .. } => "ballot-conflict",
+            Observation::ReadRepair { .. } => "read-repair",
+            Observation::EpochRefused { .. } => "epoch-refused",
+            Observation::NotRecovered { .. } => "not-recovered",
+            Observation::RangeRecovered { .. } => "range-recovered",
+            Observation::HandoverDone { .. } => "handover-done",
+        }
+    }
 }
 
 /// What a step produced. The caller owns it and drains it after every step.

@@ -10,16 +10,21 @@ pub enum Variant {
     /// Faithful to the original assignment: plain values, quorum of replies or a timeout.
     #[default]
     Classic,
+    /// Linearizable for the whole key-value model: per-key single-decree consensus
+    /// (CASPaxos-style) among the key's replicas, versioned tombstones, and replica-set changes
+    /// that go through a round at a quorum of the previous replicas.
+    Versioned,
 }
 
 impl Variant {
     /// Every variant, in a stable order.
-    pub const ALL: [Variant; 1] = [Variant::Classic];
+    pub const ALL: [Variant; 2] = [Variant::Classic, Variant::Versioned];
 
     /// The stable name used on the command line and in seed files.
     pub fn name(self) -> &'static str {
         match self {
             Variant::Classic => "classic",
+            Variant::Versioned => "versioned",
         }
     }
 }

@@ -68,15 +68,47 @@ impl Ring {
         self.slots.iter().map(|&(_, id)| id)
     }
 
-    /// The `count` replicas of a key at `position`: the first node at or after it, then the next
-    /// ones, wrapping. Empty when the ring has fewer than `count` nodes.
-    pub fn replicas_at(&self, position: u16, count: usize, out: &mut Vec<NodeId>) {
+    /// How many nodes are on the ring.
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Whether the ring has no node.
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    /// The index (in ring order) of the first node at or after `position`, wrapping; `None` on an
+    /// empty ring. Every key at a position up to that node's belongs to the same arc of the ring.
+    pub fn slot_at(&self, position: u16) -> Option<usize> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        Some(self.slots.partition_point(|&(pos, _)| pos < position) % self.slots.len())
+    }
+
+    /// The ring position of the node at index `slot` (in ring order).
+    pub fn slot_position(&self, slot: usize) -> u16 {
+        self.slots[slot].0
+    }
+
+    /// The `count` nodes from index `slot` on, wrapping. Empty when the ring has fewer than
+    /// `count` nodes.
+    pub fn replicas_from(&self, slot: usize, count: usize, out: &mut Vec<NodeId>) {
         out.clear();
         if self.slots.len() < count {
             return;
         }
-        let first = self.slots.partition_point(|&(pos, _)| pos < position);
-        out.extend((0..count).map(|i| self.slots[(first + i) % self.slots.len()].1));
+        out.extend((0..count).map(|i| self.slots[(slot + i) % self.slots.len()].1));
+    }
+
+    /// The `count` replicas of a key at `position`: the first node at or after it, then the next
+    /// ones, wrapping. Empty when the ring has fewer than `count` nodes.
+    pub fn replicas_at(&self, position: u16, count: usize, out: &mut Vec<NodeId>) {
+        match self.slot_at(position) {
+            Some(first) => self.replicas_from(first, count, out),
+            None => out.clear(),
+        }
     }
 
     /// The replicas of a key, as a fresh vector.

@@ -83,6 +83,10 @@ impl Event<'_> {
                 Observation::ReplicaStored { .. }
                     | Observation::HandedOver { .. }
                     | Observation::StoreOp { .. }
+                    | Observation::BallotConflict { .. }
+                    | Observation::ReadRepair { .. }
+                    | Observation::EpochRefused { .. }
+                    | Observation::NotRecovered { .. }
             ),
             _ => true,
         }
@@ -177,6 +181,20 @@ fn describe_observation(observation: &Observation) -> String {
             None => format!("dropped {key}"),
         },
         Observation::HandedOver { key, to } => format!("handover {key} -> n{to}"),
+        Observation::BallotConflict { key } => format!("ballot-conflict {key}"),
+        Observation::ReadRepair { key } => format!("read-repair {key}"),
+        Observation::EpochRefused { range, epoch } => {
+            format!("epoch-refused range{} epoch={epoch}", range.0)
+        }
+        Observation::NotRecovered { range, epoch } => {
+            format!("not-recovered range{} epoch={epoch}", range.0)
+        }
+        Observation::RangeRecovered { range, epoch } => {
+            format!("range-recovered range{} epoch={epoch}", range.0)
+        }
+        Observation::HandoverDone { range, epoch } => {
+            format!("handover-done range{} epoch={epoch}", range.0)
+        }
     }
 }
 

@@ -1,3 +1,4 @@
 //! The key-value store layers that run on top of membership.
 
 pub mod classic;
+pub mod versioned;

@@ -68,7 +68,13 @@ impl LogBuilder {
                 | Observation::SuspicionRefuted { .. }
                 | Observation::MemberRejoined { .. }
                 | Observation::ReplicaStored { .. }
-                | Observation::HandedOver { .. } => {}
+                | Observation::HandedOver { .. }
+                | Observation::BallotConflict { .. }
+                | Observation::ReadRepair { .. }
+                | Observation::EpochRefused { .. }
+                | Observation::NotRecovered { .. }
+                | Observation::RangeRecovered { .. }
+                | Observation::HandoverDone { .. } => {}
             }
         }
     }

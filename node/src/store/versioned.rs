@@ -1,0 +1,396 @@
+//! The `versioned` store: linearizable create / read / update / delete on the classic ring.
+//!
+//! Same ring, 3 replicas and quorums of 2 as `classic`, hardened in three layers (the README's
+//! "The versioned store" section has the safety argument in full):
+//!
+//! 1. **Per-key single-decree consensus, CASPaxos style.** Every client operation is a round at
+//!    a quorum of the key's replicas: phase 1 (prepare / promise) learns the newest state, phase
+//!    2 (accept) installs `f(state)`, where `f` is create-if-absent, update- or delete-if-present,
+//!    or the identity (reads, and refused operations, so that what they observed is chosen).
+//!    Deletes write versioned tombstones, so an older state can never look newer than a delete.
+//! 2. **Ranges with epochs.** Keys are grouped in ranges: the arcs between successive seed nodes
+//!    on the ring, which every ring of live nodes maps to one replica set. Each range has a
+//!    configuration (its replica seats, each a node *in one incarnation*, and an epoch).
+//!    Epoch 0 is the ring of all seed nodes; each later one is chosen by a *seal* round at a
+//!    quorum of the previous one, whose acceptors stop voting on the range's keys and hand their
+//!    votes over. Ballots carry the epoch, and acceptors refuse ballots of other epochs, so no
+//!    proposal made from a stale view is accepted past a handover.
+//! 3. **Readiness per range.** A node votes on a key only if it is a voter of the key's range in
+//!    the proposal's epoch: epoch 0 voters are the seed nodes in incarnation 0; everyone else
+//!    became a voter by installing the range's votes from a sealed quorum (or a copy of a voter's
+//!    votes). A restarted node holds no seat (seats name incarnations) and a new replica has not
+//!    installed the epoch, so neither answers "I have nothing" for a key it has never seen.
+//!
+//! Stabilization is driven per range by its *steward* (the first live seat): it re-seals the
+//! range onto the replicas its ring names, and otherwise sends a digest of its key ballots to
+//! the other seats (anti-entropy), runs an identity round for every key that differs, and
+//! installs seats that have not recovered the range. Nodes that hold a range they should not,
+//! or should hold one they do not, ask the nodes their ring names ([`Message::Query`]).
+
+mod acceptor;
+mod proposer;
+#[cfg(test)]
+mod tests;
+
+use crate::agreement::{Ballot, Config, RangeId, Replica, Vote};
+use crate::ids::{NodeId, OpId, Tick};
+use crate::membership::Membership;
+use crate::message::{Message, Outbox, Request};
+use crate::params::Params;
+use crate::ring::Ring;
+use crate::StoredEntry;
+use acceptor::{RangeState, Seat};
+use proposer::{KeyRound, RangeRound, Waiting};
+use rand_core::RngCore;
+use std::collections::{BTreeMap, VecDeque};
+use std::rc::Rc;
+
+/// What one step gives the store besides its own state.
+pub struct Env<'a, R: RngCore + ?Sized> {
+    /// The node's current time.
+    pub now: Tick,
+    /// The node's membership (its view, and the incarnation of every member).
+    pub membership: &'a Membership,
+    /// The protocol parameters.
+    pub params: &'a Params,
+    /// The node's random stream (backoff draws).
+    pub rng: &'a mut R,
+    /// Where effects go.
+    pub out: &'a mut Outbox,
+}
+
+impl<R: RngCore + ?Sized> Env<'_, R> {
+    fn send(&mut self, to: NodeId, message: Message) {
+        self.out.sends.push((to, message));
+    }
+
+    /// The seat a member of the view holds now, if it is in the view.
+    fn seat_of(&self, id: NodeId) -> Option<Replica> {
+        self.membership.member(id).map(|m| Replica {
+            id,
+            incarnation: m.incarnation,
+        })
+    }
+
+    /// Whether the seat's node is in the view in that incarnation.
+    fn alive(&self, seat: Replica) -> bool {
+        self.seat_of(seat.id) == Some(seat)
+    }
+}
+
+/// One node's `versioned` store: its seats in every range, and the rounds it drives.
+#[derive(Debug, Clone)]
+pub struct VersionedStore {
+    me: Replica,
+    /// The ring of all seed nodes: it defines the ranges and their epoch-0 replicas.
+    seeds: Ring,
+    ranges: Vec<RangeState>,
+    ring: Ring,
+    ring_version: Option<u64>,
+    key_rounds: BTreeMap<Rc<str>, KeyRound>,
+    waiting: BTreeMap<Rc<str>, VecDeque<Waiting>>,
+    range_rounds: BTreeMap<RangeId, RangeRound>,
+    /// The highest ballot seen per key, so that a new attempt outbids the competition.
+    seen: BTreeMap<Rc<str>, Ballot>,
+    /// Round counter shared by all of this incarnation's ballots: never reused, so a ballot
+    /// names one proposal even when the node proposes again in an epoch it left and came back to.
+    /// It never falls behind the local clock, so that a proposer usually outbids promises left
+    /// behind by rounds that gave up earlier (safety does not depend on clocks: only liveness).
+    next_round: u64,
+    next_txn: crate::message::TxnId,
+}
+
+impl VersionedStore {
+    /// The store of node `me` before it knows anything: a voter of the epoch-0 configuration of
+    /// every range whose seed replicas include it, if it is in incarnation 0.
+    pub fn new(me: Replica, params: &Params) -> VersionedStore {
+        let seeds = Ring::new(params.seed_nodes.iter().copied());
+        let mut ids = Vec::new();
+        let ranges = (0..seeds.len())
+            .map(|slot| {
+                seeds.replicas_from(slot, params.replicas, &mut ids);
+                let config = Rc::new(Config {
+                    range: RangeId(slot as u16),
+                    epoch: 0,
+                    members: ids
+                        .iter()
+                        .map(|&id| Replica { id, incarnation: 0 })
+                        .collect(),
+                });
+                RangeState::new(config, me)
+            })
+            .collect();
+        VersionedStore {
+            me,
+            seeds,
+            ranges,
+            ring: Ring::default(),
+            ring_version: None,
+            key_rounds: BTreeMap::new(),
+            waiting: BTreeMap::new(),
+            range_rounds: BTreeMap::new(),
+            seen: BTreeMap::new(),
+            next_round: 0,
+            next_txn: 0,
+        }
+    }
+
+    /// The ring this node last built from its view.
+    pub fn ring(&self) -> &Ring {
+        &self.ring
+    }
+
+    /// Every key this node holds as a voter (or a sealed voter not yet handed off), with its
+    /// accepted state, sorted by key. Keys never written are left out; a tombstone has no value.
+    pub fn stored(&self) -> Vec<StoredEntry> {
+        let mut entries: Vec<StoredEntry> = self
+            .ranges
+            .iter()
+            .filter(|r| !matches!(r.seat, Seat::Outside))
+            .flat_map(|r| r.keys.iter())
+            .filter_map(|(key, slot)| {
+                let state = &slot.vote.as_ref()?.state;
+                (state.version > 0).then(|| StoredEntry {
+                    key: Rc::clone(key),
+                    value: state.value.clone(),
+                    version: state.version,
+                })
+            })
+            .collect();
+        entries.sort_by(|a, b| a.key.cmp(&b.key));
+        entries
+    }
+
+    /// How many client operations this node coordinates and has not answered.
+    pub fn pending_ops(&self) -> usize {
+        self.key_rounds.values().filter(|r| r.is_client()).count()
+            + self.waiting.values().map(VecDeque::len).sum::<usize>()
+    }
+
+    /// A client request: queue it behind the key's current round, or start it.
+    pub fn on_client<R: RngCore + ?Sized>(&mut self, op: OpId, request: Request, env: &mut Env<R>) {
+        self.refresh_ring(env);
+        self.client_request(op, request, env);
+    }
+
+    /// A message for the store; returns `false` if it was not one.
+    pub fn on_message<R: RngCore + ?Sized>(
+        &mut self,
+        from: NodeId,
+        message: &Message,
+        env: &mut Env<R>,
+    ) -> bool {
+        self.refresh_ring(env);
+        match message {
+            Message::Prepare { key, ballot } => self.on_prepare(from, key, *ballot, env),
+            Message::Accept {
+                key,
+                ballot,
+                state,
+                op,
+            } => self.on_accept(from, key, *ballot, state, *op, env),
+            Message::Commit { key, vote } => self.on_commit(key, vote, env),
+            Message::SealPrepare { range, ballot } => {
+                self.on_seal_prepare(from, *range, *ballot, env)
+            }
+            Message::SealAccept {
+                range,
+                ballot,
+                next,
+            } => self.on_seal_accept(from, *range, *ballot, next, env),
+            Message::Install {
+                config,
+                votes,
+                established,
+            } => self.on_install(from, config, votes, *established, env),
+            Message::Established { config } => self.on_established(config, env),
+            Message::Sync {
+                range,
+                epoch,
+                digest,
+            } => self.on_sync(from, *range, *epoch, digest, env),
+            Message::Query { range } => self.on_query(from, *range, env),
+            Message::Promise { key, ballot, vote } => {
+                self.on_promise(from, key, *ballot, vote.as_ref(), env)
+            }
+            Message::Accepted { key, ballot } => self.on_accepted(from, key, *ballot, env),
+            Message::Refuse { key, ballot, why } => self.on_refuse(from, key, *ballot, why, env),
+            Message::SealPromise {
+                range,
+                ballot,
+                vote,
+            } => self.on_seal_promise(from, *range, *ballot, vote.as_ref(), env),
+            Message::SealAccepted {
+                range,
+                ballot,
+                votes,
+            } => self.on_seal_accepted(from, *range, *ballot, votes, env),
+            Message::SealRefuse { range, ballot, why } => {
+                self.on_seal_refuse(from, *range, *ballot, why, env)
+            }
+            Message::Installed { range, epoch } => self.on_installed(from, *range, *epoch, env),
+            Message::SyncReply {
+                range,
+                epoch,
+                installed,
+                stale,
+            } => self.on_sync_reply(from, *range, *epoch, *installed, stale, env),
+            Message::JoinRequest { .. }
+            | Message::JoinReply { .. }
+            | Message::Gossip { .. }
+            | Message::KvRequest { .. }
+            | Message::KvReply { .. }
+            | Message::Replicate { .. } => return false,
+        }
+        true
+    }
+
+    /// Timers of the rounds in flight, and the periodic stabilization sweep.
+    pub fn on_tick<R: RngCore + ?Sized>(&mut self, env: &mut Env<R>) {
+        let ring_changed = self.refresh_ring(env);
+        self.key_timers(env);
+        self.range_timers(env);
+        let sweep = env.params.sweep_interval_ticks;
+        if ring_changed || (sweep > 0 && (env.now + u64::from(self.me.id.0)).is_multiple_of(sweep))
+        {
+            self.sweep(env);
+        }
+    }
+
+    /// Rebuilds the ring when the view changed; returns whether it did.
+    fn refresh_ring<R: RngCore + ?Sized>(&mut self, env: &Env<R>) -> bool {
+        let version = env.membership.version();
+        if self.ring_version == Some(version) {
+            return false;
+        }
+        self.ring_version = Some(version);
+        self.ring = Ring::new(env.membership.view().iter().copied());
+        true
+    }
+
+    /// The range a key belongs to.
+    fn range_of(&self, key: &str) -> usize {
+        self.seeds
+            .slot_at(crate::ring::key_position(key))
+            .expect("ranges exist whenever keys are used: the seed list is not empty")
+    }
+
+    /// The seats the ring of this node's view names for a range (empty if the ring is too small).
+    fn target<R: RngCore + ?Sized>(&self, range: usize, env: &Env<R>) -> Vec<Replica> {
+        let mut ids = Vec::new();
+        self.ring.replicas_at(
+            self.seeds.slot_position(range),
+            env.params.replicas,
+            &mut ids,
+        );
+        let seats: Vec<Replica> = ids.iter().filter_map(|&id| env.seat_of(id)).collect();
+        if seats.len() == env.params.replicas {
+            seats
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// Whether this node is the steward of a configuration: its first seat alive in the view.
+    fn is_steward<R: RngCore + ?Sized>(&self, config: &Config, env: &Env<R>) -> bool {
+        config.members.iter().find(|&&m| env.alive(m)) == Some(&self.me)
+    }
+
+    /// Stabilization, per range: stewards re-seal ranges onto the replicas the ring names and
+    /// keep the seats in sync; nodes in the wrong place ask to be handed the range or let go.
+    fn sweep<R: RngCore + ?Sized>(&mut self, env: &mut Env<R>) {
+        for range in 0..self.ranges.len() {
+            let target = self.target(range, env);
+            if target.is_empty() {
+                continue; // too few live nodes to place the range
+            }
+            let state = &self.ranges[range];
+            let newest_epoch = state.newest.epoch;
+            let mut query = false;
+            match &state.seat {
+                Seat::Voter(config) => {
+                    let config = Rc::clone(config);
+                    if config.epoch < newest_epoch {
+                        query = true; // the range moved on without this node noticing
+                    } else if self.is_steward(&config, env) {
+                        if config.same_seats(&target) {
+                            self.send_sync(range, env);
+                        } else {
+                            self.start_range_round(range, target.clone(), env);
+                        }
+                    }
+                    query |= !target.contains(&self.me);
+                }
+                Seat::Frozen { config, since } => {
+                    // Sealed but not handed off: learn where the range went, and finish the
+                    // handover if its proposer gave up.
+                    query = true;
+                    if config.epoch == newest_epoch
+                        && env.now >= since + env.params.sweep_interval_ticks
+                    {
+                        self.start_range_round(range, target.clone(), env);
+                    }
+                }
+                Seat::Outside => query = target.contains(&self.me),
+            }
+            if query {
+                self.send_query(range, &target, env);
+            }
+        }
+    }
+
+    /// Asks the nodes the ring names, and the newest known seats, about a range.
+    fn send_query<R: RngCore + ?Sized>(&self, range: usize, target: &[Replica], env: &mut Env<R>) {
+        let mut to: Vec<NodeId> = target
+            .iter()
+            .chain(self.ranges[range].newest.members.iter())
+            .map(|m| m.id)
+            .filter(|&id| id != self.me.id)
+            .collect();
+        to.sort_unstable();
+        to.dedup();
+        for id in to {
+            env.send(
+                id,
+                Message::Query {
+                    range: RangeId(range as u16),
+                },
+            );
+        }
+    }
+
+    /// A fresh ballot in `epoch` that outbids `seen`.
+    fn new_ballot(&mut self, seen: Ballot, epoch: u64, now: Tick) -> Ballot {
+        let floor = if seen.epoch == epoch { seen.round } else { 0 };
+        self.next_round = self.next_round.max(floor).max(now) + 1;
+        Ballot {
+            epoch,
+            round: self.next_round,
+            node: self.me.id,
+            incarnation: self.me.incarnation,
+        }
+    }
+
+    /// Remembers a ballot seen for a key.
+    fn note_ballot(&mut self, key: &Rc<str>, ballot: Ballot) {
+        match self.seen.get_mut(key) {
+            Some(seen) => *seen = (*seen).max(ballot),
+            None => {
+                self.seen.insert(Rc::clone(key), ballot);
+            }
+        }
+    }
+
+    /// Learns that a range has (at least) this configuration.
+    fn learn_config(&mut self, config: &Rc<Config>) {
+        let state = &mut self.ranges[usize::from(config.range.0)];
+        if config.epoch > state.newest.epoch {
+            state.newest = Rc::clone(config);
+        }
+    }
+}
+
+/// The newest of a set of votes (`None` when none accepted anything).
+fn newest_vote<'a>(votes: impl IntoIterator<Item = Option<&'a Vote>>) -> Option<&'a Vote> {
+    votes.into_iter().flatten().max_by_key(|v| v.ballot)
+}

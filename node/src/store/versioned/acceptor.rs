@@ -1,0 +1,577 @@
+//! The acceptor side of the `versioned` store: a node's seat in each range, its per-key
+//! promises and votes, and how it answers proposers, handovers, stewards and queries.
+
+use super::{Env, VersionedStore};
+use crate::agreement::{
+    Ballot, Config, Handover, OpRef, RangeId, Refusal, Replica, SealVote, Versioned, Vote,
+};
+use crate::ids::{NodeId, Tick};
+use crate::message::{Message, Observation, OpKind, Role};
+use rand_core::RngCore;
+use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
+
+/// This node's part in one range.
+#[derive(Debug, Clone)]
+pub(super) enum Seat {
+    /// It votes on the range's keys in this configuration's epoch.
+    Voter(Rc<Config>),
+    /// It accepted a seal in this epoch: it no longer votes on keys, keeps its votes for the
+    /// handover, and still answers seal rounds (so a stalled handover can be finished).
+    Frozen {
+        /// The sealed configuration.
+        config: Rc<Config>,
+        /// When it froze (local time).
+        since: Tick,
+    },
+    /// It holds nothing: never a replica, handed off, or restarted and not yet recovered.
+    Outside,
+}
+
+impl Seat {
+    /// The configuration of the seat, if it holds one.
+    pub(super) fn config(&self) -> Option<&Rc<Config>> {
+        match self {
+            Seat::Voter(config) | Seat::Frozen { config, .. } => Some(config),
+            Seat::Outside => None,
+        }
+    }
+
+    fn votes_in(&self, epoch: u64) -> bool {
+        matches!(self, Seat::Voter(config) if config.epoch == epoch)
+    }
+}
+
+/// An acceptor's state for one key, valid in its seat's epoch.
+#[derive(Debug, Clone)]
+pub(super) struct KeySlot {
+    /// The highest ballot promised.
+    pub(super) promised: Ballot,
+    /// What it accepted last.
+    pub(super) vote: Option<Vote>,
+    /// When a proposer last asked it to promise or accept (local time): a steward does not
+    /// start a repair on a key that is busy.
+    pub(super) touched_at: Tick,
+}
+
+impl KeySlot {
+    fn new(now: Tick) -> KeySlot {
+        KeySlot {
+            promised: Ballot::ZERO,
+            vote: None,
+            touched_at: now,
+        }
+    }
+}
+
+/// Everything a node knows and holds about one range.
+#[derive(Debug, Clone)]
+pub(super) struct RangeState {
+    /// The newest configuration known (routing); never older than the seat's.
+    pub(super) newest: Rc<Config>,
+    pub(super) seat: Seat,
+    /// Whether the seat's configuration is known to be installed at a quorum.
+    pub(super) established: bool,
+    seal_promised: Ballot,
+    seal_vote: Option<SealVote>,
+    /// The highest seal ballot seen, so that a new seal attempt outbids it.
+    pub(super) seal_seen: Ballot,
+    /// Per-key agreement state of the seat's epoch.
+    pub(super) keys: BTreeMap<Rc<str>, KeySlot>,
+    /// The steward's current sync: the seats that answered as voters of its epoch, with the
+    /// keys where they differ and their ballots there.
+    pub(super) sync_replies: Vec<(NodeId, SyncStale)>,
+    /// Keys some seat reported out of sync in the steward's current sync, and in the one
+    /// before: a repair round runs only for a key out of sync in both (rounds in flight bring
+    /// the replicas together by themselves, and a repair would pre-empt them).
+    pub(super) out_of_sync: [BTreeSet<Rc<str>>; 2],
+}
+
+/// The keys a seat reported out of sync, with the ballot of its vote on each.
+pub(super) type SyncStale = Rc<[(Rc<str>, Option<Ballot>)]>;
+
+impl RangeState {
+    /// The state at start: a voter of epoch 0 if the seed ring names this seat in incarnation 0.
+    pub(super) fn new(epoch0: Rc<Config>, me: Replica) -> RangeState {
+        let seat = if epoch0.has(me) {
+            Seat::Voter(Rc::clone(&epoch0))
+        } else {
+            Seat::Outside
+        };
+        RangeState {
+            newest: epoch0,
+            seat,
+            established: true,
+            seal_promised: Ballot::ZERO,
+            seal_vote: None,
+            seal_seen: Ballot::ZERO,
+            keys: BTreeMap::new(),
+            sync_replies: Vec::new(),
+            out_of_sync: Default::default(),
+        }
+    }
+
+    /// Every key vote held, for a handover.
+    pub(super) fn handover(&self) -> Handover {
+        self.keys
+            .iter()
+            .filter_map(|(k, s)| s.vote.clone().map(|v| (Rc::clone(k), v)))
+            .collect()
+    }
+
+    /// Why this node will not vote in `epoch` of the range.
+    fn refusal(&self, epoch: u64) -> Refusal {
+        if epoch < self.newest.epoch {
+            Refusal::Moved(Rc::clone(&self.newest))
+        } else {
+            Refusal::NotReady
+        }
+    }
+
+    /// Replaces the range's keys (install or drop), reporting every copy that changed.
+    fn replace_keys(
+        &mut self,
+        keys: BTreeMap<Rc<str>, KeySlot>,
+        observations: &mut Vec<Observation>,
+    ) {
+        let old = std::mem::replace(&mut self.keys, keys);
+        for (key, slot) in &old {
+            if !self.keys.contains_key(key) {
+                report_change(key, slot.vote.as_ref(), None, observations);
+            }
+        }
+        for (key, slot) in &self.keys {
+            let before = old.get(key).and_then(|s| s.vote.as_ref());
+            report_change(key, before, slot.vote.as_ref(), observations);
+        }
+    }
+}
+
+/// Tells a proposer why its key proposal was not taken.
+fn refuse<R: RngCore + ?Sized>(
+    to: NodeId,
+    key: &Rc<str>,
+    ballot: Ballot,
+    why: Refusal,
+    env: &mut Env<R>,
+) {
+    let key = Rc::clone(key);
+    env.send(to, Message::Refuse { key, ballot, why });
+}
+
+/// The written state a vote holds (`None`: nothing written yet).
+fn written(vote: Option<&Vote>) -> Option<&Versioned> {
+    vote.map(|v| &v.state).filter(|s| s.version > 0)
+}
+
+/// Reports a replica's copy changing from one vote to another.
+fn report_change(
+    key: &Rc<str>,
+    before: Option<&Vote>,
+    after: Option<&Vote>,
+    observations: &mut Vec<Observation>,
+) {
+    let (before, after) = (written(before), written(after));
+    let same = match (before, after) {
+        (Some(b), Some(a)) => b.value == a.value && b.version == a.version,
+        (None, None) => true,
+        _ => false,
+    };
+    if !same {
+        observations.push(Observation::ReplicaStored {
+            key: Rc::clone(key),
+            value: after.and_then(|s| s.value.clone()),
+        });
+    }
+}
+
+impl VersionedStore {
+    /// Refuses a key proposal this node cannot vote on, saying why.
+    fn refuse_key<R: RngCore + ?Sized>(
+        &self,
+        from: NodeId,
+        key: &Rc<str>,
+        ballot: Ballot,
+        range: usize,
+        env: &mut Env<R>,
+    ) {
+        let why = self.refusal_noted(range, ballot.epoch, env);
+        refuse(from, key, ballot, why, env);
+    }
+
+    /// The refusal for a proposal in `epoch`, with its coverage observation.
+    fn refusal_noted<R: RngCore + ?Sized>(
+        &self,
+        range: usize,
+        epoch: u64,
+        env: &mut Env<R>,
+    ) -> Refusal {
+        let state = &self.ranges[range];
+        let why = state.refusal(epoch);
+        let id = RangeId(range as u16);
+        match &why {
+            Refusal::Moved(_) => env
+                .out
+                .observations
+                .push(Observation::EpochRefused { range: id, epoch }),
+            Refusal::NotReady if !matches!(state.seat, Seat::Frozen { .. }) => env
+                .out
+                .observations
+                .push(Observation::NotRecovered { range: id, epoch }),
+            Refusal::NotReady | Refusal::Promised(_) => {}
+        }
+        why
+    }
+
+    /// The slot of a key this node votes on under `ballot`, marked busy; otherwise the
+    /// proposer is told why not and there is no slot.
+    fn voting_slot<R: RngCore + ?Sized>(
+        &mut self,
+        from: NodeId,
+        key: &Rc<str>,
+        ballot: Ballot,
+        env: &mut Env<R>,
+    ) -> Option<&mut KeySlot> {
+        self.note_ballot(key, ballot);
+        let range = self.range_of(key);
+        if !self.ranges[range].seat.votes_in(ballot.epoch) {
+            self.refuse_key(from, key, ballot, range, env);
+            return None;
+        }
+        let slot = self.ranges[range]
+            .keys
+            .entry(Rc::clone(key))
+            .or_insert_with(|| KeySlot::new(env.now));
+        slot.touched_at = env.now;
+        Some(slot)
+    }
+
+    /// Phase 1 for a key.
+    pub(super) fn on_prepare<R: RngCore + ?Sized>(
+        &mut self,
+        from: NodeId,
+        key: &Rc<str>,
+        ballot: Ballot,
+        env: &mut Env<R>,
+    ) {
+        let Some(slot) = self.voting_slot(from, key, ballot, env) else {
+            return;
+        };
+        if ballot < slot.promised {
+            return refuse(from, key, ballot, Refusal::Promised(slot.promised), env);
+        }
+        slot.promised = ballot;
+        let vote = slot.vote.clone();
+        let key = Rc::clone(key);
+        env.send(from, Message::Promise { key, ballot, vote });
+    }
+
+    /// Phase 2 for a key.
+    pub(super) fn on_accept<R: RngCore + ?Sized>(
+        &mut self,
+        from: NodeId,
+        key: &Rc<str>,
+        ballot: Ballot,
+        state: &Versioned,
+        op: Option<OpRef>,
+        env: &mut Env<R>,
+    ) {
+        let Some(slot) = self.voting_slot(from, key, ballot, env) else {
+            return;
+        };
+        let accepted = ballot >= slot.promised;
+        if accepted {
+            slot.promised = ballot;
+            let vote = Vote {
+                ballot,
+                state: state.clone(),
+            };
+            report_change(
+                key,
+                slot.vote.as_ref(),
+                Some(&vote),
+                &mut env.out.observations,
+            );
+            slot.vote = Some(vote);
+            env.send(
+                from,
+                Message::Accepted {
+                    key: Rc::clone(key),
+                    ballot,
+                },
+            );
+        } else {
+            refuse(from, key, ballot, Refusal::Promised(slot.promised), env);
+        }
+        if let Some(op) = op {
+            env.out.observations.push(Observation::StoreOp {
+                role: Role::Server,
+                kind: op.kind,
+                txn: op.txn,
+                key: Rc::clone(key),
+                value: match op.kind {
+                    OpKind::Delete => None,
+                    OpKind::Create | OpKind::Read | OpKind::Update => state.value.clone(),
+                },
+                success: accepted,
+            });
+        }
+    }
+
+    /// A chosen state: a voter behind it adopts it (a chosen value is safe to learn whatever
+    /// this node promised since).
+    pub(super) fn on_commit<R: RngCore + ?Sized>(
+        &mut self,
+        key: &Rc<str>,
+        vote: &Vote,
+        env: &mut Env<R>,
+    ) {
+        let range = self.range_of(key);
+        let state = &mut self.ranges[range];
+        if !state.seat.votes_in(vote.ballot.epoch) {
+            return;
+        }
+        let slot = state
+            .keys
+            .entry(Rc::clone(key))
+            .or_insert_with(|| KeySlot::new(env.now));
+        if slot.vote.as_ref().is_none_or(|v| v.ballot < vote.ballot) {
+            report_change(
+                key,
+                slot.vote.as_ref(),
+                Some(vote),
+                &mut env.out.observations,
+            );
+            slot.vote = Some(vote.clone());
+            slot.promised = slot.promised.max(vote.ballot);
+        }
+    }
+
+    /// Phase 1 of a range's seal round.
+    pub(super) fn on_seal_prepare<R: RngCore + ?Sized>(
+        &mut self,
+        from: NodeId,
+        range: RangeId,
+        ballot: Ballot,
+        env: &mut Env<R>,
+    ) {
+        let r = usize::from(range.0);
+        let state = &mut self.ranges[r];
+        state.seal_seen = state.seal_seen.max(ballot);
+        let reply = if state.seat.config().map(|c| c.epoch) != Some(ballot.epoch) {
+            Message::SealRefuse {
+                range,
+                ballot,
+                why: self.refusal_noted(r, ballot.epoch, env),
+            }
+        } else if ballot >= state.seal_promised {
+            state.seal_promised = ballot;
+            Message::SealPromise {
+                range,
+                ballot,
+                vote: state.seal_vote.clone(),
+            }
+        } else {
+            Message::SealRefuse {
+                range,
+                ballot,
+                why: Refusal::Promised(state.seal_promised),
+            }
+        };
+        env.send(from, reply);
+    }
+
+    /// Phase 2 of a range's seal round: accepting it freezes the range's keys here, and the
+    /// answer carries their votes to the proposer, which hands them to the next configuration.
+    pub(super) fn on_seal_accept<R: RngCore + ?Sized>(
+        &mut self,
+        from: NodeId,
+        range: RangeId,
+        ballot: Ballot,
+        next: &Rc<Config>,
+        env: &mut Env<R>,
+    ) {
+        let r = usize::from(range.0);
+        let now = env.now;
+        let state = &mut self.ranges[r];
+        state.seal_seen = state.seal_seen.max(ballot);
+        let Some(config) = state.seat.config().cloned() else {
+            let why = self.refusal_noted(r, ballot.epoch, env);
+            return env.send(from, Message::SealRefuse { range, ballot, why });
+        };
+        if config.epoch != ballot.epoch || next.epoch != config.epoch + 1 || next.range != range {
+            let why = self.refusal_noted(r, ballot.epoch, env);
+            return env.send(from, Message::SealRefuse { range, ballot, why });
+        }
+        if ballot < state.seal_promised {
+            let why = Refusal::Promised(state.seal_promised);
+            return env.send(from, Message::SealRefuse { range, ballot, why });
+        }
+        state.seal_promised = ballot;
+        state.seal_vote = Some(SealVote {
+            ballot,
+            next: Rc::clone(next),
+        });
+        if matches!(state.seat, Seat::Voter(_)) {
+            state.seat = Seat::Frozen { config, since: now };
+        }
+        let votes = state.handover();
+        env.send(
+            from,
+            Message::SealAccepted {
+                range,
+                ballot,
+                votes,
+            },
+        );
+    }
+
+    /// Becomes a voter of `config` from the handed-over votes, unless it already is one (or
+    /// holds a newer seat, or is not a member).
+    pub(super) fn on_install<R: RngCore + ?Sized>(
+        &mut self,
+        from: NodeId,
+        config: &Rc<Config>,
+        votes: &Handover,
+        established: bool,
+        env: &mut Env<R>,
+    ) {
+        self.learn_config(config);
+        if !config.has(self.me) {
+            return;
+        }
+        let range = config.range;
+        let state = &mut self.ranges[usize::from(range.0)];
+        let seat_epoch = state.seat.config().map(|c| c.epoch);
+        if state.seat.votes_in(config.epoch) {
+            state.established |= established;
+        } else if seat_epoch.is_some_and(|e| e >= config.epoch) || state.newest.epoch > config.epoch
+        {
+            return; // a stale handover
+        } else {
+            let keys = votes
+                .iter()
+                .map(|(k, v)| {
+                    let slot = KeySlot {
+                        promised: v.ballot,
+                        vote: Some(v.clone()),
+                        touched_at: env.now,
+                    };
+                    (Rc::clone(k), slot)
+                })
+                .collect();
+            state.replace_keys(keys, &mut env.out.observations);
+            state.seat = Seat::Voter(Rc::clone(config));
+            state.established = established;
+            state.seal_promised = Ballot::ZERO;
+            state.seal_vote = None;
+            env.out.observations.push(Observation::RangeRecovered {
+                range,
+                epoch: config.epoch,
+            });
+        }
+        env.send(
+            from,
+            Message::Installed {
+                range,
+                epoch: config.epoch,
+            },
+        );
+    }
+
+    /// A quorum of `config` holds the range: members may vouch for it; a node outside it that
+    /// holds an older seat drops the range (nothing it holds is needed for a handover any more).
+    pub(super) fn on_established<R: RngCore + ?Sized>(
+        &mut self,
+        config: &Rc<Config>,
+        env: &mut Env<R>,
+    ) {
+        self.learn_config(config);
+        let state = &mut self.ranges[usize::from(config.range.0)];
+        if config.has(self.me) {
+            if state.seat.votes_in(config.epoch) {
+                state.established = true;
+            }
+            return;
+        }
+        if state.seat.config().is_some_and(|c| c.epoch < config.epoch) {
+            state.replace_keys(BTreeMap::new(), &mut env.out.observations);
+            state.seat = Seat::Outside;
+            state.established = false;
+        }
+    }
+
+    /// A steward's digest: answer which keys differ (or that this node is not a voter of that
+    /// epoch, so the steward installs it).
+    pub(super) fn on_sync<R: RngCore + ?Sized>(
+        &mut self,
+        from: NodeId,
+        range: RangeId,
+        epoch: u64,
+        digest: &[(Rc<str>, Option<Ballot>)],
+        env: &mut Env<R>,
+    ) {
+        let state = &self.ranges[usize::from(range.0)];
+        if state.newest.epoch > epoch {
+            // The steward is behind: tell it what this node knows.
+            return self.on_query(from, range, env);
+        }
+        let installed = state.seat.votes_in(epoch);
+        let mut stale: Vec<(Rc<str>, Option<Ballot>)> = Vec::new();
+        if installed {
+            let mine = |key: &str| {
+                state
+                    .keys
+                    .get(key)
+                    .and_then(|s| s.vote.as_ref().map(|v| v.ballot))
+            };
+            stale.extend(
+                digest
+                    .iter()
+                    .filter(|(k, b)| mine(k) != *b)
+                    .map(|(k, _)| (Rc::clone(k), mine(k))),
+            );
+            stale.extend(state.keys.iter().filter_map(|(k, s)| {
+                let vote = s.vote.as_ref()?;
+                (!digest.iter().any(|(d, _)| d == k)).then(|| (Rc::clone(k), Some(vote.ballot)))
+            }));
+        }
+        env.send(
+            from,
+            Message::SyncReply {
+                range,
+                epoch,
+                installed,
+                stale: stale.into(),
+            },
+        );
+    }
+
+    /// A node asks about a range: a voter hands it the range if it is a member, or, once the
+    /// configuration is established, tells it so (so it may drop an old seat).
+    pub(super) fn on_query<R: RngCore + ?Sized>(
+        &mut self,
+        from: NodeId,
+        range: RangeId,
+        env: &mut Env<R>,
+    ) {
+        let state = &self.ranges[usize::from(range.0)];
+        let Seat::Voter(config) = &state.seat else {
+            return;
+        };
+        let message = if config.has_node(from) {
+            Message::Install {
+                config: Rc::clone(config),
+                votes: state.handover(),
+                established: state.established,
+            }
+        } else if state.established {
+            Message::Established {
+                config: Rc::clone(config),
+            }
+        } else {
+            return;
+        };
+        env.send(from, message);
+    }
+}

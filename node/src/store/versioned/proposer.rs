@@ -1,0 +1,1147 @@
+//! The proposer side of the `versioned` store: client operations and repairs as per-key rounds,
+//! handovers as per-range seal rounds, and the steward's anti-entropy.
+
+use super::{newest_vote, Env, VersionedStore};
+use crate::agreement::{
+    Ballot, Config, Handover, OpRef, RangeId, Refusal, Replica, SealVote, Versioned, Vote, WriteId,
+};
+use crate::ids::{NodeId, OpId, Tick};
+use crate::message::{
+    Ack, ClientReply, Message, Observation, OpKind, Reason, Request, Role, TxnId,
+};
+use crate::random::between;
+use rand_core::RngCore;
+use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
+
+/// A client operation queued behind another round on its key.
+#[derive(Debug, Clone)]
+pub(super) struct Waiting {
+    op: OpId,
+    request: Request,
+    deadline: Tick,
+}
+
+/// The distinct members' answers to one phase of a round.
+#[derive(Debug, Clone)]
+struct Tally<T> {
+    yes: Vec<(NodeId, T)>,
+    no: Vec<NodeId>,
+}
+
+impl<T> Tally<T> {
+    fn new() -> Tally<T> {
+        Tally {
+            yes: Vec::new(),
+            no: Vec::new(),
+        }
+    }
+
+    fn answered(&self, id: NodeId) -> bool {
+        self.no.contains(&id) || self.yes.iter().any(|(y, _)| *y == id)
+    }
+
+    /// Counts a positive answer; `false` if the member had answered already.
+    fn yes(&mut self, id: NodeId, payload: T) -> bool {
+        let fresh = !self.answered(id);
+        if fresh {
+            self.yes.push((id, payload));
+        }
+        fresh
+    }
+
+    /// Counts a refusal; `false` if the member had answered already.
+    fn no(&mut self, id: NodeId) -> bool {
+        let fresh = !self.answered(id);
+        if fresh {
+            self.no.push(id);
+        }
+        fresh
+    }
+
+    /// Whether a quorum of `members` can no longer say yes.
+    fn hopeless(&self, members: usize, quorum: usize) -> bool {
+        members.saturating_sub(self.no.len()) < quorum
+    }
+
+    fn ids(&self) -> impl Iterator<Item = NodeId> + '_ {
+        self.yes.iter().map(|(id, _)| *id)
+    }
+}
+
+/// What a decided client round tells the client.
+#[derive(Debug, Clone)]
+enum Answer {
+    /// The write took effect.
+    Wrote,
+    /// The read saw this value.
+    Read(Rc<str>),
+    /// Refused for a semantic reason (with the value seen, for an existing key).
+    Refused(Reason, Option<Rc<str>>),
+    /// A repair: nobody to tell.
+    Repaired,
+}
+
+/// A client operation in its round.
+#[derive(Debug, Clone)]
+struct ClientOp {
+    op: OpId,
+    txn: TxnId,
+    request: Request,
+    /// Whether an attempt proposed a changed state: from then on the operation may have taken
+    /// effect, so it can only end `ok` (its own write found) or unknown.
+    wrote: bool,
+}
+
+/// Why a key round runs.
+#[derive(Debug, Clone)]
+enum Purpose {
+    Client(ClientOp),
+    Repair,
+}
+
+#[derive(Debug, Clone)]
+enum KeyStep {
+    Preparing(Tally<Option<Vote>>),
+    Accepting {
+        state: Versioned,
+        answer: Answer,
+        tally: Tally<()>,
+        /// Whether phase 1 found replicas that disagreed.
+        repairing: bool,
+        /// Whether a quorum accepted (and the commit went out).
+        chosen: bool,
+    },
+    Backoff {
+        until: Tick,
+    },
+}
+
+/// A round this node drives for one key.
+#[derive(Debug, Clone)]
+pub(super) struct KeyRound {
+    purpose: Purpose,
+    config: Rc<Config>,
+    ballot: Ballot,
+    step: KeyStep,
+    sent_at: Tick,
+    deadline: Tick,
+    /// Ballot races lost so far: the first is retried at once (the refusal usually comes from
+    /// a promise left behind by a round that gave up), later ones after a random backoff.
+    conflicts: u32,
+}
+
+impl KeyRound {
+    /// Whether it serves a client.
+    pub(super) fn is_client(&self) -> bool {
+        matches!(self.purpose, Purpose::Client(_))
+    }
+}
+
+#[derive(Debug, Clone)]
+enum RangeStep {
+    Preparing(Tally<Option<SealVote>>),
+    Accepting {
+        next: Rc<Config>,
+        tally: Tally<()>,
+        votes: BTreeMap<Rc<str>, Vote>,
+    },
+    Installing {
+        next: Rc<Config>,
+        votes: Handover,
+        tally: Tally<()>,
+    },
+    Backoff {
+        until: Tick,
+    },
+}
+
+/// A handover this node drives: seal the range's configuration at a quorum of it, then install
+/// the next one at a quorum of the new seats.
+#[derive(Debug, Clone)]
+pub(super) struct RangeRound {
+    from: Rc<Config>,
+    target: Vec<Replica>,
+    ballot: Ballot,
+    step: RangeStep,
+    sent_at: Tick,
+    deadline: Tick,
+}
+
+/// The state a client operation proposes, and what it will answer once that is chosen.
+fn apply(request: &Request, current: &Versioned, writer: WriteId) -> (Versioned, Answer) {
+    match (request, &current.value) {
+        (Request::Create { value, .. }, None) => {
+            (current.next(Some(Rc::clone(value)), writer), Answer::Wrote)
+        }
+        (Request::Update { value, .. }, Some(_)) => {
+            (current.next(Some(Rc::clone(value)), writer), Answer::Wrote)
+        }
+        (Request::Delete { .. }, Some(_)) => (current.next(None, writer), Answer::Wrote),
+        (Request::Read { .. }, Some(v)) => (current.clone(), Answer::Read(Rc::clone(v))),
+        (Request::Create { .. }, Some(v)) => (
+            current.clone(),
+            Answer::Refused(Reason::Exists, Some(Rc::clone(v))),
+        ),
+        (Request::Read { .. } | Request::Update { .. } | Request::Delete { .. }, None) => {
+            (current.clone(), Answer::Refused(Reason::NotFound, None))
+        }
+    }
+}
+
+/// A client answer: (success, definite rejection, reason, value, acks).
+struct Verdict {
+    success: bool,
+    rejected: bool,
+    reason: Reason,
+    value: Option<Rc<str>>,
+    acks: Vec<Ack>,
+}
+
+impl Verdict {
+    /// A failure that says only whether the operation surely had no effect.
+    fn failed(rejected: bool, reason: Reason) -> Verdict {
+        Verdict {
+            success: false,
+            rejected,
+            reason,
+            value: None,
+            acks: Vec::new(),
+        }
+    }
+}
+
+/// Answers a client and logs the coordinator's decision.
+fn answer_client<R: RngCore + ?Sized>(
+    op: OpId,
+    txn: TxnId,
+    request: &Request,
+    verdict: Verdict,
+    env: &mut Env<R>,
+) {
+    let kind = request.kind();
+    env.out.observations.push(Observation::StoreOp {
+        role: Role::Coordinator,
+        kind,
+        txn,
+        key: Rc::clone(request.key()),
+        value: match kind {
+            OpKind::Read => verdict.value.clone(),
+            OpKind::Create | OpKind::Update | OpKind::Delete => request.value().cloned(),
+        },
+        success: verdict.success,
+    });
+    env.out.replies.push(ClientReply {
+        op,
+        success: verdict.success,
+        rejected: verdict.rejected,
+        reason: verdict.reason,
+        value: verdict.value,
+        acks: verdict.acks,
+    });
+}
+
+/// The members of a configuration, by node id, plus extra nodes (deduplicated).
+fn recipients(config: &Config, extra: &[Replica]) -> Vec<NodeId> {
+    let mut ids: Vec<NodeId> = config.members.iter().chain(extra).map(|m| m.id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+impl VersionedStore {
+    /// The key round an answer from `from` under `ballot` belongs to, if still running.
+    fn key_round_for(&mut self, key: &str, ballot: Ballot, from: NodeId) -> Option<&mut KeyRound> {
+        self.key_rounds
+            .get_mut(key)
+            .filter(|r| r.ballot == ballot && r.config.has_node(from))
+    }
+
+    /// The range round an answer from `from` under `ballot` belongs to, if still running.
+    fn range_round_for(
+        &mut self,
+        range: RangeId,
+        ballot: Ballot,
+        from: NodeId,
+    ) -> Option<&mut RangeRound> {
+        self.range_rounds
+            .get_mut(&range)
+            .filter(|r| r.ballot == ballot && r.from.has_node(from))
+    }
+
+    /// How long a proposer waits for answers before it resends a phase to the silent members:
+    /// one round trip, which `op_timeout_ticks` (sized for two) covers.
+    fn resend_ticks(op_timeout_ticks: Tick) -> Tick {
+        (op_timeout_ticks / 2).max(2)
+    }
+
+    /// A random wait after losing a ballot race, so that competing proposers stop colliding.
+    fn backoff_until<R: RngCore + ?Sized>(env: &mut Env<R>) -> Tick {
+        env.now + between(env.rng, 1, (env.params.op_timeout_ticks / 4).max(2))
+    }
+
+    /// A client request arrives.
+    pub(super) fn client_request<R: RngCore + ?Sized>(
+        &mut self,
+        op: OpId,
+        request: Request,
+        env: &mut Env<R>,
+    ) {
+        let key = Rc::clone(request.key());
+        let deadline = env.now + env.params.op_timeout_ticks;
+        if self.target(self.range_of(&key), env).is_empty() {
+            // Too few live nodes to place the key: nothing was sent, so nothing happened.
+            let txn = self.take_txn();
+            return answer_client(
+                op,
+                txn,
+                &request,
+                Verdict::failed(true, Reason::NoQuorum),
+                env,
+            );
+        }
+        match self.key_rounds.get(&key) {
+            Some(round) if round.is_client() => {
+                self.waiting.entry(key).or_default().push_back(Waiting {
+                    op,
+                    request,
+                    deadline,
+                });
+            }
+            _ => self.start_client(op, request, deadline, env),
+        }
+    }
+
+    fn take_txn(&mut self) -> TxnId {
+        let txn = self.next_txn;
+        self.next_txn = self.next_txn.wrapping_add(1);
+        txn
+    }
+
+    fn start_client<R: RngCore + ?Sized>(
+        &mut self,
+        op: OpId,
+        request: Request,
+        deadline: Tick,
+        env: &mut Env<R>,
+    ) {
+        let key = Rc::clone(request.key());
+        let txn = self.take_txn();
+        let purpose = Purpose::Client(ClientOp {
+            op,
+            txn,
+            request,
+            wrote: false,
+        });
+        self.start_key_round(key, purpose, deadline, env);
+    }
+
+    /// An identity round that makes a quorum agree on the key's newest state and sends it to
+    /// every replica (anti-entropy). Skipped while the key has a round or clients waiting.
+    pub(super) fn start_repair<R: RngCore + ?Sized>(&mut self, key: &Rc<str>, env: &mut Env<R>) {
+        if self.key_rounds.contains_key(key) || self.waiting.contains_key(key) {
+            return;
+        }
+        let deadline = env.now + env.params.op_timeout_ticks;
+        self.start_key_round(Rc::clone(key), Purpose::Repair, deadline, env);
+    }
+
+    fn start_key_round<R: RngCore + ?Sized>(
+        &mut self,
+        key: Rc<str>,
+        purpose: Purpose,
+        deadline: Tick,
+        env: &mut Env<R>,
+    ) {
+        let range = self.range_of(&key);
+        let round = KeyRound {
+            purpose,
+            config: Rc::clone(&self.ranges[range].newest),
+            ballot: Ballot::ZERO,
+            step: KeyStep::Backoff { until: env.now },
+            sent_at: env.now,
+            deadline,
+            conflicts: 0,
+        };
+        self.key_rounds.insert(Rc::clone(&key), round);
+        self.key_attempt(&key, env);
+    }
+
+    /// A new attempt: phase 1 under a fresh ballot, in the newest configuration known. The
+    /// prepare also goes to the replicas this node's ring names, so that a coordinator whose
+    /// knowledge of the range is old (or lost in a restart) learns the newer configuration.
+    fn key_attempt<R: RngCore + ?Sized>(&mut self, key: &Rc<str>, env: &mut Env<R>) {
+        let range = self.range_of(key);
+        let config = Rc::clone(&self.ranges[range].newest);
+        let seen = self.seen.get(key).copied().unwrap_or(Ballot::ZERO);
+        let ballot = self.new_ballot(seen, config.epoch, env.now);
+        self.note_ballot(key, ballot);
+        let to = recipients(&config, &self.target(range, env));
+        let round = self
+            .key_rounds
+            .get_mut(key)
+            .expect("attempt of a live round");
+        round.config = config;
+        round.ballot = ballot;
+        round.step = KeyStep::Preparing(Tally::new());
+        round.sent_at = env.now;
+        for id in to {
+            let key = Rc::clone(key);
+            env.send(id, Message::Prepare { key, ballot });
+        }
+    }
+
+    /// A promise for a key round.
+    pub(super) fn on_promise<R: RngCore + ?Sized>(
+        &mut self,
+        from: NodeId,
+        key: &Rc<str>,
+        ballot: Ballot,
+        vote: Option<&Vote>,
+        env: &mut Env<R>,
+    ) {
+        if let Some(v) = vote {
+            self.note_ballot(key, v.ballot);
+        }
+        let quorum = env.params.quorum;
+        let Some(round) = self.key_round_for(key, ballot, from) else {
+            return;
+        };
+        let KeyStep::Preparing(tally) = &mut round.step else {
+            return;
+        };
+        if tally.yes(from, vote.cloned()) && tally.yes.len() >= quorum {
+            self.propose(key, env);
+        }
+    }
+
+    /// Phase 2: apply the operation to the newest state a quorum reported.
+    fn propose<R: RngCore + ?Sized>(&mut self, key: &Rc<str>, env: &mut Env<R>) {
+        let me = self.me;
+        let round = self
+            .key_rounds
+            .get_mut(key)
+            .expect("proposing a live round");
+        let KeyStep::Preparing(tally) = &round.step else {
+            return;
+        };
+        let newest = newest_vote(tally.yes.iter().map(|(_, v)| v.as_ref()));
+        let newest_ballot = newest.map(|v| v.ballot);
+        let repairing = tally
+            .yes
+            .iter()
+            .any(|(_, v)| v.as_ref().map(|v| v.ballot) != newest_ballot);
+        let current = newest.map(|v| v.state.clone()).unwrap_or_default();
+        let (state, answer, op) = match &mut round.purpose {
+            Purpose::Repair => (current, Answer::Repaired, None),
+            Purpose::Client(c) => {
+                let writer = WriteId {
+                    node: me.id,
+                    incarnation: me.incarnation,
+                    txn: c.txn,
+                };
+                let op = Some(OpRef {
+                    kind: c.request.kind(),
+                    txn: c.txn,
+                });
+                if current.writer == Some(writer) {
+                    (current, Answer::Wrote, op) // an earlier attempt's write got in
+                } else if c.wrote {
+                    // An earlier attempt's write may have been accepted somewhere and then
+                    // overwritten: trying again could apply it twice.
+                    return self.finish_client(key, Verdict::failed(false, Reason::NoQuorum), env);
+                } else {
+                    let (state, answer) = apply(&c.request, &current, writer);
+                    c.wrote = matches!(answer, Answer::Wrote);
+                    (state, answer, op)
+                }
+            }
+        };
+        let ballot = round.ballot;
+        for m in &round.config.members {
+            let message = Message::Accept {
+                key: Rc::clone(key),
+                ballot,
+                state: state.clone(),
+                op,
+            };
+            env.send(m.id, message);
+        }
+        round.step = KeyStep::Accepting {
+            state,
+            answer,
+            tally: Tally::new(),
+            repairing,
+            chosen: false,
+        };
+        round.sent_at = env.now;
+    }
+
+    /// An acceptance for a key round.
+    pub(super) fn on_accepted<R: RngCore + ?Sized>(
+        &mut self,
+        from: NodeId,
+        key: &Rc<str>,
+        ballot: Ballot,
+        env: &mut Env<R>,
+    ) {
+        let quorum = env.params.quorum;
+        let replicas = self.ring.replicas_of(key, env.params.replicas);
+        let Some(round) = self.key_round_for(key, ballot, from) else {
+            return;
+        };
+        let members = round.config.members.len();
+        let KeyStep::Accepting {
+            state,
+            answer,
+            tally,
+            repairing,
+            chosen,
+        } = &mut round.step
+        else {
+            return;
+        };
+        if !tally.yes(from, ()) || tally.yes.len() < quorum {
+            return;
+        }
+        if !*chosen {
+            *chosen = true;
+            let vote = Vote {
+                ballot,
+                state: state.clone(),
+            };
+            for m in &round.config.members {
+                if !tally.answered(m.id) {
+                    let key = Rc::clone(key);
+                    let vote = vote.clone();
+                    env.send(m.id, Message::Commit { key, vote });
+                }
+            }
+            if *repairing {
+                env.out.observations.push(Observation::ReadRepair {
+                    key: Rc::clone(key),
+                });
+            }
+        }
+        // A success must show a quorum of the replicas this node's own ring names.
+        let acks: Vec<NodeId> = tally.ids().filter(|id| replicas.contains(id)).collect();
+        let verdict = match answer {
+            Answer::Wrote | Answer::Read(_) if acks.len() < quorum => {
+                if tally.yes.len() < members {
+                    return; // wait for the other replica
+                }
+                // Chosen, but not provably by this node's replicas: say unknown.
+                Verdict::failed(false, Reason::NoQuorum)
+            }
+            Answer::Wrote => Verdict {
+                success: true,
+                rejected: false,
+                reason: Reason::Ok,
+                value: None,
+                acks: acks.iter().map(|&from| Ack { from, value: None }).collect(),
+            },
+            Answer::Read(value) => Verdict {
+                success: true,
+                rejected: false,
+                reason: Reason::Ok,
+                value: Some(Rc::clone(value)),
+                acks: acks
+                    .iter()
+                    .map(|&from| Ack {
+                        from,
+                        value: Some(Rc::clone(value)),
+                    })
+                    .collect(),
+            },
+            Answer::Refused(reason, value) => Verdict {
+                success: false,
+                rejected: true,
+                reason: *reason,
+                value: value.clone(),
+                acks: Vec::new(),
+            },
+            Answer::Repaired => {
+                self.key_rounds.remove(key);
+                return self.next_waiting(key, env);
+            }
+        };
+        self.finish_client(key, verdict, env);
+    }
+
+    /// A refusal for a key round.
+    pub(super) fn on_refuse<R: RngCore + ?Sized>(
+        &mut self,
+        from: NodeId,
+        key: &Rc<str>,
+        ballot: Ballot,
+        why: &Refusal,
+        env: &mut Env<R>,
+    ) {
+        match why {
+            Refusal::Promised(p) => self.note_ballot(key, *p),
+            Refusal::Moved(config) => self.learn_config(config),
+            Refusal::NotReady => {}
+        }
+        let quorum = env.params.quorum;
+        let Some(round) = self.key_rounds.get_mut(key) else {
+            return;
+        };
+        if round.ballot != ballot {
+            return;
+        }
+        if let Refusal::Moved(config) = why {
+            if config.epoch > round.config.epoch {
+                self.key_attempt(key, env);
+            }
+            return;
+        }
+        if !round.config.has_node(from) {
+            return;
+        }
+        let members = round.config.members.len();
+        let hopeless = match &mut round.step {
+            KeyStep::Preparing(tally) => tally.no(from) && tally.hopeless(members, quorum),
+            KeyStep::Accepting { tally, .. } => tally.no(from) && tally.hopeless(members, quorum),
+            KeyStep::Backoff { .. } => false,
+        };
+        if !hopeless {
+            return;
+        }
+        if matches!(why, Refusal::Promised(_)) {
+            env.out.observations.push(Observation::BallotConflict {
+                key: Rc::clone(key),
+            });
+            round.conflicts += 1;
+            if round.conflicts == 1 {
+                return self.key_attempt(key, env);
+            }
+        }
+        round.step = KeyStep::Backoff {
+            until: Self::backoff_until(env),
+        };
+    }
+
+    /// Ends a client round with an answer and starts the next operation waiting on the key.
+    fn finish_client<R: RngCore + ?Sized>(
+        &mut self,
+        key: &Rc<str>,
+        verdict: Verdict,
+        env: &mut Env<R>,
+    ) {
+        if let Some(KeyRound {
+            purpose: Purpose::Client(c),
+            ..
+        }) = self.key_rounds.remove(key)
+        {
+            answer_client(c.op, c.txn, &c.request, verdict, env);
+        }
+        self.next_waiting(key, env);
+    }
+
+    fn next_waiting<R: RngCore + ?Sized>(&mut self, key: &Rc<str>, env: &mut Env<R>) {
+        let Some(queue) = self.waiting.get_mut(key) else {
+            return;
+        };
+        let next = queue.pop_front();
+        if queue.is_empty() {
+            self.waiting.remove(key);
+        }
+        if let Some(w) = next {
+            self.start_client(w.op, w.request, w.deadline, env);
+        }
+    }
+
+    /// Deadlines, backoffs and resends of key rounds, and queued operations that expired.
+    pub(super) fn key_timers<R: RngCore + ?Sized>(&mut self, env: &mut Env<R>) {
+        let resend = Self::resend_ticks(env.params.op_timeout_ticks);
+        let keys: Vec<Rc<str>> = self.key_rounds.keys().cloned().collect();
+        for key in keys {
+            let Some(round) = self.key_rounds.get_mut(&key) else {
+                continue;
+            };
+            if env.now >= round.deadline {
+                match &round.purpose {
+                    Purpose::Client(c) => {
+                        // Unknown if it may have written; otherwise surely without effect.
+                        let verdict = Verdict::failed(!c.wrote, Reason::Timeout);
+                        self.finish_client(&key, verdict, env);
+                    }
+                    Purpose::Repair => {
+                        self.key_rounds.remove(&key);
+                        self.next_waiting(&key, env);
+                    }
+                }
+                continue;
+            }
+            match &round.step {
+                KeyStep::Backoff { until } if env.now >= *until => self.key_attempt(&key, env),
+                KeyStep::Backoff { .. } => {}
+                KeyStep::Preparing(tally) if env.now >= round.sent_at + resend => {
+                    for m in &round.config.members {
+                        if !tally.answered(m.id) {
+                            let key = Rc::clone(&key);
+                            let ballot = round.ballot;
+                            env.send(m.id, Message::Prepare { key, ballot });
+                        }
+                    }
+                    round.sent_at = env.now;
+                }
+                KeyStep::Accepting { state, tally, .. } if env.now >= round.sent_at + resend => {
+                    let op = match &round.purpose {
+                        Purpose::Client(c) => Some(OpRef {
+                            kind: c.request.kind(),
+                            txn: c.txn,
+                        }),
+                        Purpose::Repair => None,
+                    };
+                    for m in &round.config.members {
+                        if !tally.answered(m.id) {
+                            let message = Message::Accept {
+                                key: Rc::clone(&key),
+                                ballot: round.ballot,
+                                state: state.clone(),
+                                op,
+                            };
+                            env.send(m.id, message);
+                        }
+                    }
+                    round.sent_at = env.now;
+                }
+                KeyStep::Preparing(_) | KeyStep::Accepting { .. } => {}
+            }
+        }
+        let now = env.now;
+        let mut expired = Vec::new();
+        for queue in self.waiting.values_mut() {
+            while queue.front().is_some_and(|w| now >= w.deadline) {
+                expired.extend(queue.pop_front());
+            }
+        }
+        self.waiting.retain(|_, q| !q.is_empty());
+        for w in expired {
+            let txn = self.take_txn();
+            answer_client(
+                w.op,
+                txn,
+                &w.request,
+                Verdict::failed(true, Reason::Timeout),
+                env,
+            );
+        }
+    }
+
+    /// Starts handing a range over to `target`, unless a handover of it is under way here.
+    pub(super) fn start_range_round<R: RngCore + ?Sized>(
+        &mut self,
+        range: usize,
+        target: Vec<Replica>,
+        env: &mut Env<R>,
+    ) {
+        let id = RangeId(range as u16);
+        if self.range_rounds.contains_key(&id) {
+            return;
+        }
+        let round = RangeRound {
+            from: Rc::clone(&self.ranges[range].newest),
+            target,
+            ballot: Ballot::ZERO,
+            step: RangeStep::Backoff { until: env.now },
+            sent_at: env.now,
+            deadline: env.now + 2 * env.params.op_timeout_ticks,
+        };
+        self.range_rounds.insert(id, round);
+        self.range_attempt(id, env);
+    }
+
+    fn range_attempt<R: RngCore + ?Sized>(&mut self, range: RangeId, env: &mut Env<R>) {
+        let state = &self.ranges[usize::from(range.0)];
+        let from = Rc::clone(&state.newest);
+        let ballot = self.new_ballot(state.seal_seen, from.epoch, env.now);
+        let state = &mut self.ranges[usize::from(range.0)];
+        state.seal_seen = state.seal_seen.max(ballot);
+        let round = self
+            .range_rounds
+            .get_mut(&range)
+            .expect("attempt of a live round");
+        for m in &from.members {
+            env.send(m.id, Message::SealPrepare { range, ballot });
+        }
+        round.from = from;
+        round.ballot = ballot;
+        round.step = RangeStep::Preparing(Tally::new());
+        round.sent_at = env.now;
+    }
+
+    /// A seal promise: on a quorum, propose the next configuration (the one an earlier seal
+    /// round may already have chosen, if a promise carries one).
+    pub(super) fn on_seal_promise<R: RngCore + ?Sized>(
+        &mut self,
+        from: NodeId,
+        range: RangeId,
+        ballot: Ballot,
+        vote: Option<&SealVote>,
+        env: &mut Env<R>,
+    ) {
+        let quorum = env.params.quorum;
+        let Some(round) = self.range_round_for(range, ballot, from) else {
+            return;
+        };
+        let RangeStep::Preparing(tally) = &mut round.step else {
+            return;
+        };
+        if !tally.yes(from, vote.cloned()) || tally.yes.len() < quorum {
+            return;
+        }
+        let accepted = tally
+            .yes
+            .iter()
+            .filter_map(|(_, v)| v.as_ref())
+            .max_by_key(|v| v.ballot);
+        let next = match accepted {
+            Some(v) => Rc::clone(&v.next),
+            None if round.from.same_seats(&round.target) => {
+                self.range_rounds.remove(&range); // nothing to hand over
+                return;
+            }
+            None => Rc::new(Config {
+                range,
+                epoch: round.from.epoch + 1,
+                members: round.target.clone(),
+            }),
+        };
+        for m in &round.from.members {
+            let next = Rc::clone(&next);
+            env.send(
+                m.id,
+                Message::SealAccept {
+                    range,
+                    ballot,
+                    next,
+                },
+            );
+        }
+        round.step = RangeStep::Accepting {
+            next,
+            tally: Tally::new(),
+            votes: BTreeMap::new(),
+        };
+        round.sent_at = env.now;
+    }
+
+    /// A seal acceptance with the acceptor's frozen votes: on a quorum the seal is chosen, and
+    /// the newest vote of each key among the quorum goes to the next configuration.
+    pub(super) fn on_seal_accepted<R: RngCore + ?Sized>(
+        &mut self,
+        from: NodeId,
+        range: RangeId,
+        ballot: Ballot,
+        frozen: &Handover,
+        env: &mut Env<R>,
+    ) {
+        let quorum = env.params.quorum;
+        let Some(round) = self.range_round_for(range, ballot, from) else {
+            return;
+        };
+        let RangeStep::Accepting { next, tally, votes } = &mut round.step else {
+            return;
+        };
+        if !tally.yes(from, ()) {
+            return;
+        }
+        for (key, vote) in frozen.iter() {
+            match votes.get_mut(key) {
+                Some(v) if v.ballot >= vote.ballot => {}
+                Some(v) => *v = vote.clone(),
+                None => {
+                    votes.insert(Rc::clone(key), vote.clone());
+                }
+            }
+        }
+        if tally.yes.len() < quorum {
+            return;
+        }
+        let next = Rc::clone(next);
+        let votes: Handover = votes
+            .iter()
+            .map(|(k, v)| (Rc::clone(k), v.clone()))
+            .collect();
+        for m in &next.members {
+            let message = Message::Install {
+                config: Rc::clone(&next),
+                votes: Rc::clone(&votes),
+                established: false,
+            };
+            env.send(m.id, message);
+            if !round.from.has_node(m.id) {
+                for (key, vote) in votes.iter() {
+                    if vote.state.version > 0 {
+                        env.out.observations.push(Observation::HandedOver {
+                            key: Rc::clone(key),
+                            to: m.id,
+                        });
+                    }
+                }
+            }
+        }
+        round.step = RangeStep::Installing {
+            next,
+            votes,
+            tally: Tally::new(),
+        };
+        round.sent_at = env.now;
+    }
+
+    /// A seal refusal.
+    pub(super) fn on_seal_refuse<R: RngCore + ?Sized>(
+        &mut self,
+        from: NodeId,
+        range: RangeId,
+        ballot: Ballot,
+        why: &Refusal,
+        env: &mut Env<R>,
+    ) {
+        let quorum = env.params.quorum;
+        let state = &mut self.ranges[usize::from(range.0)];
+        match why {
+            Refusal::Promised(p) => state.seal_seen = state.seal_seen.max(*p),
+            Refusal::Moved(config) => self.learn_config(config),
+            Refusal::NotReady => {}
+        }
+        let Some(round) = self.range_round_for(range, ballot, from) else {
+            return;
+        };
+        if let Refusal::Moved(config) = why {
+            if config.epoch > round.from.epoch {
+                // Someone else moved the range on; the next sweep decides again from there.
+                self.range_rounds.remove(&range);
+            }
+            return;
+        }
+        let members = round.from.members.len();
+        let hopeless = match &mut round.step {
+            RangeStep::Preparing(tally) => tally.no(from) && tally.hopeless(members, quorum),
+            RangeStep::Accepting { tally, .. } => tally.no(from) && tally.hopeless(members, quorum),
+            RangeStep::Installing { .. } | RangeStep::Backoff { .. } => false,
+        };
+        if hopeless {
+            round.step = RangeStep::Backoff {
+                until: Self::backoff_until(env),
+            };
+        }
+    }
+
+    /// A new seat installed the range: on a quorum the handover is done; tell the old and new
+    /// seats, so that old ones drop the range and new ones can vouch for it.
+    pub(super) fn on_installed<R: RngCore + ?Sized>(
+        &mut self,
+        from: NodeId,
+        range: RangeId,
+        epoch: u64,
+        env: &mut Env<R>,
+    ) {
+        let quorum = env.params.quorum;
+        let Some(round) = self.range_rounds.get_mut(&range) else {
+            return;
+        };
+        let RangeStep::Installing { next, tally, .. } = &mut round.step else {
+            return;
+        };
+        if next.epoch != epoch || !next.has_node(from) {
+            return;
+        }
+        if !tally.yes(from, ()) || tally.yes.len() < quorum {
+            return;
+        }
+        let next = Rc::clone(next);
+        let to = recipients(&round.from, &next.members);
+        self.range_rounds.remove(&range);
+        env.out
+            .observations
+            .push(Observation::HandoverDone { range, epoch });
+        for id in to {
+            let config = Rc::clone(&next);
+            env.send(id, Message::Established { config });
+        }
+    }
+
+    /// Deadlines, backoffs and resends of range rounds.
+    pub(super) fn range_timers<R: RngCore + ?Sized>(&mut self, env: &mut Env<R>) {
+        let resend = Self::resend_ticks(env.params.op_timeout_ticks);
+        let ranges: Vec<RangeId> = self.range_rounds.keys().copied().collect();
+        for range in ranges {
+            let Some(round) = self.range_rounds.get_mut(&range) else {
+                continue;
+            };
+            if env.now >= round.deadline {
+                self.range_rounds.remove(&range);
+                continue;
+            }
+            let due = env.now >= round.sent_at + resend;
+            let ballot = round.ballot;
+            match &round.step {
+                RangeStep::Backoff { until } if env.now >= *until => {
+                    self.range_attempt(range, env);
+                    continue;
+                }
+                RangeStep::Backoff { .. } => {}
+                _ if !due => {}
+                RangeStep::Preparing(tally) => {
+                    for m in round.from.members.iter().filter(|m| !tally.answered(m.id)) {
+                        env.send(m.id, Message::SealPrepare { range, ballot });
+                    }
+                }
+                RangeStep::Accepting { next, tally, .. } => {
+                    for m in round.from.members.iter().filter(|m| !tally.answered(m.id)) {
+                        let next = Rc::clone(next);
+                        env.send(
+                            m.id,
+                            Message::SealAccept {
+                                range,
+                                ballot,
+                                next,
+                            },
+                        );
+                    }
+                }
+                RangeStep::Installing { next, votes, tally } => {
+                    for m in next.members.iter().filter(|m| !tally.answered(m.id)) {
+                        let message = Message::Install {
+                            config: Rc::clone(next),
+                            votes: Rc::clone(votes),
+                            established: false,
+                        };
+                        env.send(m.id, message);
+                    }
+                }
+            }
+            if due {
+                round.sent_at = env.now;
+            }
+        }
+    }
+
+    /// The steward sends its digest of the range's key ballots to the other seats.
+    pub(super) fn send_sync<R: RngCore + ?Sized>(&mut self, range: usize, env: &mut Env<R>) {
+        let me = self.me;
+        let state = &mut self.ranges[range];
+        let super::Seat::Voter(config) = &state.seat else {
+            return;
+        };
+        state.sync_replies.clear();
+        let [latest, previous] = &mut state.out_of_sync;
+        *previous = std::mem::take(latest);
+        let digest: Rc<[(Rc<str>, Option<Ballot>)]> = state
+            .keys
+            .iter()
+            .map(|(k, s)| (Rc::clone(k), s.vote.as_ref().map(|v| v.ballot)))
+            .collect();
+        for m in config.members.iter().filter(|&&m| m != me) {
+            let message = Message::Sync {
+                range: RangeId(range as u16),
+                epoch: config.epoch,
+                digest: Rc::clone(&digest),
+            };
+            env.send(m.id, message);
+        }
+    }
+
+    /// A seat's answer to the steward's sync: install it if it is not a voter of the epoch,
+    /// count it towards establishing the epoch, and bring the keys that differ together.
+    ///
+    /// A seat behind the steward on a key whose vote a quorum of seats shares (the steward and
+    /// the seats that did not list it) is sent that vote as a commit: it was chosen, so no
+    /// round is needed. Anything else that stays out of sync across two syncs gets an identity
+    /// round, once the key has been idle here for an operation timeout.
+    pub(super) fn on_sync_reply<R: RngCore + ?Sized>(
+        &mut self,
+        from: NodeId,
+        range: RangeId,
+        epoch: u64,
+        installed: bool,
+        stale: &super::acceptor::SyncStale,
+        env: &mut Env<R>,
+    ) {
+        let quorum = env.params.quorum;
+        let state = &mut self.ranges[usize::from(range.0)];
+        let super::Seat::Voter(config) = &state.seat else {
+            return;
+        };
+        if config.epoch != epoch || !config.has_node(from) {
+            return;
+        }
+        if !installed {
+            let votes = state.handover();
+            for (key, vote) in votes.iter() {
+                if vote.state.version > 0 {
+                    env.out.observations.push(Observation::HandedOver {
+                        key: Rc::clone(key),
+                        to: from,
+                    });
+                }
+            }
+            let message = Message::Install {
+                config: Rc::clone(config),
+                votes,
+                established: state.established,
+            };
+            return env.send(from, message);
+        }
+        if state.sync_replies.iter().any(|(id, _)| *id == from) {
+            return; // a duplicate
+        }
+        state.sync_replies.push((from, Rc::clone(stale)));
+        if state.sync_replies.len() + 1 >= quorum {
+            state.established = true;
+        }
+        // Commits this reply made possible: for its own lagging keys, and for keys an earlier
+        // seat lagged on that this one confirms.
+        let lists = |listed: &[(Rc<str>, Option<Ballot>)], key: &str| {
+            listed.iter().any(|(k, _)| k.as_ref() == key)
+        };
+        let mut fixed = BTreeSet::new();
+        for (member, listed) in &state.sync_replies {
+            for (key, theirs) in listed.iter() {
+                let Some(vote) = state.keys.get(key).and_then(|s| s.vote.as_ref()) else {
+                    continue;
+                };
+                let sharing = 1 + state
+                    .sync_replies
+                    .iter()
+                    .filter(|(_, l)| !lists(l, key))
+                    .count();
+                if sharing < quorum || *theirs >= Some(vote.ballot) {
+                    continue;
+                }
+                fixed.insert((*member, Rc::clone(key)));
+                if *member == from || !lists(stale, key) {
+                    let message = Message::Commit {
+                        key: Rc::clone(key),
+                        vote: vote.clone(),
+                    };
+                    env.send(*member, message);
+                    env.out.observations.push(Observation::ReadRepair {
+                        key: Rc::clone(key),
+                    });
+                }
+            }
+        }
+        let mut repairs = Vec::new();
+        let [latest, previous] = &mut state.out_of_sync;
+        for (key, _) in stale
+            .iter()
+            .filter(|(k, _)| !fixed.contains(&(from, Rc::clone(k))))
+        {
+            latest.insert(Rc::clone(key));
+            let idle = state
+                .keys
+                .get(key)
+                .is_none_or(|s| env.now >= s.touched_at + env.params.op_timeout_ticks);
+            if previous.contains(key) && idle {
+                repairs.push(Rc::clone(key));
+            }
+        }
+        for key in &repairs {
+            self.start_repair(key, env);
+        }
+    }
+}
