@@ -102,6 +102,9 @@ pub struct WriteId {
     pub txn: TxnId,
 }
 
+/// How many of its latest writes a state remembers (see [`Versioned::writers`]).
+pub const LINEAGE_WRITES: usize = 8;
+
 /// The state of one key: a value or a tombstone, with the number of writes that produced it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct Versioned {
@@ -109,18 +112,31 @@ pub struct Versioned {
     pub value: Option<Rc<str>>,
     /// How many writes (creates, updates, deletes) led to this state.
     pub version: u64,
-    /// The write that produced it (`None` before the first write).
-    pub writer: Option<WriteId>,
+    /// The writes that produced the latest (up to [`LINEAGE_WRITES`]) versions, oldest first:
+    /// a coordinator whose earlier attempt lost a race learns from it whether that attempt's
+    /// write is in the chain of states that leads here, so it neither applies a write twice
+    /// nor gives up on one it could still apply.
+    pub writers: Rc<[WriteId]>,
 }
 
 impl Versioned {
     /// The state after a write: `value` (`None`: deleted), one version later.
     pub fn next(&self, value: Option<Rc<str>>, writer: WriteId) -> Versioned {
+        let keep = self.writers.len().saturating_sub(LINEAGE_WRITES - 1);
         Versioned {
             value,
             version: self.version + 1,
-            writer: Some(writer),
+            writers: self.writers[keep..]
+                .iter()
+                .copied()
+                .chain(std::iter::once(writer))
+                .collect(),
         }
+    }
+
+    /// Whether `write` produced one of the versions this state remembers.
+    pub fn written_by(&self, write: WriteId) -> bool {
+        self.writers.contains(&write)
     }
 }
 
@@ -183,6 +199,22 @@ mod tests {
         assert!(Ballot::install(1) < b(1, 1, 0));
         assert!(Ballot::install(1) > b(0, 99, 9));
         assert_eq!(Ballot::ZERO, Ballot::install(0));
+    }
+
+    #[test]
+    fn a_state_remembers_its_latest_writers() {
+        let w = |txn| WriteId {
+            node: NodeId(1),
+            incarnation: 0,
+            txn,
+        };
+        let mut s = Versioned::default();
+        for txn in 0..20 {
+            s = s.next(Some("v".into()), w(txn));
+        }
+        assert_eq!(s.version, 20);
+        assert_eq!(s.writers.len(), LINEAGE_WRITES);
+        assert!(s.written_by(w(19)) && s.written_by(w(12)) && !s.written_by(w(11)));
     }
 
     #[test]

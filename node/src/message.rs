@@ -421,8 +421,8 @@ impl Message {
 }
 
 fn state_wire_bytes(state: &Versioned) -> usize {
-    // value length and bytes, version, writer (node, incarnation, txn)
-    2 + state.value.as_ref().map_or(0, |v| v.len()) + 8 + 9
+    // value length and bytes, version, writers (count; node, incarnation, txn each)
+    2 + state.value.as_ref().map_or(0, |v| v.len()) + 8 + 1 + 9 * state.writers.len()
 }
 
 fn vote_wire_bytes(vote: &Vote) -> usize {

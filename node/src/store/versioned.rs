@@ -87,6 +87,8 @@ pub struct VersionedStore {
     ranges: Vec<RangeState>,
     ring: Ring,
     ring_version: Option<u64>,
+    /// Whether the view changed since the last sweep (which then runs at once).
+    view_changed: bool,
     key_rounds: BTreeMap<Rc<str>, KeyRound>,
     waiting: BTreeMap<Rc<str>, VecDeque<Waiting>>,
     range_rounds: BTreeMap<RangeId, RangeRound>,
@@ -126,6 +128,7 @@ impl VersionedStore {
             ranges,
             ring: Ring::default(),
             ring_version: None,
+            view_changed: false,
             key_rounds: BTreeMap::new(),
             waiting: BTreeMap::new(),
             range_rounds: BTreeMap::new(),
@@ -247,25 +250,25 @@ impl VersionedStore {
 
     /// Timers of the rounds in flight, and the periodic stabilization sweep.
     pub fn on_tick<R: RngCore + ?Sized>(&mut self, env: &mut Env<R>) {
-        let ring_changed = self.refresh_ring(env);
+        self.refresh_ring(env);
         self.key_timers(env);
         self.range_timers(env);
         let sweep = env.params.sweep_interval_ticks;
-        if ring_changed || (sweep > 0 && (env.now + u64::from(self.me.id.0)).is_multiple_of(sweep))
+        let view_changed = std::mem::take(&mut self.view_changed);
+        if view_changed || (sweep > 0 && (env.now + u64::from(self.me.id.0)).is_multiple_of(sweep))
         {
-            self.sweep(env);
+            self.sweep(view_changed, env);
         }
     }
 
-    /// Rebuilds the ring when the view changed; returns whether it did.
-    fn refresh_ring<R: RngCore + ?Sized>(&mut self, env: &Env<R>) -> bool {
+    /// Rebuilds the ring when the view changed (and notes it for the next sweep).
+    fn refresh_ring<R: RngCore + ?Sized>(&mut self, env: &Env<R>) {
         let version = env.membership.version();
-        if self.ring_version == Some(version) {
-            return false;
+        if self.ring_version != Some(version) {
+            self.ring_version = Some(version);
+            self.ring = Ring::new(env.membership.view().iter().copied());
+            self.view_changed = true;
         }
-        self.ring_version = Some(version);
-        self.ring = Ring::new(env.membership.view().iter().copied());
-        true
     }
 
     /// The range a key belongs to.
@@ -298,7 +301,9 @@ impl VersionedStore {
 
     /// Stabilization, per range: stewards re-seal ranges onto the replicas the ring names and
     /// keep the seats in sync; nodes in the wrong place ask to be handed the range or let go.
-    fn sweep<R: RngCore + ?Sized>(&mut self, env: &mut Env<R>) {
+    /// When the view changed, stewards also tell every member of the view where their ranges
+    /// are, so that a node that just (re)joined routes its first prepare right.
+    fn sweep<R: RngCore + ?Sized>(&mut self, view_changed: bool, env: &mut Env<R>) {
         for range in 0..self.ranges.len() {
             let target = self.target(range, env);
             if target.is_empty() {
@@ -306,6 +311,7 @@ impl VersionedStore {
             }
             let state = &self.ranges[range];
             let newest_epoch = state.newest.epoch;
+            let established = state.established;
             let mut query = false;
             match &state.seat {
                 Seat::Voter(config) => {
@@ -313,25 +319,33 @@ impl VersionedStore {
                     if config.epoch < newest_epoch {
                         query = true; // the range moved on without this node noticing
                     } else if self.is_steward(&config, env) {
-                        if config.same_seats(&target) {
-                            self.send_sync(range, env);
-                        } else {
-                            self.start_range_round(range, target.clone(), env);
+                        // Sync even when a handover is due: it installs seats that missed
+                        // theirs, without which the seal may not find a quorum of voters.
+                        self.send_sync(range, env);
+                        if view_changed && established {
+                            for &id in env.membership.view() {
+                                if !config.has_node(id) {
+                                    let config = Rc::clone(&config);
+                                    env.send(id, Message::Established { config });
+                                }
+                            }
+                        }
+                        if !config.same_seats(&target) {
+                            self.start_range_round(config, target.clone(), env);
                         }
                     }
                     query |= !target.contains(&self.me);
                 }
                 Seat::Frozen { config, since } => {
-                    // Sealed but not handed off: learn where the range went, and finish the
-                    // handover if its proposer gave up.
+                    // Sealed but not released (by an install or an establishment): learn where
+                    // the range went, and finish the handover in case its proposer gave up.
                     query = true;
-                    if config.epoch == newest_epoch
-                        && env.now >= since + env.params.sweep_interval_ticks
-                    {
-                        self.start_range_round(range, target.clone(), env);
+                    if env.now >= since + env.params.sweep_interval_ticks {
+                        self.start_range_round(Rc::clone(config), target.clone(), env);
                     }
                 }
-                Seat::Outside => query = target.contains(&self.me),
+                // Named by the ring, or by the newest configuration (whose handover it missed).
+                Seat::Outside => query = target.contains(&self.me) || state.newest.has(self.me),
             }
             if query {
                 self.send_query(range, &target, env);

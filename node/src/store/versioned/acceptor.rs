@@ -549,6 +549,10 @@ impl VersionedStore {
 
     /// A node asks about a range: a voter hands it the range if it is a member, or, once the
     /// configuration is established, tells it so (so it may drop an old seat).
+    ///
+    /// A sealed (frozen) seat answers too: its votes are final votes of its epoch, and a member
+    /// that never voted in that epoch may take them as if the accepts had reached it late. That
+    /// keeps a range alive when its last voter froze for a seal whose proposer then crashed.
     pub(super) fn on_query<R: RngCore + ?Sized>(
         &mut self,
         from: NodeId,
@@ -556,7 +560,7 @@ impl VersionedStore {
         env: &mut Env<R>,
     ) {
         let state = &self.ranges[usize::from(range.0)];
-        let Seat::Voter(config) = &state.seat else {
+        let Some(config) = state.seat.config() else {
             return;
         };
         let message = if config.has_node(from) {

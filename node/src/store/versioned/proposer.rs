@@ -4,6 +4,7 @@
 use super::{newest_vote, Env, VersionedStore};
 use crate::agreement::{
     Ballot, Config, Handover, OpRef, RangeId, Refusal, Replica, SealVote, Versioned, Vote, WriteId,
+    LINEAGE_WRITES,
 };
 use crate::ids::{NodeId, OpId, Tick};
 use crate::message::{
@@ -88,9 +89,19 @@ struct ClientOp {
     op: OpId,
     txn: TxnId,
     request: Request,
-    /// Whether an attempt proposed a changed state: from then on the operation may have taken
-    /// effect, so it can only end `ok` (its own write found) or unknown.
-    wrote: bool,
+    /// The version its first changed state was built on, once an attempt proposed one: from
+    /// then on the operation may have taken effect. A later attempt that finds its write in the
+    /// lineage of the newest state is done; one that does not may apply it again (if the
+    /// earlier vote ever joins the chain, the new one cannot be chosen, and the other way
+    /// round), as long as the lineage reaches back to that version; beyond it, unknown.
+    first_base: Option<u64>,
+}
+
+impl ClientOp {
+    /// Whether the operation may have taken effect.
+    fn may_have_written(&self) -> bool {
+        self.first_base.is_some()
+    }
 }
 
 /// Why a key round runs.
@@ -331,7 +342,7 @@ impl VersionedStore {
             op,
             txn,
             request,
-            wrote: false,
+            first_base: None,
         });
         self.start_key_round(key, purpose, deadline, env);
     }
@@ -444,15 +455,19 @@ impl VersionedStore {
                     kind: c.request.kind(),
                     txn: c.txn,
                 });
-                if current.writer == Some(writer) {
+                let beyond_lineage = c
+                    .first_base
+                    .is_some_and(|base| current.version > base + LINEAGE_WRITES as u64);
+                if current.written_by(writer) {
                     (current, Answer::Wrote, op) // an earlier attempt's write got in
-                } else if c.wrote {
-                    // An earlier attempt's write may have been accepted somewhere and then
-                    // overwritten: trying again could apply it twice.
+                } else if beyond_lineage {
+                    // The chain moved on too far to tell whether an earlier attempt got in.
                     return self.finish_client(key, Verdict::failed(false, Reason::NoQuorum), env);
                 } else {
                     let (state, answer) = apply(&c.request, &current, writer);
-                    c.wrote = matches!(answer, Answer::Wrote);
+                    if matches!(answer, Answer::Wrote) && c.first_base.is_none() {
+                        c.first_base = Some(current.version);
+                    }
                     (state, answer, op)
                 }
             }
@@ -607,7 +622,7 @@ impl VersionedStore {
         if !hopeless {
             return;
         }
-        if matches!(why, Refusal::Promised(_)) {
+        let until = if matches!(why, Refusal::Promised(_)) {
             env.out.observations.push(Observation::BallotConflict {
                 key: Rc::clone(key),
             });
@@ -615,10 +630,13 @@ impl VersionedStore {
             if round.conflicts == 1 {
                 return self.key_attempt(key, env);
             }
-        }
-        round.step = KeyStep::Backoff {
-            until: Self::backoff_until(env),
+            Self::backoff_until(env)
+        } else {
+            // Not a race but a range being handed over (or seats still recovering): that
+            // takes a round trip or two, so look again soon.
+            env.now + 1
         };
+        round.step = KeyStep::Backoff { until };
     }
 
     /// Ends a client round with an answer and starts the next operation waiting on the key.
@@ -663,7 +681,7 @@ impl VersionedStore {
                 match &round.purpose {
                     Purpose::Client(c) => {
                         // Unknown if it may have written; otherwise surely without effect.
-                        let verdict = Verdict::failed(!c.wrote, Reason::Timeout);
+                        let verdict = Verdict::failed(!c.may_have_written(), Reason::Timeout);
                         self.finish_client(&key, verdict, env);
                     }
                     Purpose::Repair => {
@@ -730,19 +748,20 @@ impl VersionedStore {
         }
     }
 
-    /// Starts handing a range over to `target`, unless a handover of it is under way here.
+    /// Starts handing a range over from configuration `from` to `target`, unless a handover of
+    /// it is under way here.
     pub(super) fn start_range_round<R: RngCore + ?Sized>(
         &mut self,
-        range: usize,
+        from: Rc<Config>,
         target: Vec<Replica>,
         env: &mut Env<R>,
     ) {
-        let id = RangeId(range as u16);
+        let id = from.range;
         if self.range_rounds.contains_key(&id) {
             return;
         }
         let round = RangeRound {
-            from: Rc::clone(&self.ranges[range].newest),
+            from,
             target,
             ballot: Ballot::ZERO,
             step: RangeStep::Backoff { until: env.now },
@@ -754,9 +773,12 @@ impl VersionedStore {
     }
 
     fn range_attempt<R: RngCore + ?Sized>(&mut self, range: RangeId, env: &mut Env<R>) {
-        let state = &self.ranges[usize::from(range.0)];
-        let from = Rc::clone(&state.newest);
-        let ballot = self.new_ballot(state.seal_seen, from.epoch, env.now);
+        let Some(round) = self.range_rounds.get(&range) else {
+            return;
+        };
+        let from = Rc::clone(&round.from);
+        let seen = self.ranges[usize::from(range.0)].seal_seen;
+        let ballot = self.new_ballot(seen, from.epoch, env.now);
         let state = &mut self.ranges[usize::from(range.0)];
         state.seal_seen = state.seal_seen.max(ballot);
         let round = self
@@ -766,7 +788,6 @@ impl VersionedStore {
         for m in &from.members {
             env.send(m.id, Message::SealPrepare { range, ballot });
         }
-        round.from = from;
         round.ballot = ballot;
         round.step = RangeStep::Preparing(Tally::new());
         round.sent_at = env.now;
@@ -907,16 +928,27 @@ impl VersionedStore {
             Refusal::Moved(config) => self.learn_config(config),
             Refusal::NotReady => {}
         }
+        // A seat of the sealed configuration that never recovered it cannot vote on the seal:
+        // if this node holds a seat there, hand it this node's votes (a copy of a seat's votes
+        // is as good as the accepts reaching it late), so that the next attempt finds a quorum.
+        let state = &self.ranges[usize::from(range.0)];
+        let sealing = self.range_rounds.get(&range).map(|r| &r.from);
+        if let Some(config) = sealing.filter(|c| state.seat.config() == Some(*c)) {
+            if *why == Refusal::NotReady {
+                let message = Message::Install {
+                    config: Rc::clone(config),
+                    votes: state.handover(),
+                    established: state.established,
+                };
+                env.send(from, message);
+            }
+        }
         let Some(round) = self.range_round_for(range, ballot, from) else {
             return;
         };
-        if let Refusal::Moved(config) = why {
-            if config.epoch > round.from.epoch {
-                // Someone else moved the range on; the next sweep decides again from there.
-                self.range_rounds.remove(&range);
-            }
-            return;
-        }
+        // A member that moved on does not vote in this epoch any more. That is not a reason to
+        // stop: hearing of a newer epoch does not mean it is installed, and a seal this round
+        // may have to finish could still be the only way there.
         let members = round.from.members.len();
         let hopeless = match &mut round.step {
             RangeStep::Preparing(tally) => tally.no(from) && tally.hopeless(members, quorum),
@@ -931,7 +963,7 @@ impl VersionedStore {
     }
 
     /// A new seat installed the range: on a quorum the handover is done; tell the old and new
-    /// seats, so that old ones drop the range and new ones can vouch for it.
+    /// seats (old ones drop the range, new ones can vouch for it) and everyone else.
     pub(super) fn on_installed<R: RngCore + ?Sized>(
         &mut self,
         from: NodeId,
@@ -953,7 +985,12 @@ impl VersionedStore {
             return;
         }
         let next = Rc::clone(next);
-        let to = recipients(&round.from, &next.members);
+        // Everyone hears of it, not only the seats: coordinators route their first prepare by
+        // the newest configuration they know, and a stale one costs a redirect round trip.
+        let mut to = recipients(&round.from, &next.members);
+        to.extend(env.membership.view().iter().copied());
+        to.sort_unstable();
+        to.dedup();
         self.range_rounds.remove(&range);
         env.out
             .observations
@@ -961,6 +998,13 @@ impl VersionedStore {
         for id in to {
             let config = Rc::clone(&next);
             env.send(id, Message::Established { config });
+        }
+        // The seal may have carried an older round's choice: if that is not where this node's
+        // ring places the range, hand it over again now rather than at the next sweep.
+        self.learn_config(&next);
+        let target = self.target(usize::from(range.0), env);
+        if !target.is_empty() && !next.same_seats(&target) {
+            self.start_range_round(next, target, env);
         }
     }
 

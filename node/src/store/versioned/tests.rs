@@ -37,6 +37,8 @@ struct Recorded {
 /// A handful of nodes on a simulated network: every message gets a random delay (so messages
 /// reorder), may be lost, and is dropped on cut links and at crashed nodes.
 struct Cluster {
+    /// The seed the cluster was built from, for failure messages.
+    seed: u64,
     params: Rc<Params>,
     nodes: Vec<Option<Node>>,
     incarnations: Vec<u32>,
@@ -64,6 +66,7 @@ impl Cluster {
                 .map(|i| Some(Node::new(NodeId(i), 0, Rc::clone(&params))))
                 .collect(),
             params,
+            seed,
             incarnations: vec![0; usize::from(n)],
             rngs: (1..=n)
                 .map(|i| ChaCha8Rng::seed_from_u64(seed * 1000 + u64::from(i)))
@@ -259,16 +262,21 @@ impl Cluster {
         None
     }
 
-    /// Runs the quiet phase: until views converge and stabilization holds (panics after a bound).
+    /// Runs the quiet phase as the simulator does: until views converge and stabilization
+    /// holds, then one sweep interval and two round trips more, as the simulator waits before
+    /// its final reads (panics after a bound).
     fn settle(&mut self) {
         for _ in 0..600 {
             if self.views_converged() && self.stabilization_gap().is_none() {
-                return;
+                let p = &self.params;
+                return self.run(p.sweep_interval_ticks + 4 * self.max_delay + 2);
             }
             self.step();
         }
+        self.dump("k1");
         panic!(
-            "did not settle: views {:?}, gap {:?}",
+            "cluster seed {}: did not settle: views {:?}, gap {:?}",
+            self.seed,
             self.nodes
                 .iter()
                 .flatten()
@@ -276,6 +284,29 @@ impl Cluster {
                 .collect::<Vec<_>>(),
             self.stabilization_gap()
         );
+    }
+
+    /// Prints every node's state of a key's range (debugging).
+    fn dump(&self, key: &str) {
+        for node in self.nodes.iter().flatten() {
+            if let crate::Store::Versioned(st) = &node.store {
+                let r = st.range_of(key);
+                let rs = &st.ranges[r];
+                let m = node.membership();
+                eprintln!(
+                    "n{}/{} range {r}: seat {:?} newest {:?} est {} {key} {:?} round {:?} range round {:?} view {:?}",
+                    node.id(),
+                    node.incarnation(),
+                    rs.seat,
+                    (rs.newest.epoch, &rs.newest.members),
+                    rs.established,
+                    rs.keys.get(key),
+                    st.key_rounds.get(key),
+                    st.range_rounds.get(&RangeId(r as u16)),
+                    m.view().iter().map(|id| (id.0, m.member(*id).unwrap().incarnation)).collect::<Vec<_>>()
+                );
+            }
+        }
     }
 
     fn observed(&self, pred: impl Fn(&Observation) -> bool) -> usize {
@@ -294,7 +325,8 @@ impl Cluster {
         for (key, ops) in by_key {
             assert!(
                 linearizable(&ops),
-                "history of {key} is not linearizable:\n{}",
+                "cluster seed {}: history of {key} is not linearizable:\n{}",
+                self.seed,
                 ops.iter()
                     .map(|o| format!("  {o:?}"))
                     .collect::<Vec<_>>()
@@ -427,6 +459,57 @@ fn outcome(r: &ClientReply) -> (bool, bool, Reason, Option<&str>) {
     (r.success, r.rejected, r.reason, r.value.as_deref())
 }
 
+/// Closed-loop clients: each has at most one operation open, and starts the next one (on a
+/// random key, through a random live coordinator) with probability 1 in `pace` per tick.
+struct Clients {
+    open: Vec<Option<OpId>>,
+    issued: usize,
+    limit: usize,
+    pace: u64,
+}
+
+impl Clients {
+    fn new(clients: usize, limit: usize, pace: u64) -> Clients {
+        Clients {
+            open: vec![None; clients],
+            issued: 0,
+            limit,
+            pace,
+        }
+    }
+
+    fn issue(&mut self, c: &mut Cluster, keys: &[Rc<str>], rng: &mut ChaCha8Rng) {
+        for slot in self.open.iter_mut() {
+            if slot.is_some_and(|op| c.ops[&op].reply.is_some()) {
+                *slot = None;
+            }
+            if slot.is_none() && self.issued < self.limit && below(rng, self.pace) == 0 {
+                self.issued += 1;
+                let key = &keys[below(rng, keys.len() as u64) as usize];
+                let value = format!("v{}", self.issued);
+                let request = match below(rng, 4) {
+                    0 => create(key, &value),
+                    1 => update(key, &value),
+                    2 => delete(key),
+                    _ => read(key),
+                };
+                let live = c.live();
+                let at = live[below(rng, live.len() as u64) as usize];
+                *slot = Some(c.invoke(at, request));
+            }
+        }
+    }
+
+    fn finished(&self, c: &Cluster) -> bool {
+        self.issued >= self.limit
+            && self
+                .open
+                .iter()
+                .flatten()
+                .all(|op| c.ops[op].reply.is_some())
+    }
+}
+
 /// A started cluster whose views have converged.
 fn converged(n: u8, seed: u64) -> Cluster {
     let mut c = Cluster::new(n, seed);
@@ -529,27 +612,10 @@ fn random_workloads_on_a_lossy_network_are_linearizable_and_stabilize() {
         c.max_delay = 3;
         c.loss_ppm = 80_000;
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let mut open: Vec<Option<OpId>> = vec![None; 4];
-        let mut issued = 0;
-        while issued < 48 || open.iter().any(Option::is_some) {
-            for slot in open.iter_mut() {
-                if slot.is_some_and(|op| c.ops[&op].reply.is_some()) {
-                    *slot = None;
-                }
-                if slot.is_none() && issued < 48 && below(&mut rng, 3) == 0 {
-                    issued += 1;
-                    let key = if below(&mut rng, 2) == 0 { "a" } else { "b" };
-                    let value = format!("v{issued}");
-                    let request = match below(&mut rng, 4) {
-                        0 => create(key, &value),
-                        1 => update(key, &value),
-                        2 => delete(key),
-                        _ => read(key),
-                    };
-                    let at = NodeId(1 + below(&mut rng, 6) as u8);
-                    *slot = Some(c.invoke(at, request));
-                }
-            }
+        let keys = [s("a"), s("b")];
+        let mut clients = Clients::new(4, 48, 3);
+        while !clients.finished(&c) {
+            clients.issue(&mut c, &keys, &mut rng);
             c.step();
         }
         c.assert_linearizable();
@@ -557,6 +623,116 @@ fn random_workloads_on_a_lossy_network_are_linearizable_and_stabilize() {
         c.settle();
         assert!(c.observed(|o| matches!(o, Observation::BallotConflict { .. })) > 0);
     }
+}
+
+/// The `default` budget in miniature, over many seeds: loss, reordering, one-way and
+/// symmetric partitions of one node that heal, and crashes (some restarted with an empty
+/// store) one at a time with a repair window between them, under a closed-loop workload;
+/// then a quiet phase. Every history must be linearizable, every final read definite, and
+/// stabilization must hold.
+#[test]
+fn fault_schedules_within_the_budget_keep_every_promise() {
+    // ok, rejected, unknown answers; handovers done; ranges recovered.
+    let mut seen = [0usize; 5];
+    for seed in 0..400 {
+        budget_schedule(seed, &mut seen);
+    }
+    assert!(
+        seen.iter().all(|&n| n > 0),
+        "the schedules exercised too little: {seen:?}"
+    );
+}
+
+/// One seed of [`fault_schedules_within_the_budget_keep_every_promise`].
+fn budget_schedule(seed: u64, seen: &mut [usize; 5]) {
+    let mut rng = ChaCha8Rng::seed_from_u64(1000 + seed);
+    let n = 5 + below(&mut rng, 3) as u8;
+    let mut c = converged(n, 2000 + seed);
+    c.max_delay = 1 + below(&mut rng, 3);
+    c.loss_ppm = [0, 20_000, 50_000][below(&mut rng, 3) as usize];
+    let keys: Vec<Rc<str>> = (0..2 + below(&mut rng, 3))
+        .map(|k| s(&format!("k{k}")))
+        .collect();
+    let fault_ticks = 300;
+    let mut down: Option<(NodeId, Tick)> = None; // crashed node, restart time
+    let mut next_crash = 40 + below(&mut rng, 40);
+    let mut heal_at: Option<Tick> = None;
+    let mut clients = Clients::new(3, 45, 4);
+    let start = c.now;
+    while c.now < start + fault_ticks {
+        let t = c.now - start;
+        // Crashes: one node at a time, restarted (or not), then a repair window.
+        if down.is_none() && t >= next_crash {
+            let victim = c.live()[below(&mut rng, c.live().len() as u64) as usize];
+            c.crash(victim);
+            let back = t + 1 + below(&mut rng, 60);
+            down = Some((victim, back));
+            next_crash = back + 100 + below(&mut rng, 40);
+        }
+        if let Some((victim, back)) = down {
+            if t >= back {
+                c.restart(victim);
+                down = None;
+            }
+        }
+        // Partitions of one live node, one-way or both ways, healing within 40 ticks.
+        if heal_at.is_none() && below(&mut rng, 60) == 0 {
+            let live = c.live();
+            let isolated = live[below(&mut rng, live.len() as u64) as usize];
+            let both = below(&mut rng, 2) == 0;
+            for other in live.into_iter().filter(|&o| o != isolated) {
+                c.cut.insert((isolated, other));
+                if both {
+                    c.cut.insert((other, isolated));
+                }
+            }
+            heal_at = Some(t + 5 + below(&mut rng, 40));
+        }
+        if heal_at.is_some_and(|h| t >= h) {
+            c.cut.clear();
+            heal_at = None;
+        }
+        clients.issue(&mut c, &keys, &mut rng);
+        c.step();
+    }
+    if let Some((victim, _)) = down {
+        c.restart(victim);
+    }
+
+    c.cut.clear();
+    c.loss_ppm = 0;
+    c.settle();
+    // Availability once converged: each operation alone on its key gets a definite answer.
+    for (i, key) in keys.iter().enumerate() {
+        let live = c.live();
+        let at = live[i % live.len()].0;
+        for request in [read(key), update(key, "last"), read(key), delete(key)] {
+            let what = format!("{request:?}");
+            let reply = c.call(at, request);
+            let definite =
+                reply.success || matches!(reply.reason, Reason::Exists | Reason::NotFound);
+            if !definite {
+                c.dump(key);
+            }
+            assert!(definite, "seed {seed}: {what} answered {reply:?}");
+        }
+    }
+    c.assert_linearizable();
+    assert_eq!(c.stabilization_gap(), None, "seed {seed}");
+    let replies = c
+        .ops
+        .values()
+        .filter_map(|o| o.reply.as_ref().map(|(_, r)| r));
+    for r in replies {
+        let kind = match (r.success, r.rejected) {
+            (true, _) => 0,
+            (false, true) => 1,
+            (false, false) => 2,
+        };
+        seen[kind] += 1;
+    }
+    seen[3] += c.observed(|o| matches!(o, Observation::HandoverDone { .. }));
+    seen[4] += c.observed(|o| matches!(o, Observation::RangeRecovered { .. }));
 }
 
 /// A restarted replica is a new seat: it refuses to vote until a handover installs the range,
@@ -737,7 +913,7 @@ mod acceptor {
         let state = Versioned {
             value: Some(s("v")),
             version: 1,
-            writer: None,
+            writers: Rc::from([]),
         };
         let out = deliver(
             &mut n,
@@ -807,7 +983,7 @@ mod acceptor {
             state: Versioned {
                 value: Some(s("v")),
                 version: 1,
-                writer: None,
+                writers: Rc::from([]),
             },
         };
         deliver(
@@ -903,7 +1079,7 @@ mod acceptor {
             state: Versioned {
                 value: Some(s("new")),
                 version: 2,
-                writer: None,
+                writers: Rc::from([]),
             },
         };
         let older = Vote {
@@ -911,7 +1087,7 @@ mod acceptor {
             state: Versioned {
                 value: Some(s("old")),
                 version: 1,
-                writer: None,
+                writers: Rc::from([]),
             },
         };
         deliver(
