@@ -1,0 +1,23 @@
+//! Pure functions over what a run recorded: histories, linearizability, guarantee checks.
+//!
+//! This crate does not depend on `node`: it re-derives what it needs (for example which 3 nodes
+//! must hold a key) from its own small oracle, so a bug in the node's ring code cannot hide itself.
+
+pub mod budget;
+pub mod check;
+pub mod cli;
+pub mod formats;
+pub mod history;
+pub mod intern;
+mod memo;
+pub mod model;
+pub mod models;
+pub mod record;
+pub mod render;
+pub mod search;
+pub mod witness;
+
+pub use budget::Budget;
+pub use cli::{run_check, CheckExit, Format};
+pub use formats::native::write_native;
+pub use search::Verdict;
