@@ -6,6 +6,7 @@
 //! random stream; the node pushes what it wants done into a caller-owned [`Outbox`]. Nothing else
 //! reaches the node: no I/O, no clock, no threads, no hidden randomness.
 
+pub mod bugs;
 pub mod ids;
 pub mod membership;
 pub mod message;
@@ -134,10 +135,13 @@ impl Node {
                 }
             }
             Input::Deliver { from, message } => {
-                if !self.membership.on_message(now, from, &message, out) {
+                if !self
+                    .membership
+                    .on_message(now, from, &message, &params, out)
+                {
                     match &mut self.store {
                         Store::Classic(s) => {
-                            s.on_message(from, &message, &params, out);
+                            s.on_message(self.id, from, &message, &params, out);
                         }
                     }
                 }

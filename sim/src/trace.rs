@@ -38,6 +38,8 @@ pub enum Event<'a> {
         message: &'a Message,
         /// What the network did with it.
         fate: SendFate,
+        /// Whether the network also queued a duplicate.
+        duplicated: bool,
     },
     /// A message was delivered.
     Deliver {
@@ -102,14 +104,14 @@ impl Event<'_> {
                 to,
                 message,
                 fate,
-            } => {
-                write!(
-                    out,
-                    "n{from} -> n{to} #{id} {} {}",
-                    message.type_name(),
-                    fate.name()
-                )
-            }
+                duplicated,
+            } => write!(
+                out,
+                "n{from} -> n{to} #{id} {} {}{}",
+                message.type_name(),
+                fate.name(),
+                if *duplicated { " +dup" } else { "" }
+            ),
             Event::Deliver { id, from, to } => write!(out, "n{to} <- n{from} #{id}"),
             Event::Invoke { op, node, request } => {
                 write!(out, "n{node} invoke op{op} {}", describe_request(request))

@@ -5,12 +5,13 @@
 //! replies carrying the same value), on a quorum of negative replies, or on its timeout.
 //! Replicas keep plain values. Stabilization re-creates keys on nodes that became replicas when
 //! the ring changed, and drops keys this node no longer replicates, so nothing is over-replicated.
+//! Planted bugs (`Params::bug`) change single decisions here; each is named where it acts.
 
 use crate::ids::{NodeId, OpId, Tick};
 use crate::message::{
     Ack, ClientReply, Message, Observation, OpKind, Outbox, Reason, Request, Role, TxnId,
 };
-use crate::params::Params;
+use crate::params::{Params, PlantedBug};
 use crate::ring::{key_position, Ring};
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -41,6 +42,26 @@ struct Pending {
     deadline: Tick,
 }
 
+/// A coordinator's decision and the replies it counted for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Decision {
+    success: bool,
+    reason: Reason,
+    value: Option<Rc<str>>,
+    counted: Vec<NodeId>,
+}
+
+impl Decision {
+    fn failure(reason: Reason) -> Decision {
+        Decision {
+            success: false,
+            reason,
+            value: None,
+            counted: Vec::new(),
+        }
+    }
+}
+
 /// One node's classic store: its replica table and the operations it coordinates.
 #[derive(Debug, Clone, Default)]
 pub struct ClassicStore {
@@ -50,6 +71,14 @@ pub struct ClassicStore {
     ring: Ring,
     ring_version: Option<u64>,
     scratch: Vec<NodeId>,
+}
+
+/// The replicas of the key at `position` (planted bug `ring-no-wrap`: without wrapping).
+fn replicas_at(ring: &Ring, position: u16, params: &Params, out: &mut Vec<NodeId>) {
+    match params.bug {
+        PlantedBug::RingNoWrap => ring.replicas_at_without_wrap(position, params.replicas, out),
+        _ => ring.replicas_at(position, params.replicas, out),
+    }
 }
 
 impl ClassicStore {
@@ -78,8 +107,17 @@ impl ClassicStore {
         out: &mut Outbox,
     ) {
         let txn = self.next_txn;
-        self.next_txn = self.next_txn.wrapping_add(1);
-        let replicas = self.ring.replicas_of(request.key(), params.replicas);
+        self.next_txn = match params.bug {
+            PlantedBug::TxnIdReuse => (self.next_txn + 1) % 2,
+            _ => self.next_txn.wrapping_add(1),
+        };
+        let mut replicas = Vec::with_capacity(params.replicas);
+        replicas_at(
+            &self.ring,
+            key_position(request.key()),
+            params,
+            &mut replicas,
+        );
         for &to in &replicas {
             out.sends.push((
                 to,
@@ -97,22 +135,24 @@ impl ClassicStore {
             deadline: now + params.op_timeout_ticks,
         };
         if pending.replicas.len() < params.quorum {
-            decide(txn, pending, false, Reason::NoQuorum, None, out);
+            decide(txn, pending, Decision::failure(Reason::NoQuorum), out);
             return;
         }
+        // A reused transaction id replaces the operation still waiting under it.
         self.pending.insert(txn, pending);
     }
 
     /// A message for the store; returns `false` if it was not one.
     pub fn on_message(
         &mut self,
+        me: NodeId,
         from: NodeId,
         message: &Message,
         params: &Params,
         out: &mut Outbox,
     ) -> bool {
         match message {
-            Message::KvRequest { txn, request } => self.serve(from, *txn, request, out),
+            Message::KvRequest { txn, request } => self.serve(me, from, *txn, request, params, out),
             Message::KvReply {
                 txn,
                 success,
@@ -128,7 +168,8 @@ impl ClassicStore {
                 self.on_reply(*txn, reply, params, out);
             }
             Message::Replicate { key, value } => {
-                if !self.data.contains_key(key) {
+                let overwrite = params.bug == PlantedBug::StabilizeOverwrites;
+                if overwrite || !self.data.contains_key(key) {
                     self.put(key, value, out);
                 }
             }
@@ -149,8 +190,21 @@ impl ClassicStore {
         });
     }
 
+    /// Whether this node is the key's last replica by its own ring (for `delete-skips-replica`).
+    fn is_last_replica(&self, me: NodeId, key: &str, params: &Params) -> bool {
+        self.ring.replicas_of(key, params.replicas).last() == Some(&me)
+    }
+
     /// A replica applies a forwarded request and answers the coordinator.
-    fn serve(&mut self, coordinator: NodeId, txn: TxnId, request: &Request, out: &mut Outbox) {
+    fn serve(
+        &mut self,
+        me: NodeId,
+        coordinator: NodeId,
+        txn: TxnId,
+        request: &Request,
+        params: &Params,
+        out: &mut Outbox,
+    ) {
         let key = request.key();
         let present = self.data.get(key).map(|s| Rc::clone(&s.value));
         let (success, reason, reply_value) = match (request, &present) {
@@ -165,11 +219,15 @@ impl ClassicStore {
                 (true, Reason::Ok, None)
             }
             (Request::Delete { .. }, Some(_)) => {
-                self.data.remove(key);
-                out.observations.push(Observation::ReplicaStored {
-                    key: Rc::clone(key),
-                    value: None,
-                });
+                let skip = params.bug == PlantedBug::DeleteSkipsReplica
+                    && self.is_last_replica(me, key, params);
+                if !skip {
+                    self.data.remove(key);
+                    out.observations.push(Observation::ReplicaStored {
+                        key: Rc::clone(key),
+                        value: None,
+                    });
+                }
                 (true, Reason::Ok, None)
             }
             (Request::Read { .. } | Request::Update { .. } | Request::Delete { .. }, None) => {
@@ -209,11 +267,11 @@ impl ClassicStore {
             return; // not asked, or a duplicate
         }
         pending.replies.push(reply);
-        let Some((success, reason, value)) = verdict(pending, params.quorum) else {
+        let Some(decision) = verdict(pending, params) else {
             return;
         };
         let pending = self.pending.remove(&txn).expect("pending checked above");
-        decide(txn, pending, success, reason, value, out);
+        decide(txn, pending, decision, out);
     }
 
     /// Time-outs, and stabilization when the ring changed or a sweep is due.
@@ -226,22 +284,28 @@ impl ClassicStore {
         params: &Params,
         out: &mut Outbox,
     ) {
-        let expired: Vec<TxnId> = self
-            .pending
-            .iter()
-            .filter(|(_, p)| now >= p.deadline)
-            .map(|(&t, _)| t)
-            .collect();
-        for txn in expired {
-            let pending = self.pending.remove(&txn).expect("expired txn is pending");
-            decide(txn, pending, false, Reason::Timeout, None, out);
+        if params.bug != PlantedBug::NoOpTimeout {
+            let expired: Vec<TxnId> = self
+                .pending
+                .iter()
+                .filter(|(_, p)| now >= p.deadline)
+                .map(|(&t, _)| t)
+                .collect();
+            for txn in expired {
+                let pending = self.pending.remove(&txn).expect("expired txn is pending");
+                decide(txn, pending, Decision::failure(Reason::Timeout), out);
+            }
+        }
+        if params.bug == PlantedBug::NoStabilization {
+            self.ring = Ring::new(view.iter().copied());
+            return;
         }
         if self.ring_version != Some(view_version) {
             self.ring_version = Some(view_version);
             self.ring = Ring::new(view.iter().copied());
             self.stabilize(me, true, params, out);
         } else if params.sweep_interval_ticks > 0
-            && (now + u64::from(me.0)) % params.sweep_interval_ticks == 0
+            && (now + u64::from(me.0)).is_multiple_of(params.sweep_interval_ticks)
         {
             self.stabilize(me, false, params, out);
         }
@@ -254,8 +318,7 @@ impl ClassicStore {
         let mut replicas = std::mem::take(&mut self.scratch);
         let mut dropped = Vec::new();
         for (key, stored) in &self.data {
-            self.ring
-                .replicas_at(stored.position, params.replicas, &mut replicas);
+            replicas_at(&self.ring, stored.position, params, &mut replicas);
             if replicas.is_empty() {
                 continue; // too few nodes to place the key: keep it
             }
@@ -276,7 +339,7 @@ impl ClassicStore {
                     to,
                 });
             }
-            if !mine {
+            if !mine && params.bug != PlantedBug::StaleCopies {
                 dropped.push(Rc::clone(key));
             }
         }
@@ -290,61 +353,80 @@ impl ClassicStore {
 }
 
 /// The decision a coordinator can take with the replies so far, if any.
-fn verdict(pending: &Pending, quorum: usize) -> Option<(bool, Reason, Option<Rc<str>>)> {
+fn verdict(pending: &Pending, params: &Params) -> Option<Decision> {
     let replies = &pending.replies;
+    let quorum = match params.bug {
+        PlantedBug::OneReplyQuorum => 1,
+        _ => params.quorum,
+    };
+    let all_in = replies.len() == pending.replicas.len();
     if pending.request.kind() == OpKind::Read {
+        let positive: Vec<&ReplyFrom> = replies.iter().filter(|r| r.success).collect();
+        if params.bug == PlantedBug::ReadAnyTwo && positive.len() >= quorum {
+            let counted = positive.iter().take(quorum).map(|r| r.from).collect();
+            return Some(Decision {
+                success: true,
+                reason: Reason::Ok,
+                value: positive[0].value.clone(),
+                counted,
+            });
+        }
         // Group the answers by what they say: a value, or "missing".
         for r in replies {
-            let agreeing = replies
+            let agreeing: Vec<NodeId> = replies
                 .iter()
                 .filter(|o| o.success == r.success && (!r.success || o.value == r.value))
-                .count();
-            if agreeing >= quorum {
+                .map(|o| o.from)
+                .collect();
+            if agreeing.len() >= quorum {
                 return Some(if r.success {
-                    (true, Reason::Ok, r.value.clone())
+                    Decision {
+                        success: true,
+                        reason: Reason::Ok,
+                        value: r.value.clone(),
+                        counted: agreeing,
+                    }
                 } else {
-                    (false, r.reason, None)
+                    Decision::failure(r.reason)
                 });
             }
         }
-        return (replies.len() == pending.replicas.len()).then_some((
-            false,
-            Reason::NoQuorum,
-            None,
-        ));
+        return all_in.then(|| Decision::failure(Reason::NoQuorum));
     }
-    let positive = replies.iter().filter(|r| r.success).count();
-    if positive >= quorum {
-        return Some((true, Reason::Ok, None));
+    let positive: Vec<NodeId> = replies
+        .iter()
+        .filter(|r| r.success)
+        .map(|r| r.from)
+        .collect();
+    if positive.len() >= quorum {
+        return Some(Decision {
+            success: true,
+            reason: Reason::Ok,
+            value: None,
+            counted: positive,
+        });
     }
     let negatives: Vec<Reason> = replies
         .iter()
         .filter(|r| !r.success)
         .map(|r| r.reason)
         .collect();
-    if negatives.len() >= quorum {
+    if negatives.len() >= params.quorum {
         let reason = if negatives.iter().all(|&r| r == negatives[0]) {
             negatives[0]
         } else {
             Reason::NoQuorum
         };
-        return Some((false, reason, None));
+        return Some(Decision::failure(reason));
     }
-    (replies.len() == pending.replicas.len()).then_some((false, Reason::NoQuorum, None))
+    all_in.then(|| Decision::failure(Reason::NoQuorum))
 }
 
 /// Answers the client, once, and logs the coordinator's decision.
-fn decide(
-    txn: TxnId,
-    pending: Pending,
-    success: bool,
-    reason: Reason,
-    value: Option<Rc<str>>,
-    out: &mut Outbox,
-) {
+fn decide(txn: TxnId, pending: Pending, decision: Decision, out: &mut Outbox) {
     let kind = pending.request.kind();
     let logged_value = match kind {
-        OpKind::Read => value.clone(),
+        OpKind::Read => decision.value.clone(),
         _ => pending.request.value().cloned(),
     };
     out.observations.push(Observation::StoreOp {
@@ -353,27 +435,24 @@ fn decide(
         txn,
         key: Rc::clone(pending.request.key()),
         value: logged_value,
-        success,
+        success: decision.success,
     });
-    let acks = if success {
-        pending
-            .replies
-            .iter()
-            .filter(|r| r.success && (kind != OpKind::Read || r.value == value))
-            .map(|r| Ack {
-                from: r.from,
-                value: r.value.clone(),
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
+    // The evidence for `quorum`: each counted replica with the value it reported.
+    let acks = decision
+        .counted
+        .iter()
+        .filter_map(|from| pending.replies.iter().find(|r| r.from == *from))
+        .map(|r| Ack {
+            from: r.from,
+            value: r.value.clone(),
+        })
+        .collect();
     out.replies.push(ClientReply {
         op: pending.op,
-        success,
+        success: decision.success,
         rejected: false,
-        reason,
-        value,
+        reason: decision.reason,
+        value: decision.value,
         acks,
     });
 }
@@ -394,7 +473,7 @@ mod tests {
     /// A replica's answer to one forwarded request: (success, reason, value).
     fn serve(store: &mut ClassicStore, request: Request) -> (bool, Reason, Option<Rc<str>>) {
         let mut out = Outbox::default();
-        store.serve(NodeId(9), 1, &request, &mut out);
+        store.serve(NodeId(5), NodeId(9), 1, &request, &params(), &mut out);
         match out.sends.pop() {
             Some((
                 NodeId(9),
@@ -498,7 +577,7 @@ mod tests {
             reason,
             value: value.map(key),
         };
-        s.on_message(from, &message, &params(), out);
+        s.on_message(NodeId(1), from, &message, &params(), out);
     }
 
     #[test]
@@ -589,7 +668,7 @@ mod tests {
                 reason: Reason::Ok,
                 value: value.map(key),
             };
-            s.on_message(from, &m, &params(), &mut out);
+            s.on_message(NodeId(1), from, &m, &params(), &mut out);
         }
         let m = Message::KvReply {
             txn,
@@ -597,7 +676,7 @@ mod tests {
             reason: Reason::NotFound,
             value: None,
         };
-        s.on_message(r[2], &m, &params(), &mut out);
+        s.on_message(NodeId(1), r[2], &m, &params(), &mut out);
         assert_eq!(out.replies.len(), 1);
         assert_eq!(
             (out.replies[0].success, out.replies[0].reason),
@@ -664,6 +743,7 @@ mod tests {
         let mut s = ClassicStore::default();
         let mut out = Outbox::default();
         s.on_message(
+            NodeId(1),
             NodeId(99),
             &Message::Replicate {
                 key: key("k"),
@@ -689,6 +769,7 @@ mod tests {
         // replica that already holds a newer value is not overwritten by the hand-over.
         let mut r0 = ClassicStore::default();
         r0.on_message(
+            NodeId(1),
             NodeId(99),
             &Message::Replicate {
                 key: key("k"),
@@ -702,6 +783,7 @@ mod tests {
         assert_eq!(out.sends.len(), 2);
         assert_eq!(r0.entries().count(), 1);
         r0.on_message(
+            NodeId(1),
             NodeId(99),
             &Message::Replicate {
                 key: key("k"),
