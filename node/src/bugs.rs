@@ -27,7 +27,7 @@ pub enum PlantedBug {
     RingNoWrap,
     /// Replica: the key's last replica acknowledges deletes without applying them.
     DeleteSkipsReplica,
-    /// Coordinator: transaction ids repeat, so a late reply counts for the wrong operation.
+    /// Coordinator: transaction ids repeat, so a new operation displaces an open one.
     TxnIdReuse,
     /// Membership: failed nodes are never removed.
     NeverRemove,
@@ -128,9 +128,9 @@ impl PlantedBug {
             PlantedBug::TxnIdReuse => (
                 "txn-id-reuse",
                 "coordinator",
-                "transaction ids repeat, so a late reply counts for the wrong operation",
+                "transaction ids repeat: a new operation displaces an open one, late replies count for it",
                 Some("classic"),
-                "quorum",
+                "bounded-response",
             ),
             PlantedBug::NeverRemove => (
                 "never-remove",
@@ -142,16 +142,16 @@ impl PlantedBug {
             PlantedBug::SingleMissRemoval => (
                 "single-miss-removal",
                 "membership",
-                "a node is removed after a single missed heartbeat",
+                "a node is removed after a single missed heartbeat, so views flap",
                 None,
-                "membership-accuracy",
+                "convergence",
             ),
             PlantedBug::StaleGossipRevives => (
                 "stale-gossip-revives",
                 "membership",
-                "no tombstones: stale gossip brings removed nodes back",
+                "no tombstones: stale gossip brings removed nodes back, and keys follow them",
                 None,
-                "membership-completeness",
+                "stabilization",
             ),
             PlantedBug::StabilizeOverwrites => (
                 "stabilize-overwrites",

@@ -146,9 +146,15 @@ impl Node {
                     }
                 }
             }
-            Input::Client { op, request } => match &mut self.store {
-                Store::Classic(s) => s.on_client(now, op, request, &params, out),
-            },
+            Input::Client { op, request } => {
+                let (view, view_version) = (self.membership.view(), self.membership.version());
+                match &mut self.store {
+                    Store::Classic(s) => {
+                        s.sync_ring(view, view_version);
+                        s.on_client(now, op, request, &params, out);
+                    }
+                }
+            }
         }
     }
 }

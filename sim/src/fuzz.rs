@@ -6,6 +6,7 @@ use crate::run::RunOptions;
 use crate::scenario::Scenario;
 use crate::seedfile::{Expect, SeedFile, FORMAT_VERSION};
 use crate::trace::TraceLevel;
+use checker::properties::Property;
 use checker::record::Outcome;
 use node::{PlantedBug, Variant};
 use std::collections::BTreeMap;
@@ -33,7 +34,7 @@ pub struct FuzzOptions {
     /// Planted bug.
     pub bug: PlantedBug,
     /// Properties checked on top of the promised ones.
-    pub extra: Vec<String>,
+    pub extra: Vec<checker::properties::Property>,
     /// `(k, m)`: run only seed indices i with i mod m = k - 1.
     pub shard: Option<(u64, u64)>,
     /// Where failing seeds go.
@@ -64,7 +65,7 @@ pub struct FailingSeed {
     /// The file it was written to.
     pub file: PathBuf,
     /// The violated property.
-    pub property: String,
+    pub property: Property,
     /// The violation signature.
     pub signature: String,
 }
@@ -95,6 +96,8 @@ pub struct FuzzSummary {
     pub ran: Vec<(u64, u64)>,
     /// Failing runs.
     pub failures: u64,
+    /// Failing runs by the first property they violated.
+    pub failures_by_property: BTreeMap<Property, u64>,
     /// Runs whose checker verdict was unknown.
     pub unknown: u64,
     /// Runs whose re-run gave another trace hash, with the first divergence.
@@ -136,7 +139,7 @@ pub fn failing_file(
         variant: scenario.params.variant,
         bug: scenario.params.bug,
         expect: Expect::Fail,
-        property: Some(found.property.clone()),
+        property: Some(found.property),
         extra_checks: key.extra.clone(),
         signature: Some(found.signature.clone()),
         trace_hash: format!("{trace_hash:016x}"),
@@ -146,7 +149,7 @@ pub fn failing_file(
 }
 
 /// `<variant>-<profile>[-<bug>]-<property>-<seed>.yaml`.
-pub fn file_name(scenario: &Scenario, profile: Profile, property: &str, seed: u64) -> String {
+pub fn file_name(scenario: &Scenario, profile: Profile, property: Property, seed: u64) -> String {
     let bug = match scenario.params.bug {
         PlantedBug::None => String::new(),
         bug => format!("-{}", bug.name()),
@@ -246,14 +249,14 @@ impl Kept {
         let path = out.join(file_name(
             &result.scenario,
             options.profile,
-            &found.property,
+            found.property,
             result.seed,
         ));
         file.save(&path)?;
         let kept = FailingSeed {
             seed: result.seed,
             file: path,
-            property: found.property.clone(),
+            property: found.property,
             signature: found.signature.clone(),
         };
         if let Some(old) = self.by_signature.insert(found.signature.clone(), kept) {
@@ -346,6 +349,10 @@ pub fn fuzz(
             }
             if let Some(found) = &result.failure {
                 summary.failures += 1;
+                *summary
+                    .failures_by_property
+                    .entry(found.property)
+                    .or_default() += 1;
                 // On disk before anything else happens to the process.
                 if let Err(e) = kept.offer(&options.out, options, &result, found) {
                     write_error.get_or_insert(e);

@@ -3,8 +3,10 @@
 use crate::profile::Profile;
 use crate::run::{execute, Execution, RunOptions};
 use crate::scenario::Scenario;
+use checker::properties::{check_record, Property};
 use checker::record::RunRecord;
-use node::{PlantedBug, Variant};
+use checker::Budget;
+use node::Variant;
 
 /// Search steps the linearizability checker may spend on one run inside `fuzz`: a count, not a
 /// time, so a verdict never depends on the machine's load.
@@ -13,8 +15,8 @@ pub const FUZZ_BUDGET_STEPS: u64 = 2_000_000;
 /// A violated property with the facts that prove it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Found {
-    /// The property's stable name.
-    pub property: String,
+    /// The property.
+    pub property: Property,
     /// Property and key facts, stable across runs; failing seeds are deduplicated by it.
     pub signature: String,
     /// The facts, for a person.
@@ -42,26 +44,26 @@ pub fn promised(
     variant: Variant,
     profile: Profile,
     message_faults_free: bool,
-    extra: &[String],
-) -> Vec<String> {
-    let mut props: Vec<&str> = vec!["quorum", "bounded-response", "membership-completeness"];
+    extra: &[Property],
+) -> Vec<Property> {
+    use Property::*;
+    let mut props = vec![Quorum, BoundedResponse, MembershipCompleteness];
     let versioned = !matches!(variant, Variant::Classic);
     if profile != Profile::Hostile {
-        props.extend(["membership-accuracy", "convergence", "progress"]);
+        props.extend([MembershipAccuracy, Convergence, Progress]);
         if versioned || message_faults_free {
-            props.extend(["availability", "stabilization", "durability"]);
+            props.extend([Availability, Stabilization, Durability]);
         }
     }
     if versioned {
-        props.push("linearizable");
+        props.push(Linearizable);
     }
-    let mut all: Vec<String> = props.into_iter().map(String::from).collect();
     for e in extra {
-        if !all.contains(e) {
-            all.push(e.clone());
+        if !props.contains(e) {
+            props.push(*e);
         }
     }
-    all
+    props
 }
 
 /// One run and its verdict.
@@ -72,7 +74,7 @@ pub struct Checked {
     /// The verdict.
     pub judgement: Judgement,
     /// The properties checked.
-    pub properties: Vec<String>,
+    pub properties: Vec<Property>,
 }
 
 impl Checked {
@@ -90,7 +92,7 @@ pub struct RunKey {
     /// Profile (decides which properties are promised).
     pub profile: Profile,
     /// Properties checked on top of the promised ones.
-    pub extra: Vec<String>,
+    pub extra: Vec<Property>,
 }
 
 /// Runs a scenario and judges it.
@@ -110,21 +112,23 @@ pub fn run_checked(scenario: &Scenario, key: &RunKey, options: RunOptions) -> Ch
     }
 }
 
-/// Whether a planted bug is in the scenario (for names of seed files).
-pub fn bug_of(scenario: &Scenario) -> PlantedBug {
-    scenario.params.bug
-}
-
 /// The checker's verdict on `record` for `properties`.
-pub fn judge(record: &RunRecord, properties: &[String], budget_steps: u64) -> Judgement {
-    let _ = budget_steps;
+pub fn judge(record: &RunRecord, properties: &[Property], budget_steps: u64) -> Judgement {
     let mut judgement = Judgement::default();
-    if properties.iter().any(|p| p == "progress") && record.converged_at.is_none() {
-        judgement.violations.push(Found {
-            property: "progress".into(),
-            signature: "progress: not converged by the tick cap".into(),
-            details: format!("views did not agree before tick {}", record.tick_cap),
-        });
+    for report in check_record(record, properties, Budget::Steps(budget_steps)) {
+        judgement.unknown |= report.undecided.is_some();
+        for v in report.violations {
+            let details = if v.evidence.is_empty() {
+                v.message
+            } else {
+                format!("{}\n{}", v.message, v.evidence)
+            };
+            judgement.violations.push(Found {
+                property: v.property,
+                signature: v.signature,
+                details,
+            });
+        }
     }
     judgement
 }

@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod fuzz;
 pub mod grader;
+pub mod hunt;
 pub mod judge;
 pub mod net;
 pub mod profile;

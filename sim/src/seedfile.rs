@@ -2,6 +2,7 @@
 
 use crate::profile::Profile;
 use crate::scenario::Scenario;
+use checker::properties::Property;
 use node::{PlantedBug, Variant};
 use serde::{Deserialize, Deserializer, Serialize};
 use std::fs;
@@ -40,10 +41,10 @@ pub struct SeedFile {
     pub expect: Expect,
     /// The violated property, when `expect: fail`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub property: Option<String>,
+    pub property: Option<Property>,
     /// Properties checked on top of what the variant promises.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub extra_checks: Vec<String>,
+    pub extra_checks: Vec<Property>,
     /// The violation signature (property and key facts), used to deduplicate.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signature: Option<String>,

@@ -4,6 +4,7 @@
 use crate::judge::{run_checked, RunKey};
 use crate::run::RunOptions;
 use crate::scenario::{Fault, Scenario};
+use checker::properties::Property;
 
 /// What shrinking did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -15,7 +16,7 @@ pub struct ShrinkReport {
 }
 
 /// Whether `scenario` still violates `property`.
-fn fails(scenario: &Scenario, key: &RunKey, property: &str, report: &mut ShrinkReport) -> bool {
+fn fails(scenario: &Scenario, key: &RunKey, property: Property, report: &mut ShrinkReport) -> bool {
     if scenario.validate().is_err() {
         return false;
     }
@@ -162,7 +163,7 @@ fn describe(fault: &Fault) -> String {
 pub fn shrink(
     scenario: &Scenario,
     key: &RunKey,
-    property: &str,
+    property: Property,
     max_runs: u64,
 ) -> (Scenario, ShrinkReport) {
     let mut report = ShrinkReport::default();

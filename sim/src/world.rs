@@ -34,6 +34,9 @@ pub struct NodeSlot {
     pub rate_permille: u64,
     /// The node's own clock, in its ticks.
     pub local_now: Tick,
+    /// The world tick and local tick at which the current rate took effect: the clock reads
+    /// `anchor_local + (now - anchor_world) * rate / 1000`.
+    anchor: (Tick, Tick),
     rng: ChaCha8Rng,
     inbox: Vec<InFlight>,
 }
@@ -86,6 +89,7 @@ impl World {
                     start_tick,
                     rate_permille: 1000,
                     local_now: start_tick,
+                    anchor: (start_tick, start_tick),
                     rng: stream(config.seed, Consumer::Node(id, 0)),
                     inbox: Vec::new(),
                 }
@@ -210,8 +214,8 @@ impl World {
     /// Where node `i`'s clock should be at the current world tick.
     fn local_target(&self, i: usize) -> Tick {
         let slot = &self.slots[i];
-        let elapsed = self.now.saturating_sub(slot.start_tick);
-        slot.start_tick + elapsed * slot.rate_permille / 1000
+        let (world, local) = slot.anchor;
+        local + self.now.saturating_sub(world) * slot.rate_permille / 1000
     }
 
     /// Sets a node's clock rate (parts per thousand of world time) from now on.
@@ -220,9 +224,7 @@ impl World {
         let now = self.now;
         let slot = &mut self.slots[i];
         // Re-anchor so the node's clock continues from where it is.
-        slot.start_tick = now.saturating_sub(
-            slot.local_now.saturating_sub(slot.start_tick) * 1000 / rate_permille.max(1),
-        );
+        slot.anchor = (now, slot.local_now);
         slot.rate_permille = rate_permille.max(1);
         let what = format!("clock n{id} rate={rate_permille}permille");
         self.trace.record(now, &Event::Fault { what: &what });
@@ -242,7 +244,7 @@ impl World {
         let slot = &mut self.slots[i];
         slot.state = NodeState::Up;
         slot.local_now = self.now;
-        slot.start_tick = self.now;
+        slot.anchor = (self.now, self.now);
         let event = Event::Start {
             node: slot.id,
             incarnation: slot.node.incarnation(),

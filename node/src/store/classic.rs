@@ -70,6 +70,7 @@ pub struct ClassicStore {
     next_txn: TxnId,
     ring: Ring,
     ring_version: Option<u64>,
+    stabilized_version: Option<u64>,
     scratch: Vec<NodeId>,
 }
 
@@ -90,6 +91,15 @@ impl ClassicStore {
     /// The ring this node last built from its view.
     pub fn ring(&self) -> &Ring {
         &self.ring
+    }
+
+    /// Rebuilds the ring if the view changed since it was built. Client requests call this too,
+    /// so a coordinator routes with its current view even between its own ticks.
+    pub fn sync_ring(&mut self, view: &[NodeId], view_version: u64) {
+        if self.ring_version != Some(view_version) {
+            self.ring_version = Some(view_version);
+            self.ring = Ring::new(view.iter().copied());
+        }
     }
 
     /// How many operations this node coordinates and has not decided.
@@ -296,13 +306,12 @@ impl ClassicStore {
                 decide(txn, pending, Decision::failure(Reason::Timeout), out);
             }
         }
+        self.sync_ring(view, view_version);
         if params.bug == PlantedBug::NoStabilization {
-            self.ring = Ring::new(view.iter().copied());
             return;
         }
-        if self.ring_version != Some(view_version) {
-            self.ring_version = Some(view_version);
-            self.ring = Ring::new(view.iter().copied());
+        if self.stabilized_version != self.ring_version {
+            self.stabilized_version = self.ring_version;
             self.stabilize(me, true, params, out);
         } else if params.sweep_interval_ticks > 0
             && (now + u64::from(me.0)).is_multiple_of(params.sweep_interval_ticks)

@@ -42,7 +42,7 @@ pub struct FuzzArgs {
     bug: PlantedBug,
     /// A property to check on top of what the variant promises (repeatable).
     #[arg(long = "check", value_parser = super::parse_property)]
-    checks: Vec<String>,
+    checks: Vec<checker::properties::Property>,
     /// K/M: run only seed indices i with i mod M = K-1.
     #[arg(long, value_parser = parse_shard)]
     shard: Option<(u64, u64)>,
@@ -186,7 +186,7 @@ fn shrink_kept(options: &FuzzOptions, summary: &mut FuzzSummary) {
             profile: file.profile,
             extra: options.extra.clone(),
         };
-        let (smaller, report) = shrink(&file.scenario, &key, &kept.property, SHRINK_MAX_RUNS);
+        let (smaller, report) = shrink(&file.scenario, &key, kept.property, SHRINK_MAX_RUNS);
         let verified = run_checked(&smaller, &key, RunOptions::default());
         if !verified
             .judgement
@@ -213,7 +213,7 @@ fn json_summary(s: &FuzzSummary) -> String {
             serde_json::json!({
                 "seed": f.seed,
                 "file": f.file.display().to_string(),
-                "property": f.property,
+                "property": f.property.name(),
                 "signature": f.signature,
             })
         })
@@ -278,6 +278,9 @@ fn words_summary(s: &FuzzSummary, options: &FuzzOptions) -> String {
         s.unknown,
         s.nondeterministic.len()
     );
+    for (property, count) in &s.failures_by_property {
+        out += &format!("  {count} failing runs violate {property} first\n");
+    }
     for d in &s.nondeterministic {
         out += &format!("  nondeterministic {d}\n");
     }

@@ -4,6 +4,7 @@
 mod check;
 mod fuzz;
 mod grader;
+mod hunt;
 mod regress;
 mod replay;
 mod shrink;
@@ -59,32 +60,14 @@ enum Command {
     Grader(grader::GraderArgs),
     /// Check a history file for linearizability.
     Check(check::CheckArgs),
+    /// List the planted bugs.
+    Bugs,
+    /// Measure how fast fuzzing finds each planted bug.
+    Hunt(hunt::HuntArgs),
 }
 
-/// The properties the checker knows, by their stable names.
-pub const PROPERTIES: [&str; 10] = [
-    "quorum",
-    "bounded-response",
-    "availability",
-    "stabilization",
-    "durability",
-    "membership-completeness",
-    "membership-accuracy",
-    "convergence",
-    "linearizable",
-    "progress",
-];
-
-fn parse_property(name: &str) -> Result<String, String> {
-    PROPERTIES
-        .contains(&name)
-        .then(|| name.to_string())
-        .ok_or_else(|| {
-            format!(
-                "unknown property {name:?} (expected one of {})",
-                PROPERTIES.join(", ")
-            )
-        })
+fn parse_property(name: &str) -> Result<checker::properties::Property, String> {
+    name.parse()
 }
 
 fn parse_profile(name: &str) -> Result<crate::profile::Profile, String> {
@@ -133,6 +116,8 @@ pub fn main_with_args(args: Vec<String>) -> ExitCode {
         Command::Regress(args) => regress::run(args),
         Command::Grader(args) => grader::run(args),
         Command::Check(args) => check::run(args),
+        Command::Bugs => hunt::bugs(),
+        Command::Hunt(args) => hunt::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -4,6 +4,7 @@ use super::{Failure, EXIT_OK, EXIT_VIOLATION};
 use crate::judge::{run_checked, RunKey};
 use crate::run::RunOptions;
 use crate::seedfile::{seed_files, Expect, SeedFile};
+use checker::properties::Property;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -19,7 +20,7 @@ pub struct RegressArgs {
 }
 
 /// What a seed file's run does now: `None` passes, `Some(property)` fails it.
-pub fn outcome(file: &SeedFile) -> Option<String> {
+pub fn outcome(file: &SeedFile) -> Option<Property> {
     let key = RunKey {
         seed: file.seed,
         profile: file.profile,
@@ -36,9 +37,9 @@ pub fn outcome(file: &SeedFile) -> Option<String> {
                 .iter()
                 .any(|v| &v.property == p) =>
         {
-            Some(p.clone())
+            Some(*p)
         }
-        (_, false) => checked.judgement.first().map(|v| v.property.clone()),
+        (_, false) => checked.judgement.first().map(|v| v.property),
     }
 }
 
@@ -52,7 +53,7 @@ pub fn run(args: RegressArgs) -> Result<u8, Failure> {
         } else {
             Expect::Pass
         };
-        file.property = now.clone();
+        file.property = now;
         file.save(path)
             .map_err(|e| Failure::usage(format!("{}: cannot write: {e}", path.display())))?;
         println!(
@@ -82,9 +83,9 @@ pub fn run(args: RegressArgs) -> Result<u8, Failure> {
         let now = outcome(file);
         let expected = match file.expect {
             Expect::Pass => None,
-            Expect::Fail => file.property.clone(),
+            Expect::Fail => file.property,
         };
-        let show = |o: &Option<String>| {
+        let show = |o: &Option<Property>| {
             o.as_ref()
                 .map_or("pass".to_string(), |p| format!("fail {p}"))
         };

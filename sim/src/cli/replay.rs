@@ -195,7 +195,8 @@ pub fn run(args: ReplayArgs) -> Result<u8, Failure> {
     if args.dump_state {
         out.push_str(&dump_state(world));
     }
-    let _ = writeln!(out, "checked: {}", checked.properties.join(", "));
+    let names: Vec<&str> = checked.properties.iter().map(|p| p.name()).collect();
+    let _ = writeln!(out, "checked: {}", names.join(", "));
     match checked.judgement.first() {
         None if checked.judgement.unknown => {
             out.push_str("verdict: pass (some checks ran out of budget: unknown)\n")

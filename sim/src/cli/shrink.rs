@@ -33,10 +33,9 @@ pub fn run(args: ShrinkArgs) -> Result<u8, Failure> {
     };
     let property = file
         .property
-        .clone()
         .filter(|p| before.judgement.violations.iter().any(|v| &v.property == p))
-        .unwrap_or(found.property.clone());
-    let (smaller, report) = shrink(&file.scenario, &key, &property, args.max_runs);
+        .unwrap_or(found.property);
+    let (smaller, report) = shrink(&file.scenario, &key, property, args.max_runs);
     let after = run_checked(&smaller, &key, RunOptions::default());
     let Some(verified) = after
         .judgement
@@ -58,7 +57,7 @@ pub fn run(args: ShrinkArgs) -> Result<u8, Failure> {
     let out = args.file.with_file_name(format!("{stem}-shrunk.yaml"));
     let shrunk = SeedFile {
         expect: Expect::Fail,
-        property: Some(property.clone()),
+        property: Some(property),
         signature: Some(verified.signature),
         trace_hash: format!("{:016x}", after.trace_hash()),
         note: format!("{}; shrunk: {}", file.note, report.steps.join(", ")),
