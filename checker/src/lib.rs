@@ -12,12 +12,15 @@ pub mod intern;
 mod memo;
 pub mod model;
 pub mod models;
+pub mod properties;
 pub mod record;
 pub mod render;
+pub mod ring;
 pub mod search;
 pub mod witness;
 
 pub use budget::Budget;
 pub use cli::{run_check, CheckExit, Format};
 pub use formats::native::write_native;
+pub use properties::{check_record, Property, PropertyReport, Violation};
 pub use search::Verdict;

@@ -107,14 +107,16 @@ pub fn timeline<M: Explain>(
     if witness.minimal {
         let _ = writeln!(
             text,
-            "key {key:?}: these {count} of its {key_ops} operations cannot be linearized; \
-             without any one of them (and the reads of its value) the rest can."
+            "key {key:?}: these {count} of its {key_ops} operations cannot be linearized, \
+             whatever the others did; without any one of them (and the reads of its value) \
+             the rest can."
         );
     } else {
         let _ = writeln!(
             text,
-            "key {key:?}: these {count} of its {key_ops} operations cannot be linearized \
-             (the budget ran out before the witness was shown to be minimal)."
+            "key {key:?}: these {count} of its {key_ops} operations cannot be linearized, \
+             whatever the others did (the budget ran out before the witness was shown to be \
+             minimal)."
         );
     }
     let _ = writeln!(

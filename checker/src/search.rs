@@ -8,11 +8,16 @@
 //! entered once is never entered again: it either failed, or it is an ancestor on the current
 //! path, whose set is strictly smaller.
 //!
+//! Optional operations need not be linearized: an operation of unknown outcome (no completion:
+//! it may take effect any time after its invocation, or never), and, for the witness
+//! minimizer, an operation it no longer requires (it may take effect within its interval, or
+//! never). The search succeeds once every required operation is linearized. When the first
+//! completion in the list is an optional operation's, the one move left besides the candidates
+//! before it is to drop that operation for good.
+//!
 //! Prunings, each of which keeps the verdict exact:
-//! - *Open operations are optional.* An operation of unknown outcome has no completion entry,
-//!   blocks nothing, and need not be linearized: the search succeeds once every operation with a
-//!   definite outcome is linearized. Linearizing an open operation that would leave the state as
-//!   it is gains nothing over leaving it out, so it is skipped.
+//! - *Optional operations that change nothing are skipped*: linearizing one that would leave
+//!   the state as it is gains nothing over leaving it out.
 //! - *Legal observations go first.* If a candidate that never changes the state (a read) is legal
 //!   in the current state, it is linearized at once and its siblings are not tried: any
 //!   linearization from here can move that read to the front and stay legal.
@@ -53,12 +58,21 @@ impl Verdict {
 const HEAD: u32 = 0;
 const NO_ENTRY: u32 = u32::MAX;
 
-/// One linearized operation on the search stack.
+/// How a move resolved an operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Move {
+    /// Linearized, chosen among the candidates; its later siblings remain to be tried.
+    Chosen,
+    /// Linearized as a legal observation, or dropped (optional, at its completion): the only
+    /// move worth making from its configuration, so it has no siblings left to try.
+    Only,
+}
+
+/// One resolved operation on the search stack.
 struct Frame<S> {
     op: u32,
     state_before: S,
-    /// Linearized as a legal observation, so its siblings need no trying.
-    forced: bool,
+    kind: Move,
 }
 
 /// The entry list and the per-operation facts the loop reads.
@@ -156,7 +170,8 @@ fn zobrist(op: usize) -> u64 {
 pub(crate) struct Search<'a, M: Model> {
     ops: &'a [HistoryOp<M::Op>],
     entries: Entries,
-    open: Vec<bool>,
+    /// Per operation: need not be linearized.
+    optional: Vec<bool>,
     observes: Vec<bool>,
     keys: Vec<u64>,
     set: Vec<u64>,
@@ -168,18 +183,26 @@ pub(crate) struct Search<'a, M: Model> {
     entry: u32,
     /// Right after entering a configuration: look for a legal observation first.
     fresh: bool,
-    /// Operations with a definite outcome not yet linearized.
+    /// Required operations not yet linearized.
     remaining: usize,
 }
 
 impl<'a, M: Model> Search<'a, M> {
-    /// A search of `ops` (all on one object) from the model's initial state.
+    /// A search of `ops` (all on one object) from the model's initial state, where operations
+    /// without a completion are optional.
     pub fn new(model: &M, ops: &'a [HistoryOp<M::Op>]) -> Self {
+        let optional = ops.iter().map(|op| op.complete.is_none()).collect();
+        Search::with_optional(model, ops, optional)
+    }
+
+    /// A search where `optional[i]` says whether operation `i` need not be linearized.
+    pub fn with_optional(model: &M, ops: &'a [HistoryOp<M::Op>], optional: Vec<bool>) -> Self {
         let words = ops.len().div_ceil(64);
+        let remaining = optional.iter().filter(|&&o| !o).count();
         Search {
             ops,
             entries: Entries::new(ops),
-            open: ops.iter().map(|op| op.complete.is_none()).collect(),
+            optional,
             observes: ops.iter().map(|op| model.is_observation(&op.op)).collect(),
             keys: (0..ops.len()).map(zobrist).collect(),
             set: vec![0u64; words],
@@ -189,7 +212,7 @@ impl<'a, M: Model> Search<'a, M> {
             state: model.init(),
             entry: HEAD,
             fresh: true,
-            remaining: ops.iter().filter(|op| op.complete.is_some()).count(),
+            remaining,
         }
     }
 
@@ -209,7 +232,7 @@ impl<'a, M: Model> Search<'a, M> {
             if !meter.tick() {
                 return None;
             }
-            let mut next_move: Option<(u32, M::State, bool)> = None;
+            let mut next_move: Option<(u32, M::State, Move)> = None;
             let mut dead_end = false;
             if self.fresh {
                 self.fresh = false;
@@ -218,7 +241,7 @@ impl<'a, M: Model> Search<'a, M> {
                     let op = self.entries.op(e);
                     if self.observes[op as usize] {
                         if let Some(next) = model.step(self.state, &self.ops[op as usize].op) {
-                            next_move = Some((op, next, true));
+                            next_move = Some((op, next, Move::Only));
                             break;
                         }
                     }
@@ -231,19 +254,28 @@ impl<'a, M: Model> Search<'a, M> {
             }
             if next_move.is_none() && !dead_end {
                 let entry = self.entry;
-                if entry == HEAD || self.entries.is_return(entry) {
+                let op = self.entries.op(entry);
+                if entry == HEAD {
                     dead_end = true;
+                } else if self.entries.is_return(entry) {
+                    // The candidates before this completion are exhausted. A required
+                    // operation's completion ends the branch; an optional one's can be passed
+                    // by dropping that operation.
+                    if self.optional[op as usize] {
+                        next_move = Some((op, self.state, Move::Only));
+                    } else {
+                        dead_end = true;
+                    }
                 } else {
-                    let op = self.entries.op(entry);
                     match model.step(self.state, &self.ops[op as usize].op) {
-                        Some(next) if !(self.open[op as usize] && next == self.state) => {
-                            next_move = Some((op, next, false));
+                        Some(next) if !(self.optional[op as usize] && next == self.state) => {
+                            next_move = Some((op, next, Move::Chosen));
                         }
                         _ => self.entry = self.entries.next[entry as usize],
                     }
                 }
             }
-            if let Some((op, next, forced)) = next_move {
+            if let Some((op, next, kind)) = next_move {
                 self.flip(op);
                 if self
                     .memo
@@ -252,11 +284,11 @@ impl<'a, M: Model> Search<'a, M> {
                     self.stack.push(Frame {
                         op,
                         state_before: self.state,
-                        forced,
+                        kind,
                     });
                     self.state = next;
                     self.entries.lift(op);
-                    if !self.open[op as usize] {
+                    if !self.optional[op as usize] {
                         self.remaining -= 1;
                         if self.remaining == 0 {
                             return Some(Verdict::Linearizable);
@@ -266,11 +298,10 @@ impl<'a, M: Model> Search<'a, M> {
                     continue;
                 }
                 self.flip(op);
-                if forced {
+                match kind {
                     // The only move worth making from here was explored before: a dead end.
-                    dead_end = true;
-                } else {
-                    self.entry = self.entries.next[self.entry as usize];
+                    Move::Only => dead_end = true,
+                    Move::Chosen => self.entry = self.entries.next[self.entry as usize],
                 }
             }
             if dead_end && !self.backtrack() {
@@ -283,19 +314,21 @@ impl<'a, M: Model> Search<'a, M> {
     fn may_finish(&self, model: &mut M) -> bool {
         let entries = &self.entries;
         let ops = self.ops;
+        let optional = &self.optional;
         let mut e = entries.next[HEAD as usize];
-        let mut pending = std::iter::from_fn(|| {
+        let mut pending = std::iter::from_fn(|| loop {
             if e == HEAD {
                 return None;
             }
-            let op = &ops[entries.op(e) as usize].op;
-            let event = if entries.is_return(e) {
-                Pending::Completes(op)
-            } else {
-                Pending::Invoked(op)
-            };
+            let i = entries.op(e) as usize;
+            let is_return = entries.is_return(e);
             e = entries.next[e as usize];
-            Some(event)
+            // An optional operation's completion binds nothing: it may be dropped.
+            match (is_return, optional[i]) {
+                (false, _) => return Some(Pending::Invoked(&ops[i].op)),
+                (true, false) => return Some(Pending::Completes(&ops[i].op)),
+                (true, true) => {}
+            }
         });
         model.may_finish(self.state, &mut pending)
     }
@@ -306,10 +339,10 @@ impl<'a, M: Model> Search<'a, M> {
             self.state = frame.state_before;
             self.flip(frame.op);
             self.entries.unlift(frame.op);
-            if !self.open[frame.op as usize] {
+            if !self.optional[frame.op as usize] {
                 self.remaining += 1;
             }
-            if !frame.forced {
+            if frame.kind == Move::Chosen {
                 let call = self.entries.call_entry[frame.op as usize];
                 self.entry = self.entries.next[call as usize];
                 return true;
@@ -317,17 +350,6 @@ impl<'a, M: Model> Search<'a, M> {
         }
         false
     }
-}
-
-/// Whether `ops` (all on one object) are linearizable under `model`, spending from `meter`.
-pub(crate) fn search<M: Model>(
-    model: &mut M,
-    ops: &[HistoryOp<M::Op>],
-    meter: &mut Meter,
-) -> Verdict {
-    Search::new(model, ops)
-        .run(model, meter)
-        .unwrap_or(Verdict::Unknown)
 }
 
 #[cfg(test)]
@@ -349,7 +371,8 @@ mod tests {
     }
 
     fn verdict(model: &mut EtcdModel, ops: &[HistoryOp<EtcdOp>]) -> Verdict {
-        search(model, ops, &mut Meter::new(Budget::Steps(1_000_000)))
+        let mut meter = Meter::new(Budget::Steps(1_000_000));
+        Search::new(model, ops).run(model, &mut meter).unwrap()
     }
 
     #[test]
@@ -454,6 +477,6 @@ mod tests {
             op(2, Some(3), EtcdOp::Read(one)),
         ];
         let mut meter = Meter::new(Budget::Steps(1));
-        assert_eq!(search(&mut m, &ops, &mut meter), Verdict::Unknown);
+        assert_eq!(Search::new(&m, &ops).run(&mut m, &mut meter), None);
     }
 }

@@ -1,17 +1,23 @@
-//! The counterexample on one key: a 1-minimal non-linearizable sub-history.
+//! The counterexample on one key: a 1-minimal set of operations that cannot be linearized,
+//! whatever the key's other operations did.
+//!
+//! The witness is judged in context: its operations must take effect as recorded, while every
+//! other operation of the key becomes optional (it may take effect within its interval, or
+//! never). So a witness is never an artifact of leaving something out: if the operations shown
+//! conflict in that setting, they conflict in the history, whatever the rest did.
 //!
 //! Starting from a key whose history is not linearizable:
 //! 1. *Cut*: find the shortest prefix (in real-time order) that is already not linearizable.
-//!    Operations still running at the cut are kept open (they may or may not have taken effect
-//!    by then). Prefixes are monotone, since a linearization of a history, cut before the first
-//!    operation invoked after the prefix, linearizes the prefix; so the shortest one is found
-//!    by bisection.
-//! 2. *Drop*: try removing each operation, together with the operations that saw a value only
-//!    it wrote ("the reads that saw its value", [`crate::model::Tokens`]); keep the removal if
-//!    what is left is still not linearizable. Repeat until a whole pass removes nothing: then
-//!    removing any one operation (with its readers) makes the rest linearizable: 1-minimal.
+//!    Operations still running at the cut may or may not have taken effect by then. Prefixes
+//!    are monotone (a linearization of a history, cut before the first operation invoked after
+//!    the prefix, linearizes the prefix), so the shortest one is found by bisection.
+//! 2. *Drop*: try no longer requiring each operation, together with the operations that saw a
+//!    value only it could have written ("the reads that saw its value",
+//!    [`crate::model::Tokens`]); keep the change if the conflict remains. Repeat until a whole
+//!    pass changes nothing: then dropping any one operation of the witness (with its readers)
+//!    makes it linearizable: 1-minimal.
 //! 3. *Explain*: for each observation in the witness, the states it could have seen: those in
-//!    which some linearization of the other operations would have put it.
+//!    which some linearization of the witness's writes would have put it.
 //!
 //! Every check spends from the caller's budget; if it runs out, the witness is what was left,
 //! marked as not proven minimal.
@@ -19,7 +25,7 @@
 use crate::budget::Meter;
 use crate::history::{events, HistoryOp};
 use crate::model::{Explain, Model, Token, Tokens};
-use crate::search::{search, Verdict};
+use crate::search::{Search, Verdict};
 use rustc_hash::FxHashMap;
 
 /// One operation of a witness.
@@ -30,7 +36,7 @@ pub struct WitnessOp<O, S> {
     /// Its answer came after the point where the conflict is already certain, so the witness
     /// treats it as still running (it may or may not have taken effect by then).
     pub answered_later: bool,
-    /// For an observation: the states it could have seen given the other operations (empty:
+    /// For an observation: the states it could have seen given the witness's writes (empty:
     /// none); `None` for other operations, or when the witness is too large to enumerate.
     pub could_see: Option<Vec<S>>,
 }
@@ -52,9 +58,10 @@ const MAX_EXPLAINED_OPS: usize = 64;
 /// Configurations the "could have seen" enumeration may visit per observation.
 const EXPLAIN_LIMIT_CONFIGS: usize = 200_000;
 
-/// A candidate sub-history: which operations are in, and where the history is cut.
+/// A candidate witness: which operations are required, and where the history is cut.
 #[derive(Clone)]
 struct Candidate {
+    /// Required operations; the others inside the cut are optional.
     keep: Vec<bool>,
     /// Index into the event list of the last event inside the prefix.
     cut: usize,
@@ -69,30 +76,38 @@ struct Minimizer<'a, M: Model> {
     /// Per event index: the completion's operation, if the event is a completion.
     returns: Vec<Option<usize>>,
     tokens: Vec<Tokens>,
+    /// Per operation: whether it is an observation.
+    observes: Vec<bool>,
     meter: &'a mut Meter,
     /// Some check ran out of budget.
     exhausted: bool,
 }
 
 impl<M: Explain> Minimizer<'_, M> {
-    /// The candidate as a history: operations cut short become open.
-    fn history(&self, c: &Candidate) -> Vec<HistoryOp<M::Op>> {
+    /// The operations inside the cut, each with whether it is optional: operations not kept,
+    /// and operations still running at the cut (those become open). Optional observations are
+    /// left out: they can neither block nor change anything.
+    fn history(&self, c: &Candidate) -> (Vec<HistoryOp<M::Op>>, Vec<bool>) {
         (0..self.ops.len())
-            .filter(|&i| c.keep[i] && self.call_at[i] <= c.cut)
+            .filter(|&i| self.call_at[i] <= c.cut && (c.keep[i] || !self.observes[i]))
             .map(|i| {
                 let mut op = self.ops[i].clone();
                 if self.return_at[i].is_some_and(|r| r > c.cut) {
                     op.complete = None;
                 }
-                op
+                let optional = !c.keep[i] || op.complete.is_none();
+                (op, optional)
             })
-            .collect()
+            .unzip()
     }
 
-    /// Whether the candidate is certainly not linearizable.
+    /// Whether the candidate certainly cannot be linearized.
     fn violates(&mut self, c: &Candidate) -> bool {
-        let history = self.history(c);
-        match search(self.model, &history, self.meter) {
+        let (history, optional) = self.history(c);
+        let verdict = Search::with_optional(self.model, &history, optional)
+            .run(self.model, self.meter)
+            .unwrap_or(Verdict::Unknown);
+        match verdict {
             Verdict::NotLinearizable => true,
             Verdict::Linearizable => false,
             Verdict::Unknown => {
@@ -128,27 +143,41 @@ impl<M: Explain> Minimizer<'_, M> {
         }
     }
 
-    /// `c` without operation `x` and without the operations that saw a value only it (or
-    /// another dropped operation) wrote.
-    fn without(&self, c: &Candidate, x: usize) -> Candidate {
-        let inside = |i: usize| c.keep[i] && self.call_at[i] <= c.cut;
+    /// Whether operation `i` is required and inside the cut.
+    fn inside(&self, c: &Candidate, i: usize) -> bool {
+        c.keep[i] && self.call_at[i] <= c.cut
+    }
+
+    /// `c` no longer requiring the operations `xs`, nor the operations that saw a value only
+    /// a dropped one could have written: a value an operation saw can only come from an
+    /// operation invoked before it completed.
+    fn without(&self, c: &Candidate, xs: &[usize]) -> Candidate {
         let mut keep = c.keep.clone();
-        keep[x] = false;
-        let mut lost: Vec<Token> = self.tokens[x].produced.clone();
+        let mut lost: Vec<Token> = Vec::new();
+        for &x in xs {
+            keep[x] = false;
+            lost.extend_from_slice(&self.tokens[x].produced);
+        }
         while !lost.is_empty() {
-            let produced_by_others = |t: Token, me: usize, keep: &[bool]| {
-                (0..self.ops.len()).any(|j| {
-                    j != me && keep[j] && inside(j) && self.tokens[j].produced.contains(&t)
-                })
-            };
             let mut newly_lost = Vec::new();
             for y in 0..self.ops.len() {
-                if keep[y]
-                    && inside(y)
-                    && self.tokens[y]
-                        .needed
-                        .iter()
-                        .any(|t| lost.contains(t) && !produced_by_others(*t, y, &keep))
+                if !(keep[y] && self.call_at[y] <= c.cut) {
+                    continue;
+                }
+                let seen_before = self.return_at[y].unwrap_or(usize::MAX);
+                let still_written = |t: &Token| {
+                    (0..self.ops.len()).any(|j| {
+                        j != y
+                            && keep[j]
+                            && self.call_at[j] <= c.cut
+                            && self.call_at[j] < seen_before
+                            && self.tokens[j].produced.contains(t)
+                    })
+                };
+                if self.tokens[y]
+                    .needed
+                    .iter()
+                    .any(|t| lost.contains(t) && !still_written(t))
                 {
                     keep[y] = false;
                     newly_lost.extend_from_slice(&self.tokens[y].produced);
@@ -159,23 +188,38 @@ impl<M: Explain> Minimizer<'_, M> {
         Candidate { keep, cut: c.cut }
     }
 
-    /// Drops operations until no single one can go.
+    /// Drops operations until no single one can go: first in chunks of halving size (most
+    /// operations of a long history have nothing to do with the conflict), then one by one
+    /// until a whole pass drops nothing. The cut is shortened again after every pass.
     fn drop_all_it_can(&mut self, mut c: Candidate) -> Candidate {
+        let mut size = (0..self.ops.len()).filter(|&i| self.inside(&c, i)).count() / 2;
         loop {
+            let size_now = size.max(1);
             let mut dropped_any = false;
-            for x in 0..self.ops.len() {
-                if !(c.keep[x] && self.call_at[x] <= c.cut) {
-                    continue;
+            let mut start = 0;
+            loop {
+                let required: Vec<usize> = (0..self.ops.len())
+                    .filter(|&i| self.inside(&c, i))
+                    .collect();
+                if start >= required.len() || self.exhausted {
+                    break;
                 }
-                let smaller = self.without(&c, x);
+                let chunk = &required[start..(start + size_now).min(required.len())];
+                let smaller = self.without(&c, chunk);
                 if self.violates(&smaller) {
-                    c = self.cut_short(smaller);
+                    c = smaller;
                     dropped_any = true;
+                } else {
+                    start += size_now;
                 }
             }
-            if !dropped_any || self.exhausted {
+            if dropped_any {
+                c = self.cut_short(c);
+            }
+            if self.exhausted || (size_now == 1 && !dropped_any) {
                 return c;
             }
+            size /= 2;
         }
     }
 }
@@ -199,6 +243,7 @@ pub(crate) fn minimize<M: Explain>(
         }
     }
     let tokens = ops.iter().map(|op| model.tokens(&op.op)).collect();
+    let observes = ops.iter().map(|op| model.is_observation(&op.op)).collect();
     let mut minimizer = Minimizer {
         model,
         ops,
@@ -206,6 +251,7 @@ pub(crate) fn minimize<M: Explain>(
         return_at,
         returns,
         tokens,
+        observes,
         meter,
         exhausted: false,
     };
@@ -216,11 +262,24 @@ pub(crate) fn minimize<M: Explain>(
     let cut = minimizer.cut_short(whole);
     let least = minimizer.drop_all_it_can(cut);
     let minimal = !minimizer.exhausted;
-    let history = minimizer.history(&least);
-    let mut witness_ops: Vec<WitnessOp<M::Op, M::State>> = (0..ops.len())
+    let chosen: Vec<usize> = (0..ops.len())
         .filter(|&i| least.keep[i] && minimizer.call_at[i] <= least.cut)
+        .collect();
+    // The witness alone, as it is explained: operations cut short are open.
+    let history: Vec<HistoryOp<M::Op>> = chosen
+        .iter()
+        .map(|&i| {
+            let mut op = ops[i].clone();
+            if minimizer.return_at[i].is_some_and(|r| r > least.cut) {
+                op.complete = None;
+            }
+            op
+        })
+        .collect();
+    let mut witness_ops: Vec<WitnessOp<M::Op, M::State>> = chosen
+        .iter()
         .zip(&history)
-        .map(|(i, op)| WitnessOp {
+        .map(|(&i, op)| WitnessOp {
             op: ops[i].clone(),
             answered_later: ops[i].complete.is_some() && op.complete.is_none(),
             could_see: None,
@@ -241,8 +300,10 @@ pub(crate) fn minimize<M: Explain>(
 }
 
 /// The states in which `probe` (an observation) could be linearized in some linearization of
-/// `ops`, ignoring what it actually saw; `None` if there are too many configurations to visit.
-/// An exhaustive enumeration, unlike the search, because it must find every placement.
+/// the operations of `ops` that are not observations, ignoring what it actually saw; `None` if
+/// there are too many configurations to visit. The other observations are left out so that
+/// each one is explained by the writes alone, not by the conflict it is part of. An exhaustive
+/// enumeration, unlike the search, because it must find every placement.
 fn possible_states<M: Model>(
     model: &mut M,
     ops: &[HistoryOp<M::Op>],
@@ -258,15 +319,19 @@ fn possible_states<M: Model>(
             before[event.op as usize] = completed;
         }
     }
-    let definite = (0..ops.len())
+    let writes = (0..ops.len()).filter(|&i| i == probe || !model.is_observation(&ops[i].op));
+    let definite = writes
+        .clone()
         .filter(|&i| ops[i].complete.is_some())
         .fold(0u64, |set, i| set | 1 << i);
+    let considered = writes.fold(0u64, |set, i| set | 1 << i);
     let mut explorer = Explorer {
         model,
         ops,
         probe,
         before,
         definite,
+        considered,
         memo: FxHashMap::default(),
         seen: Vec::new(),
     };
@@ -282,6 +347,8 @@ struct Explorer<'a, M: Model> {
     /// Per operation: the set of operations that completed before it was invoked.
     before: Vec<u64>,
     definite: u64,
+    /// The operations taking part: the probe and the non-observations.
+    considered: u64,
     memo: FxHashMap<(u64, M::State), bool>,
     /// States the probe was placed in, in discovery order (deterministic: depth-first by index).
     seen: Vec<M::State>,
@@ -299,7 +366,10 @@ impl<M: Model> Explorer<'_, M> {
         let mut extends = set & self.definite == self.definite;
         for next in 0..self.ops.len() {
             let bit = 1u64 << next;
-            if set & bit != 0 || self.before[next] & self.definite & !set != 0 {
+            if self.considered & bit == 0
+                || set & bit != 0
+                || self.before[next] & self.definite & !set != 0
+            {
                 continue;
             }
             if next == self.probe {

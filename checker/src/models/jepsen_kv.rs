@@ -377,11 +377,13 @@ mod tests {
         let (a, b, abc) = (m.written("a"), m.written("b"), m.seen("abc"));
         let c = m.written("c");
         let bc = m.written("bc");
-        let built_ab = m.append(m.append(EMPTY, a), b);
+        let after_a = m.append(EMPTY, a);
+        let built_ab = m.append(after_a, b);
         assert_eq!(built_ab, ab);
         assert_eq!(m.append(built_ab, c), abc);
-        assert_eq!(m.append(m.append(EMPTY, a), bc), abc);
-        assert_ne!(m.append(m.append(EMPTY, b), a), ab);
+        assert_eq!(m.append(after_a, bc), abc);
+        let after_b = m.append(EMPTY, b);
+        assert_ne!(m.append(after_b, a), ab);
         assert_eq!(m.text(abc), "abc");
     }
 
