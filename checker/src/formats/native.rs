@@ -138,6 +138,17 @@ fn reason_name(reason: Reason) -> &'static str {
         .map_or("ok", |(_, name)| name)
 }
 
+/// A JSON value as it appeared, cut short if long.
+fn shown_json(value: &Value) -> String {
+    const SHOWN_CHARS: usize = 40;
+    let text = value.to_string();
+    if text.chars().count() <= SHOWN_CHARS {
+        text
+    } else {
+        format!("{}…", text.chars().take(SHOWN_CHARS).collect::<String>())
+    }
+}
+
 /// One line's fields, with typed access that names the field in errors.
 struct Fields<'a> {
     line: usize,
@@ -148,7 +159,7 @@ impl Fields<'_> {
     fn error(&self, field: &str, expected: &str) -> ParseError {
         let shown = match self.map.get(field) {
             None => "nothing".to_string(),
-            Some(value) => found(&value.to_string()),
+            Some(value) => shown_json(value),
         };
         ParseError::new(
             self.line,

@@ -1,6 +1,8 @@
 //! Porcupine's test data (see `../shared/data/porcupine/README.md`), shared by the compat test,
 //! the `compat` example and the benchmarks. The data stays outside the repository; the variable
 //! `PORCUPINE_DATA` names its folder.
+// Each test, example and benchmark that includes this file uses a different part of it.
+#![allow(dead_code)]
 
 use checker::Format;
 use std::path::{Path, PathBuf};
