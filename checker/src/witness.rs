@@ -17,7 +17,9 @@
 //!    pass changes nothing: then dropping any one operation of the witness (with its readers)
 //!    makes it linearizable: 1-minimal.
 //! 3. *Explain*: for each observation in the witness, the states it could have seen: those in
-//!    which some linearization of the witness's writes would have put it.
+//!    which some linearization of the witness's other operations would have put it; if the
+//!    others conflict among themselves without it (they may need the rest of the history to be
+//!    consistent), those the witness's writes alone allow.
 //!
 //! Every check spends from the caller's budget; if it runs out, the witness is what was left,
 //! marked as not proven minimal.
@@ -36,8 +38,9 @@ pub struct WitnessOp<O, S> {
     /// Its answer came after the point where the conflict is already certain, so the witness
     /// treats it as still running (it may or may not have taken effect by then).
     pub answered_later: bool,
-    /// For an observation: the states it could have seen given the witness's writes (empty:
-    /// none); `None` for other operations, or when the witness is too large to enumerate.
+    /// For an observation: the states it could have seen given the witness's other operations
+    /// (or, if those conflict without it, given its writes alone); `None` for other operations,
+    /// or when the witness is too large to enumerate.
     pub could_see: Option<Vec<S>>,
 }
 
@@ -288,7 +291,13 @@ pub(crate) fn minimize<M: Explain>(
     if history.len() <= MAX_EXPLAINED_OPS {
         for (i, witness_op) in witness_ops.iter_mut().enumerate() {
             if minimizer.model.is_observation(&history[i].op) {
-                witness_op.could_see = possible_states(minimizer.model, &history, i);
+                witness_op.could_see =
+                    match possible_states(minimizer.model, &history, i, Others::All) {
+                        Some(states) if states.is_empty() => {
+                            possible_states(minimizer.model, &history, i, Others::Writes)
+                        }
+                        states => states,
+                    };
             }
         }
     }
@@ -299,15 +308,23 @@ pub(crate) fn minimize<M: Explain>(
     }
 }
 
+/// Which of the witness's other operations explain an observation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Others {
+    All,
+    /// Only those that may change the state.
+    Writes,
+}
+
 /// The states in which `probe` (an observation) could be linearized in some linearization of
-/// the operations of `ops` that are not observations, ignoring what it actually saw; `None` if
-/// there are too many configurations to visit. The other observations are left out so that
-/// each one is explained by the writes alone, not by the conflict it is part of. An exhaustive
-/// enumeration, unlike the search, because it must find every placement.
+/// the `others` of `ops`, ignoring what it actually saw; `None` if there are too many
+/// configurations to visit. An exhaustive enumeration, unlike the search, because it must find
+/// every placement.
 fn possible_states<M: Model>(
     model: &mut M,
     ops: &[HistoryOp<M::Op>],
     probe: usize,
+    others: Others,
 ) -> Option<Vec<M::State>> {
     let events = events(ops);
     let mut before = vec![0u64; ops.len()];
@@ -319,7 +336,8 @@ fn possible_states<M: Model>(
             before[event.op as usize] = completed;
         }
     }
-    let writes = (0..ops.len()).filter(|&i| i == probe || !model.is_observation(&ops[i].op));
+    let writes = (0..ops.len())
+        .filter(|&i| i == probe || others == Others::All || !model.is_observation(&ops[i].op));
     let definite = writes
         .clone()
         .filter(|&i| ops[i].complete.is_some())
@@ -347,7 +365,7 @@ struct Explorer<'a, M: Model> {
     /// Per operation: the set of operations that completed before it was invoked.
     before: Vec<u64>,
     definite: u64,
-    /// The operations taking part: the probe and the non-observations.
+    /// The operations taking part: the probe and the others considered.
     considered: u64,
     memo: FxHashMap<(u64, M::State), bool>,
     /// States the probe was placed in, in discovery order (deterministic: depth-first by index).
