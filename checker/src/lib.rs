@@ -3,6 +3,8 @@
 //! This crate does not depend on `node`: it re-derives what it needs (for example which 3 nodes
 //! must hold a key) from its own small oracle, so a bug in the node's ring code cannot hide itself.
 
+#![warn(missing_docs)]
+
 pub mod budget;
 pub mod check;
 pub mod cli;

@@ -147,7 +147,10 @@ fn without(witness: &[&Operation], x: usize) -> Vec<bool> {
             let seen_by = witness[y].complete;
             let writes = |z: usize| {
                 z != y
-                    && seen_by.is_none_or(|done| witness[z].invoke <= done)
+                    && match seen_by {
+                        Some(done) => witness[z].invoke <= done,
+                        None => true,
+                    }
                     && wrote(witness[z]).contains(&need)
             };
             let lost = (0..witness.len()).any(|z| dropped[z] && writes(z));

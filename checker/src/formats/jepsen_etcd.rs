@@ -1,12 +1,12 @@
 //! Jepsen's etcd logs, as Porcupine's test data has them: one compare-and-set register.
 //!
-//! One event per line, fields separated by tabs or runs of spaces:
+//! One event per line, fields separated by tabs (shown as spaces here) or runs of spaces:
 //! ```text
-//! INFO  jepsen.util - 0	:invoke	:read	nil
-//! INFO  jepsen.util - 0	:ok	:read	3
-//! INFO  jepsen.util - 1	:invoke	:cas	[0 3]
-//! INFO  jepsen.util - 1	:fail	:cas	[0 3]
-//! INFO  jepsen.util - 4	:info	:write	:timed-out
+//! INFO  jepsen.util - 0  :invoke  :read  nil
+//! INFO  jepsen.util - 0  :ok  :read  3
+//! INFO  jepsen.util - 1  :invoke  :cas  [0 3]
+//! INFO  jepsen.util - 1  :fail  :cas  [0 3]
+//! INFO  jepsen.util - 4  :info  :write  :timed-out
 //! ```
 //! A process has at most one operation open. `:ok` took effect; `:fail` did not (a failed cas
 //! observed a value other than the expected one; a failed read or write carries nothing and is

@@ -15,36 +15,37 @@ use crate::formats::{found, ParseError};
 use crate::history::{line_stamp, HistoryOp, Partition};
 use crate::models::jepsen_kv::{JepsenKvModel, JepsenKvOp};
 use rustc_hash::FxHashMap;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-/// An EDN value of the few kinds these maps hold.
+/// An EDN value of the few kinds these maps hold, borrowed from the line where it can be.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Edn {
+enum Edn<'a> {
     Nil,
     Integer(i64),
-    Keyword(String),
-    Text(String),
+    Keyword(&'a str),
+    Text(Cow<'a, str>),
 }
 
 /// The fields of one line.
-struct Event {
+struct Event<'a> {
     process: u64,
-    kind: String,
-    function: String,
-    key: String,
-    value: Option<String>,
+    kind: &'a str,
+    function: &'a str,
+    key: Cow<'a, str>,
+    value: Option<Cow<'a, str>>,
 }
 
 /// One invocation and how it ended.
-struct Slot {
+struct Slot<'a> {
     process: u64,
     line: usize,
-    function: String,
-    key: String,
+    function: &'a str,
+    key: Cow<'a, str>,
     /// The written value, for put and append.
-    value: Option<String>,
+    value: Option<Cow<'a, str>>,
     /// `Some((line, kind, value))` once completed.
-    end: Option<(usize, String, Option<String>)>,
+    end: Option<(usize, &'a str, Option<Cow<'a, str>>)>,
 }
 
 /// Parses a history into the string-register model and one partition per key (sorted by key).
@@ -101,21 +102,17 @@ pub fn parse(text: &str) -> Result<(JepsenKvModel, Vec<Partition<JepsenKvOp>>), 
         invoked.end = Some((line, event.kind, event.value));
     }
     let mut model = JepsenKvModel::default();
-    let mut by_key: BTreeMap<String, Vec<HistoryOp<JepsenKvOp>>> = BTreeMap::new();
+    let mut by_key: BTreeMap<Cow<'_, str>, Vec<HistoryOp<JepsenKvOp>>> = BTreeMap::new();
     for slot in slots {
         let written = slot.value.as_deref().unwrap_or("");
-        let (op, complete) = match (slot.end, slot.function.as_str()) {
-            (Some((line, kind, seen)), "get") if kind == "ok" => (
+        let (op, complete) = match (slot.end, slot.function) {
+            (Some((line, "ok", seen)), "get") => (
                 JepsenKvOp::Get(model.seen(seen.as_deref().unwrap_or(""))),
                 Some(line),
             ),
-            (Some((line, kind, _)), "put") if kind == "ok" => {
-                (JepsenKvOp::Put(model.written(written)), Some(line))
-            }
-            (Some((line, kind, _)), _) if kind == "ok" => {
-                (JepsenKvOp::Append(model.written(written)), Some(line))
-            }
-            (Some((_, kind, _)), _) if kind == "fail" => continue,
+            (Some((line, "ok", _)), "put") => (JepsenKvOp::Put(model.written(written)), Some(line)),
+            (Some((line, "ok", _)), _) => (JepsenKvOp::Append(model.written(written)), Some(line)),
+            (Some((_, "fail", _)), _) => continue,
             // Unknown: `:info`, or never completed.
             (_, "get") => continue,
             (_, "put") => (JepsenKvOp::MaybePut(model.written(written)), None),
@@ -131,13 +128,16 @@ pub fn parse(text: &str) -> Result<(JepsenKvModel, Vec<Partition<JepsenKvOp>>), 
     }
     let partitions = by_key
         .into_iter()
-        .map(|(key, ops)| Partition { key, ops })
+        .map(|(key, ops)| Partition {
+            key: key.into_owned(),
+            ops,
+        })
         .collect();
     Ok((model, partitions))
 }
 
-fn parse_event(line: usize, text: &str) -> Result<Event, ParseError> {
-    let mut fields: BTreeMap<String, Edn> = BTreeMap::new();
+fn parse_event(line: usize, text: &str) -> Result<Event<'_>, ParseError> {
+    let mut fields: Vec<(&str, Edn<'_>)> = Vec::with_capacity(5);
     let mut rest = text.strip_prefix('{').ok_or_else(|| {
         ParseError::new(
             line,
@@ -165,34 +165,34 @@ fn parse_event(line: usize, text: &str) -> Result<Event, ParseError> {
                 format!("expected a :keyword or }}, found {}", found(rest)),
             ));
         };
-        let name = name.to_string();
-        let (value, after) = parse_value(line, after.trim_start(), &name)?;
-        fields.insert(name, value);
+        let (value, after) = parse_value(line, after.trim_start(), name)?;
+        fields.push((name, value));
         rest = after;
     }
-    let take = |fields: &mut BTreeMap<String, Edn>, name: &str| {
-        fields.remove(name).ok_or_else(|| {
+    let mut take = |name: &str| {
+        let at = fields.iter().position(|(n, _)| *n == name).ok_or_else(|| {
             ParseError::new(line, format!("field :{name}: expected it, found nothing"))
-        })
+        })?;
+        Ok::<_, ParseError>(fields.swap_remove(at).1)
     };
-    let process = match take(&mut fields, "process")? {
+    let process = match take("process")? {
         Edn::Integer(p) if p >= 0 => p as u64,
         other => return Err(wrong(line, "process", "a process number", &other)),
     };
-    let kind = match take(&mut fields, "type")? {
-        Edn::Keyword(k) if matches!(k.as_str(), "invoke" | "ok" | "fail" | "info") => k,
+    let kind = match take("type")? {
+        Edn::Keyword(k) if matches!(k, "invoke" | "ok" | "fail" | "info") => k,
         other => return Err(wrong(line, "type", ":invoke, :ok, :fail or :info", &other)),
     };
-    let function = match take(&mut fields, "f")? {
-        Edn::Keyword(f) if matches!(f.as_str(), "get" | "put" | "append") => f,
+    let function = match take("f")? {
+        Edn::Keyword(f) if matches!(f, "get" | "put" | "append") => f,
         other => return Err(wrong(line, "f", ":get, :put or :append", &other)),
     };
-    let key = match take(&mut fields, "key")? {
+    let key = match take("key")? {
         Edn::Text(k) => k,
-        Edn::Integer(k) => k.to_string(),
+        Edn::Integer(k) => Cow::Owned(k.to_string()),
         other => return Err(wrong(line, "key", "a string", &other)),
     };
-    let value = match take(&mut fields, "value")? {
+    let value = match take("value")? {
         Edn::Text(v) => Some(v),
         Edn::Nil => None,
         other => return Err(wrong(line, "value", "a string or nil", &other)),
@@ -212,7 +212,7 @@ fn parse_event(line: usize, text: &str) -> Result<Event, ParseError> {
     })
 }
 
-fn wrong(line: usize, field: &str, expected: &str, found_value: &Edn) -> ParseError {
+fn wrong(line: usize, field: &str, expected: &str, found_value: &Edn<'_>) -> ParseError {
     let shown = match found_value {
         Edn::Nil => "nil".to_string(),
         Edn::Integer(i) => i.to_string(),
@@ -233,20 +233,38 @@ fn parse_atom(text: &str) -> (&str, &str) {
     text.split_at(end)
 }
 
-fn parse_value<'a>(line: usize, text: &'a str, field: &str) -> Result<(Edn, &'a str), ParseError> {
+fn parse_value<'a>(
+    line: usize,
+    text: &'a str,
+    field: &str,
+) -> Result<(Edn<'a>, &'a str), ParseError> {
     if let Some(body) = text.strip_prefix('"') {
-        let mut value = String::new();
+        // Borrowed unless an escape forces a copy.
+        let mut copy: Option<String> = None;
         let mut chars = body.char_indices();
         while let Some((i, c)) = chars.next() {
             match c {
-                '"' => return Ok((Edn::Text(value), &body[i + 1..])),
-                '\\' => match chars.next() {
-                    Some((_, 'n')) => value.push('\n'),
-                    Some((_, 't')) => value.push('\t'),
-                    Some((_, escaped)) => value.push(escaped),
-                    None => break,
-                },
-                c => value.push(c),
+                '"' => {
+                    let value = match copy {
+                        Some(owned) => Cow::Owned(owned),
+                        None => Cow::Borrowed(&body[..i]),
+                    };
+                    return Ok((Edn::Text(value), &body[i + 1..]));
+                }
+                '\\' => {
+                    let owned = copy.get_or_insert_with(|| body[..i].to_string());
+                    match chars.next() {
+                        Some((_, 'n')) => owned.push('\n'),
+                        Some((_, 't')) => owned.push('\t'),
+                        Some((_, escaped)) => owned.push(escaped),
+                        None => break,
+                    }
+                }
+                c => {
+                    if let Some(owned) = copy.as_mut() {
+                        owned.push(c);
+                    }
+                }
             }
         }
         return Err(ParseError::new(
@@ -258,7 +276,7 @@ fn parse_value<'a>(line: usize, text: &'a str, field: &str) -> Result<(Edn, &'a 
     let value = if atom == "nil" {
         Edn::Nil
     } else if let Some(keyword) = atom.strip_prefix(':') {
-        Edn::Keyword(keyword.to_string())
+        Edn::Keyword(keyword)
     } else if let Ok(integer) = atom.parse::<i64>() {
         Edn::Integer(integer)
     } else {

@@ -48,7 +48,7 @@ pub fn write_native(ops: &[Operation]) -> String {
             lines.push(((complete, true, op.id), complete_line(op, complete)));
         }
     }
-    lines.sort_by(|a, b| a.0.cmp(&b.0));
+    lines.sort_by_key(|(order, _)| *order);
     let mut text = String::new();
     for (_, line) in lines {
         text.push_str(&line);

@@ -116,7 +116,10 @@ impl JepsenKvModel {
             len: text.len(),
             repr: Repr::Flat(Box::from(text)),
         };
-        self.identify(stored, |model, id| model.text(id) == text)
+        self.identify(stored, |model, id| match &model.texts[id as usize].repr {
+            Repr::Flat(flat) => **flat == *text,
+            Repr::Appended(..) => model.text(id) == text,
+        })
     }
 
     /// The id of `stored`'s string: an existing id with the same content, or a new one.
