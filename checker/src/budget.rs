@@ -1,11 +1,9 @@
 //! How much search a verdict may cost before it becomes `unknown` instead of a hang.
 
-use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
 
 /// A limit on the linearizability search. When it runs out the verdict is `unknown`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Budget {
     /// A count of search steps: deterministic, so a verdict inside `fuzz` never depends on the
     /// machine's load.

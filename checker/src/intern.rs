@@ -36,16 +36,6 @@ impl<V: Hash + Eq + Clone> Interner<V> {
     pub fn value(&self, id: u32) -> Option<&V> {
         id.checked_sub(1).and_then(|i| self.values.get(i as usize))
     }
-
-    /// How many values have ids.
-    pub fn len(&self) -> usize {
-        self.values.len()
-    }
-
-    /// Whether no value has an id yet.
-    pub fn is_empty(&self) -> bool {
-        self.values.is_empty()
-    }
 }
 
 #[cfg(test)]
@@ -60,6 +50,5 @@ mod tests {
         assert_eq!(values.intern(&"a".to_string()), 1);
         assert_eq!(values.value(2).map(String::as_str), Some("b"));
         assert_eq!(values.value(0), None);
-        assert_eq!(values.len(), 2);
     }
 }

@@ -63,8 +63,10 @@ pub struct JepsenKvModel {
     prefix_hashes: FxHashMap<Text, Vec<u64>>,
     /// Scratch space of [`Model::may_finish`].
     scratch: Vec<Text>,
-    /// Every string a put or append writes (repeats allowed), for [`Explain::tokens`].
-    written: Vec<Text>,
+    /// Every string a put or append writes, by content, for [`Explain::tokens`].
+    written: FxHashMap<Box<str>, Text>,
+    /// The distinct lengths of the written strings, longest first.
+    written_lengths: Vec<usize>,
 }
 
 impl Default for JepsenKvModel {
@@ -80,7 +82,8 @@ impl Default for JepsenKvModel {
             appended: FxHashMap::default(),
             prefix_hashes: FxHashMap::default(),
             scratch: Vec::new(),
-            written: Vec::new(),
+            written: FxHashMap::default(),
+            written_lengths: Vec::new(),
         }
     }
 }
@@ -94,10 +97,34 @@ impl JepsenKvModel {
     /// The id of a string a put or append writes.
     pub fn written(&mut self, text: &str) -> Text {
         let id = self.flat(text);
-        if id != EMPTY {
-            self.written.push(id);
+        if id != EMPTY && !self.written.contains_key(text) {
+            self.written.insert(Box::from(text), id);
+            if let Err(at) = self
+                .written_lengths
+                .binary_search_by(|len| text.len().cmp(len))
+            {
+                self.written_lengths.insert(at, text.len());
+            }
         }
         id
+    }
+
+    /// The written strings `text` is made of, if it splits into them from left to right
+    /// (longest first at each point).
+    fn split_into_written(&self, text: &str) -> Option<Vec<Text>> {
+        let mut pieces = Vec::new();
+        let mut at = 0;
+        'next: while at < text.len() {
+            for &len in &self.written_lengths {
+                if let Some(&id) = text.get(at..at + len).and_then(|p| self.written.get(p)) {
+                    pieces.push(id);
+                    at += len;
+                    continue 'next;
+                }
+            }
+            return None;
+        }
+        Some(pieces)
     }
 
     fn flat(&mut self, text: &str) -> Text {
@@ -303,18 +330,20 @@ impl Explain for JepsenKvModel {
         self.quoted(state)
     }
 
-    /// A get needs every written string that occurs in what it saw: Jepsen's appended values
-    /// are unique tokens, so containing one means having seen its append.
+    /// A get needs the written strings what it saw is made of (Jepsen's appended values are
+    /// unique tokens, so containing one means having seen its append); if it does not split
+    /// into written strings, every written string it contains.
     fn tokens(&self, op: &JepsenKvOp) -> Tokens {
         match *op {
             JepsenKvOp::Get(seen) => {
                 let seen_text = self.text(seen);
-                let mut needed: Vec<Text> = self
-                    .written
-                    .iter()
-                    .copied()
-                    .filter(|&w| seen_text.contains(&self.text(w)))
-                    .collect();
+                let mut needed = self.split_into_written(&seen_text).unwrap_or_else(|| {
+                    self.written
+                        .iter()
+                        .filter(|(w, _)| seen_text.contains(&***w))
+                        .map(|(_, &id)| id)
+                        .collect()
+                });
                 needed.sort_unstable();
                 needed.dedup();
                 Tokens {
@@ -398,5 +427,8 @@ mod tests {
         let _z = m.written("x 2 0 y");
         let seen = m.seen("x 1 0 yx 0 0 y");
         assert_eq!(m.tokens(&JepsenKvOp::Get(seen)).needed, vec![x, y]);
+        // A string that does not split into written ones still needs those it contains.
+        let odd = m.seen("?x 0 0 y!");
+        assert_eq!(m.tokens(&JepsenKvOp::Get(odd)).needed, vec![x]);
     }
 }
