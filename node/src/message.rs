@@ -145,6 +145,8 @@ pub enum Message {
         txn: TxnId,
         /// The request.
         request: Request,
+        /// The replicas the coordinator sent it to (its ring's view of the key).
+        targets: Rc<[NodeId]>,
     },
     /// A replica answers a coordinator.
     KvReply {
@@ -155,6 +157,14 @@ pub enum Message {
         /// Why.
         reason: Reason,
         /// For a read that found the key: its value.
+        value: Option<Rc<str>>,
+    },
+    /// A replica passes a write it applied on to a replica its own ring names but the
+    /// coordinator's did not (the rings differed while views changed): set the key's state.
+    Forward {
+        /// The key.
+        key: Rc<str>,
+        /// The new value; `None`: the key was deleted.
         value: Option<Rc<str>>,
     },
     /// Stabilization: store this key if you do not hold it (never logged as a client operation).
@@ -180,6 +190,9 @@ impl Message {
                 }
                 Message::KvReply { value, .. } => 4 + 2 + value.as_ref().map_or(0, |v| v.len()),
                 Message::Replicate { key, value } => key.len() + value.len(),
+                Message::Forward { key, value } => {
+                    key.len() + 1 + value.as_ref().map_or(0, |v| v.len())
+                }
             }
     }
 
@@ -192,6 +205,7 @@ impl Message {
             Message::KvRequest { .. } => "kv-req",
             Message::KvReply { .. } => "kv-reply",
             Message::Replicate { .. } => "replicate",
+            Message::Forward { .. } => "forward",
         }
     }
 }
@@ -294,6 +308,13 @@ pub enum Observation {
         key: Rc<str>,
         /// The new value.
         value: Option<Rc<str>>,
+    },
+    /// A replica passed a write on to a replica the coordinator's ring did not name.
+    WriteForwarded {
+        /// The key.
+        key: Rc<str>,
+        /// The replica it went to.
+        to: NodeId,
     },
     /// Stabilization sent a key to a node that the new ring names as a replica.
     HandedOver {

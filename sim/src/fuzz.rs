@@ -191,7 +191,8 @@ fn run_one(options: &FuzzOptions, seed: u64, index: u64) -> SeedResult {
     };
     let checked: Checked = run_checked(&scenario, &key, RunOptions::default());
     let trace_hash = checked.trace_hash();
-    let divergence = (index % DETERMINISM_SAMPLE == 0)
+    let divergence = index
+        .is_multiple_of(DETERMINISM_SAMPLE)
         .then(|| run_checked(&scenario, &key, RunOptions::default()).trace_hash())
         .filter(|&again| again != trace_hash)
         .map(|_| first_divergence(&scenario, &key));

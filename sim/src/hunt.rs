@@ -109,7 +109,7 @@ pub fn hunt(bugs: &[PlantedBug], budget_runs: u64, jobs: usize) -> Vec<BugHunt> 
         .map(|(&bug, mut starts)| {
             starts.sort_by_key(|(s, _)| *s);
             let variant = variant_for(bug);
-            let first = starts.iter().find_map(|(_, (_, _, f))| f.clone());
+            let first = starts.iter().find_map(|(_, (_, _, f))| *f);
             let (shrunk_events, shrunk_ops) = first.as_ref().map_or((0, 0), |(seed, property)| {
                 let scenario = resolve(Profile::Default, variant, bug, *seed);
                 let key = RunKey {

@@ -2,7 +2,7 @@
 
 use crate::profile::Profile;
 use crate::run::{execute, Execution, RunOptions};
-use crate::scenario::Scenario;
+use crate::scenario::{Fault, Scenario};
 use checker::properties::{check_record, Property};
 use checker::record::RunRecord;
 use checker::Budget;
@@ -39,11 +39,44 @@ impl Judgement {
     }
 }
 
+/// How much of `availability`, `stabilization` and `durability` the classic store promises on a
+/// run (design.md: "runs without message faults").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClassicScope {
+    /// Message faults: none of the three.
+    Faulty,
+    /// No message faults but a fresh replica (a restart with an empty store, or a late joiner):
+    /// a fresh replica can accept a create its peers refuse, or miss a delete that a later
+    /// hand-over undoes, and plain values cannot be reconciled. Only placement is promised: no
+    /// copy outside a key's replicas ([`CLASSIC_PLACEMENT`]).
+    FreshReplicas,
+    /// No message faults and no fresh replica: all three.
+    Clean,
+}
+
+impl ClassicScope {
+    /// The scope of a scenario.
+    pub fn of(scenario: &Scenario) -> ClassicScope {
+        let fresh = scenario
+            .faults
+            .iter()
+            .any(|f| matches!(f, Fault::Restart { .. } | Fault::Join { .. }));
+        match (scenario.message_faults_free(), fresh) {
+            (false, _) => ClassicScope::Faulty,
+            (true, true) => ClassicScope::FreshReplicas,
+            (true, false) => ClassicScope::Clean,
+        }
+    }
+}
+
+/// The one `stabilization` class classic keeps with fresh replicas.
+pub const CLASSIC_PLACEMENT: &str = "stabilization: copy on a node that is not a replica";
+
 /// The properties `variant` promises on `profile` (design.md's table), plus `extra`.
 pub fn promised(
     variant: Variant,
     profile: Profile,
-    message_faults_free: bool,
+    classic: ClassicScope,
     extra: &[Property],
 ) -> Vec<Property> {
     use Property::*;
@@ -51,8 +84,10 @@ pub fn promised(
     let versioned = !matches!(variant, Variant::Classic);
     if profile != Profile::Hostile {
         props.extend([MembershipAccuracy, Convergence, Progress]);
-        if versioned || message_faults_free {
+        if versioned || classic == ClassicScope::Clean {
             props.extend([Availability, Stabilization, Durability]);
+        } else if classic == ClassicScope::FreshReplicas {
+            props.push(Stabilization);
         }
     }
     if versioned {
@@ -98,13 +133,17 @@ pub struct RunKey {
 /// Runs a scenario and judges it.
 pub fn run_checked(scenario: &Scenario, key: &RunKey, options: RunOptions) -> Checked {
     let execution = execute(scenario, key.seed, options);
-    let properties = promised(
-        scenario.params.variant,
-        key.profile,
-        scenario.message_faults_free(),
-        &key.extra,
-    );
-    let judgement = judge(&execution.record, &properties, FUZZ_BUDGET_STEPS);
+    let classic = ClassicScope::of(scenario);
+    let properties = promised(scenario.params.variant, key.profile, classic, &key.extra);
+    let mut judgement = judge(&execution.record, &properties, FUZZ_BUDGET_STEPS);
+    let placement_only = scenario.params.variant == Variant::Classic
+        && classic == ClassicScope::FreshReplicas
+        && !key.extra.contains(&Property::Stabilization);
+    if placement_only {
+        judgement
+            .violations
+            .retain(|v| v.property != Property::Stabilization || v.signature == CLASSIC_PLACEMENT);
+    }
     Checked {
         execution,
         judgement,

@@ -166,6 +166,22 @@ fn draw_faults(
     let p = &s.params;
     let end = s.fault_phase_ticks;
     let mut faults = Vec::new();
+    if below(rng, 3) == 0 {
+        // Late joiners: the ring grows while keys live, so replica sets shift and copies on
+        // nodes that stopped being replicas must go.
+        for _ in 0..between(rng, 1, 2) {
+            let node = 2 + below(rng, u64::from(s.nodes - 1)) as u8;
+            if !faults
+                .iter()
+                .any(|f| matches!(f, Fault::Join { node: n, .. } if *n == node))
+            {
+                faults.push(Fault::Join {
+                    at: between(rng, 30, end / 2),
+                    node,
+                });
+            }
+        }
+    }
     if coin(rng) || hostile {
         // Clock skew: some nodes run up to 15% fast or slow.
         for node in 1..=s.nodes {

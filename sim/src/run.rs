@@ -54,7 +54,7 @@ fn settle_ticks(s: &Scenario) -> Tick {
 
 /// Runs `scenario` with root seed `seed`.
 pub fn execute(scenario: &Scenario, seed: u64, options: RunOptions) -> Execution {
-    let nodes = scenario.node_ids().into_iter().map(|id| (id, 0)).collect();
+    let nodes = scenario.start_ticks();
     let config = WorldConfig {
         seed,
         params: scenario.params.clone(),
@@ -201,6 +201,7 @@ pub fn describe_fault(fault: &Fault) -> String {
             rate_permille,
             ..
         } => format!("skew n{node} {rate_permille}permille"),
+        Fault::Join { node, .. } => format!("late join n{node}"),
     }
 }
 
@@ -238,6 +239,8 @@ fn apply_fault(world: &mut World, fault: &Fault, clients: &mut Clients) -> bool 
             rate_permille,
             ..
         } => world.set_clock_rate(NodeId(*node), *rate_permille),
+        // The world starts the node at its start tick; nothing to do but count it.
+        Fault::Join { .. } => {}
     }
     true
 }
@@ -262,6 +265,7 @@ fn coverage(recorder: &Recorder) -> BTreeMap<String, u64> {
             Observation::MemberRejoined { .. } => "rejoin",
             Observation::MemberRemoved { .. } => "member-removed",
             Observation::HandedOver { .. } => "stabilization-handover",
+            Observation::WriteForwarded { .. } => "write-forwarded",
             Observation::StoreOp {
                 success: false,
                 role: node::Role::Coordinator,

@@ -49,6 +49,13 @@ pub enum Fault {
         /// When held messages go.
         until: Tick,
     },
+    /// The node starts only now (a node joining a running cluster) instead of at tick 0.
+    Join {
+        /// When it starts.
+        at: Tick,
+        /// Which node.
+        node: u8,
+    },
     /// The node's clock runs at this rate from now on.
     Skew {
         /// When.
@@ -68,6 +75,7 @@ impl Fault {
             | Fault::Restart { at, .. }
             | Fault::Partition { at, .. }
             | Fault::Clog { at, .. }
+            | Fault::Join { at, .. }
             | Fault::Skew { at, .. } => *at,
         }
     }
@@ -81,6 +89,7 @@ impl Fault {
             Fault::Partition { one_way: true, .. } => "one-way-partition",
             Fault::Clog { .. } => "clog",
             Fault::Skew { .. } => "clock-skew",
+            Fault::Join { .. } => "late-join",
         }
     }
 
@@ -156,6 +165,27 @@ impl Scenario {
         self.network.is_clean() && !self.faults.iter().any(Fault::is_message_fault)
     }
 
+    /// When each node starts: at its `join` fault, or at tick 0.
+    pub fn start_ticks(&self) -> Vec<(NodeId, Tick)> {
+        self.node_ids()
+            .into_iter()
+            .map(|id| {
+                let join = self.faults.iter().find_map(|f| match f {
+                    Fault::Join { at, node } if *node == id.0 => Some(*at),
+                    _ => None,
+                });
+                (id, join.unwrap_or(0))
+            })
+            .collect()
+    }
+
+    /// Whether a node restarts with an empty store (amnesia) in it.
+    pub fn has_restarts(&self) -> bool {
+        self.faults
+            .iter()
+            .any(|f| matches!(f, Fault::Restart { .. }))
+    }
+
     /// The run's tick cap.
     pub fn tick_cap(&self) -> Tick {
         self.fault_phase_ticks + self.quiet_ticks_max
@@ -189,7 +219,8 @@ impl Scenario {
             let nodes: Vec<u8> = match fault {
                 Fault::Crash { node, .. }
                 | Fault::Restart { node, .. }
-                | Fault::Skew { node, .. } => vec![*node],
+                | Fault::Skew { node, .. }
+                | Fault::Join { node, .. } => vec![*node],
                 Fault::Partition { from, to, .. } => from.iter().chain(to).copied().collect(),
                 Fault::Clog { from, to, .. } => vec![*from, *to],
             };
@@ -208,6 +239,16 @@ impl Scenario {
             }
             if i > 0 && self.faults[i - 1].at() > fault.at() {
                 return Err(format!("faults[{i}].at: faults must be sorted by time"));
+            }
+            if let Fault::Join { node, .. } = fault {
+                let joins = self
+                    .faults
+                    .iter()
+                    .filter(|f| matches!(f, Fault::Join { node: n, .. } if n == node))
+                    .count();
+                if *node == self.params.introducer.0 || joins > 1 {
+                    return Err(format!("faults[{i}].node: node {node} joins late at most once, and not the introducer"));
+                }
             }
             if let Fault::Skew { rate_permille, .. } = fault {
                 if !(500..=2000).contains(rate_permille) {

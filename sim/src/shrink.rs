@@ -147,7 +147,8 @@ fn mentions(fault: &Fault, node: u8) -> bool {
     match fault {
         Fault::Crash { node: n, .. }
         | Fault::Restart { node: n, .. }
-        | Fault::Skew { node: n, .. } => *n == node,
+        | Fault::Skew { node: n, .. }
+        | Fault::Join { node: n, .. } => *n == node,
         Fault::Clog { from, to, .. } => *from == node || *to == node,
         Fault::Partition { from, to, .. } => {
             from.iter().all(|&n| n == node) || to.iter().all(|&n| n == node)

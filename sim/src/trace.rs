@@ -84,6 +84,7 @@ impl Event<'_> {
                 observation,
                 Observation::ReplicaStored { .. }
                     | Observation::HandedOver { .. }
+                    | Observation::WriteForwarded { .. }
                     | Observation::StoreOp { .. }
             ),
             _ => true,
@@ -179,6 +180,7 @@ fn describe_observation(observation: &Observation) -> String {
             None => format!("dropped {key}"),
         },
         Observation::HandedOver { key, to } => format!("handover {key} -> n{to}"),
+        Observation::WriteForwarded { key, to } => format!("forward {key} -> n{to}"),
     }
 }
 

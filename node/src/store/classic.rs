@@ -21,6 +21,10 @@ use std::rc::Rc;
 struct Stored {
     value: Rc<str>,
     position: u16,
+    /// When this node's ring first stopped naming it a replica of the key (reset when it does
+    /// again). A key is dropped only after a whole sweep interval of that, since this node's
+    /// view may lag its peers' by a few ticks and their hand-overs have already been sent.
+    foreign_since: Option<Tick>,
 }
 
 /// One replica's answer, kept until the coordinator decides.
@@ -71,6 +75,11 @@ pub struct ClassicStore {
     ring: Ring,
     ring_version: Option<u64>,
     stabilized_version: Option<u64>,
+    /// Keys this replica deleted, and when (its last tick): a hand-over still in flight from a
+    /// peer that had not seen the delete yet must not re-create the key. Kept for twice the
+    /// operation timeout, far longer than any message delay a sane configuration allows.
+    deleted: BTreeMap<Rc<str>, Tick>,
+    last_tick: Tick,
     scratch: Vec<NodeId>,
 }
 
@@ -128,12 +137,14 @@ impl ClassicStore {
             params,
             &mut replicas,
         );
+        let targets: Rc<[NodeId]> = Rc::from(&replicas[..]);
         for &to in &replicas {
             out.sends.push((
                 to,
                 Message::KvRequest {
                     txn,
                     request: request.clone(),
+                    targets: Rc::clone(&targets),
                 },
             ));
         }
@@ -162,7 +173,26 @@ impl ClassicStore {
         out: &mut Outbox,
     ) -> bool {
         match message {
-            Message::KvRequest { txn, request } => self.serve(me, from, *txn, request, params, out),
+            Message::KvRequest {
+                txn,
+                request,
+                targets,
+            } => {
+                if self.serve(me, from, *txn, request, params, out) {
+                    self.forward_to_unknown_replicas(me, request, targets, params, out);
+                }
+            }
+            Message::Forward { key, value } => match value {
+                Some(value) => self.put(key, value, out),
+                None => {
+                    if self.data.remove(key).is_some() {
+                        out.observations.push(Observation::ReplicaStored {
+                            key: Rc::clone(key),
+                            value: None,
+                        });
+                    }
+                }
+            },
             Message::KvReply {
                 txn,
                 success,
@@ -179,7 +209,8 @@ impl ClassicStore {
             }
             Message::Replicate { key, value } => {
                 let overwrite = params.bug == PlantedBug::StabilizeOverwrites;
-                if overwrite || !self.data.contains_key(key) {
+                let recently_deleted = self.deleted.contains_key(key);
+                if overwrite || (!self.data.contains_key(key) && !recently_deleted) {
                     self.put(key, value, out);
                 }
             }
@@ -192,6 +223,7 @@ impl ClassicStore {
         let stored = Stored {
             value: Rc::clone(value),
             position: key_position(key),
+            foreign_since: None,
         };
         self.data.insert(Rc::clone(key), stored);
         out.observations.push(Observation::ReplicaStored {
@@ -206,6 +238,7 @@ impl ClassicStore {
     }
 
     /// A replica applies a forwarded request and answers the coordinator.
+    /// Returns whether the request succeeded.
     fn serve(
         &mut self,
         me: NodeId,
@@ -214,7 +247,7 @@ impl ClassicStore {
         request: &Request,
         params: &Params,
         out: &mut Outbox,
-    ) {
+    ) -> bool {
         let key = request.key();
         let present = self.data.get(key).map(|s| Rc::clone(&s.value));
         let (success, reason, reply_value) = match (request, &present) {
@@ -233,6 +266,7 @@ impl ClassicStore {
                     && self.is_last_replica(me, key, params);
                 if !skip {
                     self.data.remove(key);
+                    self.deleted.insert(Rc::clone(key), self.last_tick);
                     out.observations.push(Observation::ReplicaStored {
                         key: Rc::clone(key),
                         value: None,
@@ -265,6 +299,40 @@ impl ClassicStore {
                 value: reply_value,
             },
         ));
+        success
+    }
+
+    /// After a successful write: if this replica's ring names a replica the coordinator's did not
+    /// (a create routed with a ring from before a view change, say), pass the resulting state on
+    /// to it, since the ring-change hand-over may already have run without this key.
+    fn forward_to_unknown_replicas(
+        &self,
+        me: NodeId,
+        request: &Request,
+        targets: &[NodeId],
+        params: &Params,
+        out: &mut Outbox,
+    ) {
+        if request.kind() == OpKind::Read || !targets.contains(&me) {
+            return;
+        }
+        let key = request.key();
+        let mut mine = Vec::with_capacity(params.replicas);
+        replicas_at(&self.ring, key_position(key), params, &mut mine);
+        let value = self.data.get(key).map(|s| Rc::clone(&s.value));
+        for &to in mine.iter().filter(|r| **r != me && !targets.contains(r)) {
+            out.sends.push((
+                to,
+                Message::Forward {
+                    key: Rc::clone(key),
+                    value: value.clone(),
+                },
+            ));
+            out.observations.push(Observation::WriteForwarded {
+                key: Rc::clone(key),
+                to,
+            });
+        }
     }
 
     fn on_reply(&mut self, txn: TxnId, reply: ReplyFrom, params: &Params, out: &mut Outbox) {
@@ -294,6 +362,10 @@ impl ClassicStore {
         params: &Params,
         out: &mut Outbox,
     ) {
+        self.last_tick = now;
+        let keep_ticks = 2 * params.op_timeout_ticks;
+        self.deleted
+            .retain(|_, at| now.saturating_sub(*at) < keep_ticks);
         if params.bug != PlantedBug::NoOpTimeout {
             let expired: Vec<TxnId> = self
                 .pending
@@ -326,12 +398,16 @@ impl ClassicStore {
     fn stabilize(&mut self, me: NodeId, ring_changed: bool, params: &Params, out: &mut Outbox) {
         let mut replicas = std::mem::take(&mut self.scratch);
         let mut dropped = Vec::new();
-        for (key, stored) in &self.data {
+        let now = self.last_tick;
+        for (key, stored) in &mut self.data {
             replicas_at(&self.ring, stored.position, params, &mut replicas);
             if replicas.is_empty() {
                 continue; // too few nodes to place the key: keep it
             }
             let mine = replicas.contains(&me);
+            if mine {
+                stored.foreign_since = None;
+            }
             if mine && !ring_changed {
                 continue;
             }
@@ -349,7 +425,10 @@ impl ClassicStore {
                 });
             }
             if !mine && params.bug != PlantedBug::StaleCopies {
-                dropped.push(Rc::clone(key));
+                let since = *stored.foreign_since.get_or_insert(now);
+                if now.saturating_sub(since) >= params.sweep_interval_ticks {
+                    dropped.push(Rc::clone(key));
+                }
             }
         }
         for key in dropped {
@@ -772,6 +851,18 @@ mod tests {
         let mut expected = replicas.clone();
         expected.sort();
         assert_eq!(targets, expected);
+        assert_eq!(
+            s.entries().count(),
+            1,
+            "kept while views may still disagree"
+        );
+        // A sweep interval later it is still not a replica: the copy goes.
+        let sweep = p.sweep_interval_ticks;
+        let next_sweep = (1..=sweep)
+            .map(|d| sweep + d)
+            .find(|t| (t + u64::from(outsider.0)) % sweep == 0)
+            .unwrap();
+        s.tick(outsider, next_sweep, &full, 1, &p, &mut out);
         assert_eq!(s.entries().count(), 0, "no over-replication");
 
         // A replica keeps its copy and sends it to the other two after a ring change; a

@@ -68,7 +68,8 @@ impl LogBuilder {
                 | Observation::SuspicionRefuted { .. }
                 | Observation::MemberRejoined { .. }
                 | Observation::ReplicaStored { .. }
-                | Observation::HandedOver { .. } => {}
+                | Observation::HandedOver { .. }
+                | Observation::WriteForwarded { .. } => {}
             }
         }
     }
