@@ -3,15 +3,16 @@
 //!
 //! For each key written in the history, the writes that may have been the last are: every `ok`
 //! write that no other `ok` write was invoked after (in real time), and every write of unknown
-//! outcome (it may have taken effect at any time). At the end, the values held by live nodes
-//! must include what one of them wrote, or be empty if one of them is a delete. If not:
+//! outcome ([`super::writes`]). At the end, the values held by live nodes must include what one
+//! of them wrote, or be empty if one of them is a delete. If not:
 //! - when all of them are deletes (one acknowledged), the key came back;
 //! - otherwise the acknowledged ones among them were lost, unless every node that stored the
 //!   value has crashed since.
 
 use super::timeline::Timeline;
+use super::writes::last_writes;
 use super::{Property, Violation};
-use crate::record::{KvInput, Operation, Outcome, RunRecord};
+use crate::record::{Operation, Outcome, RunRecord};
 use std::collections::{BTreeMap, BTreeSet};
 
 pub(super) fn check(record: &RunRecord, timeline: &Timeline<'_>) -> Vec<Violation> {
@@ -23,32 +24,10 @@ pub(super) fn check(record: &RunRecord, timeline: &Timeline<'_>) -> Vec<Violatio
             }
         }
     }
-    let mut writes: BTreeMap<&str, Vec<&Operation>> = BTreeMap::new();
-    for op in &record.history {
-        let is_write = !matches!(op.input, KvInput::Read { .. });
-        if is_write && matches!(op.outcome, Outcome::Ok | Outcome::Unknown) {
-            writes.entry(op.input.key()).or_default().push(op);
-        }
-    }
     let no_values = BTreeSet::new();
     let mut violations = Vec::new();
-    for (key, ops) in &writes {
+    for (key, last) in &last_writes(record) {
         let values = held.get(key).unwrap_or(&no_values);
-        let acknowledged: Vec<&Operation> = ops
-            .iter()
-            .copied()
-            .filter(|op| op.outcome == Outcome::Ok && op.complete.is_some())
-            .collect();
-        let last: Vec<&Operation> = ops
-            .iter()
-            .copied()
-            .filter(|op| {
-                op.outcome == Outcome::Unknown
-                    || !acknowledged
-                        .iter()
-                        .any(|later| op.complete.is_some_and(|done| later.invoke > done))
-            })
-            .collect();
         let explains = |op: &&Operation| match op.input.written_value() {
             Some(value) => values.contains(value),
             None => values.is_empty(),

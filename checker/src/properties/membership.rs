@@ -1,8 +1,9 @@
 //! The membership properties, judged from the view changes each node's observations recorded.
 //!
 //! - `membership-completeness`: every crashed node leaves the view of every node that stayed up
-//!   within `tremove_ticks` plus the detection slack (unless it restarted in the meantime, when
-//!   its id rightly comes back).
+//!   within `tremove_ticks` plus the detection slack, and no node adds it back after that while
+//!   it is still down (a restart rightly brings its id back). Before the bound, a node may
+//!   still learn of heartbeats the crashed node sent before it died, and re-add it for a while.
 //! - `membership-accuracy`: no node is removed from another's view while both are up and the
 //!   network has been clean (loss-free, one constant delay, unpartitioned) for long enough that
 //!   heartbeats must have arrived: the whole detection bound before the removal.
@@ -18,13 +19,27 @@ pub(super) fn completeness(record: &RunRecord, timeline: &Timeline<'_>) -> Vec<V
         let ProcessEvent::Crash { at, node: crashed } = *event else {
             continue;
         };
-        let deadline = at.tick + bound_ticks;
-        if deadline > timeline.last_tick || timeline.restarted_after(crashed, at, deadline) {
-            // The run ended too soon to tell, or the node came back under its old id.
-            continue;
-        }
+        let back_at = timeline.next_restart(crashed, at);
+        let still_down = |when: Stamp| match back_at {
+            Some(back) => when < back,
+            None => true,
+        };
         for &observer in &record.nodes {
-            if observer == crashed || !timeline.up_throughout(observer, at.tick, deadline) {
+            // A node that joined after the crash learned of the dead node then: its bound
+            // starts when it joined.
+            let Some(joined) = timeline.joined(observer) else {
+                continue;
+            };
+            let from = at.max(joined);
+            let deadline = from.tick + bound_ticks;
+            if observer == crashed
+                || deadline > timeline.last_tick
+                || !still_down(Stamp {
+                    tick: deadline,
+                    seq: u64::MAX,
+                })
+                || !timeline.up_throughout(observer, from.tick, deadline)
+            {
                 continue;
             }
             let view = timeline.view_at(
@@ -39,10 +54,30 @@ pub(super) fn completeness(record: &RunRecord, timeline: &Timeline<'_>) -> Vec<V
                     Property::MembershipCompleteness,
                     "crashed node still in a live node's view",
                     format!(
-                        "node {crashed} crashed at tick {}, but node {observer} (up throughout) \
-                         still had it in its view {view:?} at tick {deadline}, {bound_ticks} \
-                         ticks later",
-                        at.tick
+                        "node {crashed} crashed at tick {}, but node {observer} (up since tick \
+                         {}) still had it in its view {view:?} at tick {deadline}, \
+                         {bound_ticks} ticks later",
+                        at.tick, from.tick
+                    ),
+                ));
+                continue;
+            }
+            let re_added = record.views.iter().find(|change| {
+                change.node == observer
+                    && change.member == crashed
+                    && change.added
+                    && change.at.tick > deadline
+                    && still_down(change.at)
+                    && timeline.up_at(observer, change.at)
+            });
+            if let Some(change) = re_added {
+                violations.push(Violation::new(
+                    Property::MembershipCompleteness,
+                    "crashed node added back to a live node's view",
+                    format!(
+                        "node {crashed} crashed at tick {} and stayed down, but node {} added \
+                         it back to its view at tick {}, after the bound of {bound_ticks} ticks",
+                        at.tick, change.node, change.at.tick
                     ),
                 ));
             }
@@ -139,6 +174,62 @@ mod tests {
         );
         let late = violations(&crash_of_3(Some(240)), Property::MembershipCompleteness);
         assert_eq!(late.len(), 4, "{late:?}");
+    }
+
+    #[test]
+    fn a_dead_node_brought_back_by_stale_gossip_is_caught() {
+        // The bug: without tombstones, a peer's stale heartbeat entry for the dead node makes
+        // a node that had removed it add it back.
+        let mut record = crash_of_3(Some(222));
+        record.views.push(ViewChange {
+            at: at(240, 0),
+            node: 2,
+            member: 3,
+            added: true,
+        });
+        record.views.push(ViewChange {
+            at: at(250, 0),
+            node: 2,
+            member: 3,
+            added: false,
+        });
+        let found = violations(&record, Property::MembershipCompleteness);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(
+            found[0].signature,
+            "membership-completeness: crashed node added back to a live node's view"
+        );
+        // Once node 3 has restarted, being added back is right.
+        record.process_events.push(ProcessEvent::Restart {
+            at: at(235, 0),
+            node: 3,
+        });
+        assert!(violations(&record, Property::MembershipCompleteness).is_empty());
+    }
+
+    #[test]
+    fn a_node_that_joined_late_has_its_own_bound() {
+        // Node 6 joins at tick 215 and hears of node 3 from the others; it forgets it within
+        // the bound counted from its join, not from the crash.
+        let mut record = crash_of_3(Some(228));
+        record.nodes.push(6);
+        for (tick, member, added) in [(215, 1, true), (215, 3, true), (240, 3, false)] {
+            record.views.push(ViewChange {
+                at: at(tick, 90 + member),
+                node: 6,
+                member: member as u8,
+                added,
+            });
+        }
+        assert!(violations(&record, Property::MembershipCompleteness).is_empty());
+        record.views.pop();
+        let found = violations(&record, Property::MembershipCompleteness);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].message.contains("node 6 (up since tick 215)"),
+            "{}",
+            found[0].message
+        );
     }
 
     #[test]

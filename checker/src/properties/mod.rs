@@ -16,6 +16,7 @@ mod quorum;
 mod response;
 mod stabilization;
 mod timeline;
+mod writes;
 
 #[cfg(test)]
 mod fixture;

@@ -3,9 +3,12 @@
 //!
 //! The newest state of a key is the copy, among live nodes, with the highest version; among
 //! equal versions (the classic store keeps none), the one its holder stored last. A key whose
-//! newest state is a tombstone is not live: no live node may still hold a value for it. Runs
-//! that never converged are left to `progress`.
+//! newest state is a tombstone is not live: no live node may still hold a value for it. A key
+//! the history certainly left present (its possibly-last writes are all acknowledged creates or
+//! updates, [`super::writes`]) is live even if no live node holds it any more. Runs that never
+//! converged are left to `progress`.
 
+use super::writes::{certainly_present, last_writes};
 use super::{Property, Violation};
 use crate::record::{NodeId, RunRecord, Stamp, StoredKey};
 use crate::ring::replicas;
@@ -46,6 +49,20 @@ pub(super) fn check(record: &RunRecord) -> Vec<Violation> {
         }
     }
     let mut violations = Vec::new();
+    for (key, last) in &last_writes(record) {
+        let replica_set = replicas(key, &live, record.bounds.replicas);
+        if !holders.contains_key(key) && !replica_set.is_empty() && certainly_present(last) {
+            let ids: Vec<u64> = last.iter().map(|op| op.id).collect();
+            violations.push(Violation::new(
+                Property::Stabilization,
+                "live key held by no live node",
+                format!(
+                    "key {key:?} (replicas {replica_set:?} among live nodes {live:?}) was last \
+                     written by ops {ids:?}, but no live node holds it"
+                ),
+            ));
+        }
+    }
     for (key, copies) in &holders {
         let replica_set = replicas(key, &live, record.bounds.replicas);
         if replica_set.is_empty() {
@@ -152,6 +169,27 @@ mod tests {
         );
         assert!(
             found[0].message.contains("does not hold it"),
+            "{}",
+            found[0].message
+        );
+    }
+
+    #[test]
+    fn a_key_no_live_node_holds_any_more_is_caught() {
+        // The bug: keys are handed over to a node that is down, and the old replicas drop
+        // their copies.
+        let mut record = fixture::healthy();
+        for node in &mut record.final_nodes {
+            node.store.clear();
+        }
+        let found = violations(&record);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(
+            found[0].signature,
+            "stabilization: live key held by no live node"
+        );
+        assert!(
+            found[0].message.starts_with("key \"k1\""),
             "{}",
             found[0].message
         );

@@ -86,11 +86,22 @@ impl<'a> Timeline<'a> {
                 .any(|&(when, _)| from <= when.tick && when.tick <= to)
     }
 
-    /// Whether the node restarted after `at`, by tick `to`.
-    pub fn restarted_after(&self, node: NodeId, at: Stamp, to: Tick) -> bool {
+    /// When the node joined: its first membership observation (a node records the members it
+    /// learns of as soon as it starts, so a node that joined late shows up late); `None` if it
+    /// never observed any.
+    pub fn joined(&self, node: NodeId) -> Option<Stamp> {
+        self.views
+            .get(&node)
+            .and_then(|changes| changes.first())
+            .map(|c| c.at)
+    }
+
+    /// When the node next restarted after `at`, if it did.
+    pub fn next_restart(&self, node: NodeId, at: Stamp) -> Option<Stamp> {
         self.process_events(node)
             .iter()
-            .any(|&(when, restart)| restart && when > at && when.tick <= to)
+            .find(|&&(when, restart)| restart && when > at)
+            .map(|&(when, _)| when)
     }
 
     /// Whether the node crashed or restarted (losing its store) after `at`.
