@@ -33,7 +33,8 @@ pub enum PlantedBug {
     NeverRemove,
     /// Membership: a node is removed after a single missed heartbeat.
     SingleMissRemoval,
-    /// Membership: no tombstones, so stale gossip brings removed nodes back.
+    /// Membership: suspected members are gossiped and no tombstones are kept, so removed nodes
+    /// come back.
     StaleGossipRevives,
     /// Stabilization: a hand-over overwrites the newer value a replica already holds.
     StabilizeOverwrites,
@@ -149,9 +150,9 @@ impl PlantedBug {
             PlantedBug::StaleGossipRevives => (
                 "stale-gossip-revives",
                 "membership",
-                "no tombstones: stale gossip brings removed nodes back, and keys follow them",
+                "suspected members are still gossiped and there are no tombstones: removed nodes come back",
                 None,
-                "stabilization",
+                "membership-completeness",
             ),
             PlantedBug::StabilizeOverwrites => (
                 "stabilize-overwrites",

@@ -150,12 +150,14 @@ impl Membership {
     }
 
     /// The table this node gossips: every member it does not suspect, itself included.
-    fn table(&mut self) -> Rc<[Digest]> {
+    fn table(&mut self, params: &Params) -> Rc<[Digest]> {
+        // Planted bug `stale-gossip-revives` gossips suspected members too.
+        let gossip_suspected = params.bug == PlantedBug::StaleGossipRevives;
         let mut table = std::mem::take(&mut self.table_scratch);
         table.clear();
         for &id in &self.view {
             let m = self.members[usize::from(id.0)].expect("view member has an entry");
-            if !m.suspected {
+            if !m.suspected || gossip_suspected {
                 table.push(Digest {
                     id,
                     incarnation: m.incarnation,
@@ -236,7 +238,7 @@ impl Membership {
         targets.clear();
         targets.extend(self.view.iter().copied().filter(|&id| id != me));
         choose_distinct(rng, &mut targets, params.gossip_fanout);
-        let members = self.table();
+        let members = self.table(params);
         for &to in &targets {
             out.sends.push((
                 to,
@@ -264,7 +266,7 @@ impl Membership {
         out.sends.push((
             to,
             Message::Gossip {
-                members: self.table(),
+                members: self.table(params),
             },
         ));
     }
@@ -285,7 +287,7 @@ impl Membership {
                     out.sends.push((
                         from,
                         Message::JoinReply {
-                            members: self.table(),
+                            members: self.table(params),
                         },
                     ));
                 }
