@@ -1,6 +1,7 @@
 # Recipes for the daily loop. Install `just` with ./scripts/bootstrap (needs only cargo).
 
 set shell := ["bash", "-euo", "pipefail", "-c"]
+set positional-arguments
 
 sim := "target/release/sim"
 
@@ -12,17 +13,37 @@ default:
 build:
     cargo build --release -p sim --quiet
 
-# Run the tests exactly as CI does (the README's test command).
-test:
-    cargo test --workspace --release
+# The main job: `just fuzz --runs 10000` (any `sim fuzz` flags).
+fuzz *ARGS: build
+    {{sim}} fuzz "$@"
 
-# Everything CI checks: formatting, lints, tests, the seed corpus.
-ci:
-    bash .ci/run
+# Replay a seed file or `--seed S` bit for bit: `just replay seeds/<file>.yaml`.
+replay *ARGS: build
+    {{sim}} replay "$@"
+
+# Shrink a failing seed file: `just shrink seeds/<file>.yaml`.
+shrink *ARGS: build
+    {{sim}} shrink "$@"
+
+# Replay the seed corpus and compare with each file's expectation (what CI runs).
+regress *ARGS: build
+    {{sim}} regress "$@"
+
+# The planted-bug catalog.
+bugs: build
+    {{sim}} bugs
+
+# Hunt every planted bug (`just hunt --json` for the machine-readable summary).
+hunt *ARGS: build
+    {{sim}} hunt --all "$@"
+
+# Check a history file: `just check history.jsonl --format native`.
+check *ARGS: build
+    {{sim}} check "$@"
 
 # Run original grader scenarios: `just grader all --seed 3`.
 grader *ARGS: build
-    {{sim}} grader {{ARGS}}
+    {{sim}} grader "$@"
 
 # Full marks for `sim grader all` on every seed in FROM..=TO (default 1..=500).
 grader-sweep FROM="1" TO="500": build
@@ -37,6 +58,33 @@ grader-sweep FROM="1" TO="500": build
     [ "$failed" = 0 ] && echo "grader all: 180/180 on every seed in {{FROM}}..={{TO}}"
     exit "$failed"
 
-# Criterion benchmarks (release): grader scenarios, and the checker on the Porcupine data.
+# The checker against Porcupine's histories with known verdicts (needs PORCUPINE_DATA).
+compat:
+    PORCUPINE_DATA="${PORCUPINE_DATA:-$(cd .. && pwd)/shared/data/porcupine}" cargo run --release --quiet -p checker --example compat
+
+# Run the tests exactly as CI does (the README's test command).
+test:
+    cargo test --workspace --release
+
+# Everything CI checks: formatting, lints, tests, the seed corpus.
+ci:
+    bash .ci/run
+
+# Criterion benchmarks (release): grader scenarios, the checker on the Porcupine data.
 bench:
-    cargo bench --workspace
+    PORCUPINE_DATA="${PORCUPINE_DATA:-$(cd .. && pwd)/shared/data/porcupine}" cargo bench --workspace
+
+# Regenerate the README's planted-bug tables from `sim bugs` and `sim hunt --all`.
+readme-tables: build
+    #!/usr/bin/env bash
+    set -euo pipefail
+    catalog=$({{sim}} bugs)
+    hunt=$({{sim}} hunt --all)
+    python3 - "$catalog" "$hunt" <<'PY'
+    import re, sys
+    catalog, hunt = sys.argv[1], sys.argv[2]
+    text = open("README.md").read()
+    for name, body in (("catalog", catalog), ("hunt", hunt)):
+        text = re.sub(rf"(<!-- {name}:begin -->\n).*?(<!-- {name}:end -->)", lambda m: m.group(1) + body.strip() + "\n" + m.group(2), text, flags=re.S)
+    open("README.md", "w").write(text)
+    PY

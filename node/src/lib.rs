@@ -7,6 +7,7 @@
 //! reaches the node: no I/O, no clock, no threads, no hidden randomness.
 
 pub mod agreement;
+pub mod bugs;
 pub mod ids;
 pub mod membership;
 pub mod message;
@@ -151,10 +152,13 @@ impl Node {
                 }
             }
             Input::Deliver { from, message } => {
-                if !self.membership.on_message(now, from, &message, out) {
+                if !self
+                    .membership
+                    .on_message(now, from, &message, &params, out)
+                {
                     match &mut self.store {
                         Store::Classic(s) => {
-                            s.on_message(from, &message, &params, out);
+                            s.on_message(self.id, from, &message, &params, out);
                         }
                         Store::Versioned(s) => {
                             let env = &mut Env {
@@ -169,20 +173,26 @@ impl Node {
                     }
                 }
             }
-            Input::Client { op, request } => match &mut self.store {
-                Store::Classic(s) => s.on_client(now, op, request, &params, out),
-                Store::Versioned(s) => s.on_client(
-                    op,
-                    request,
-                    &mut Env {
-                        now,
-                        membership: &self.membership,
-                        params: &params,
-                        rng,
-                        out,
-                    },
-                ),
-            },
+            Input::Client { op, request } => {
+                let (view, view_version) = (self.membership.view(), self.membership.version());
+                match &mut self.store {
+                    Store::Classic(s) => {
+                        s.sync_ring(view, view_version);
+                        s.on_client(now, op, request, &params, out);
+                    }
+                    Store::Versioned(s) => s.on_client(
+                        op,
+                        request,
+                        &mut Env {
+                            now,
+                            membership: &self.membership,
+                            params: &params,
+                            rng,
+                            out,
+                        },
+                    ),
+                }
+            }
         }
     }
 }

@@ -10,7 +10,7 @@
 
 use crate::ids::{Incarnation, NodeId, Tick};
 use crate::message::{Digest, Message, Observation, Outbox};
-use crate::params::Params;
+use crate::params::{Params, PlantedBug};
 use crate::random::{below, choose_distinct};
 use rand_core::RngCore;
 use std::rc::Rc;
@@ -150,12 +150,14 @@ impl Membership {
     }
 
     /// The table this node gossips: every member it does not suspect, itself included.
-    fn table(&mut self) -> Rc<[Digest]> {
+    fn table(&mut self, params: &Params) -> Rc<[Digest]> {
+        // Planted bug `stale-gossip-revives` gossips suspected members too.
+        let gossip_suspected = params.bug == PlantedBug::StaleGossipRevives;
         let mut table = std::mem::take(&mut self.table_scratch);
         table.clear();
         for &id in &self.view {
             let m = self.members[usize::from(id.0)].expect("view member has an entry");
-            if !m.suspected {
+            if !m.suspected || gossip_suspected {
                 table.push(Digest {
                     id,
                     incarnation: m.incarnation,
@@ -186,7 +188,7 @@ impl Membership {
         self.detect_failures(now, params, out);
         self.gossip(params, rng, out);
         if params.probe_interval_ticks > 0
-            && (now + u64::from(self.me.0)) % params.probe_interval_ticks == 0
+            && (now + u64::from(self.me.0)).is_multiple_of(params.probe_interval_ticks)
         {
             self.probe(params, rng, out);
         }
@@ -205,7 +207,11 @@ impl Membership {
                 .as_mut()
                 .expect("view member has an entry");
             let silent_ticks = now.saturating_sub(member.heard_at);
-            if silent_ticks >= params.tremove_ticks {
+            let tremove_ticks = match params.bug {
+                PlantedBug::SingleMissRemoval => 2,
+                _ => params.tremove_ticks,
+            };
+            if silent_ticks >= tremove_ticks && params.bug != PlantedBug::NeverRemove {
                 self.tombstones[slot] = Some((member.incarnation, member.heartbeat));
                 self.members[slot] = None;
                 self.view.remove(i);
@@ -232,7 +238,7 @@ impl Membership {
         targets.clear();
         targets.extend(self.view.iter().copied().filter(|&id| id != me));
         choose_distinct(rng, &mut targets, params.gossip_fanout);
-        let members = self.table();
+        let members = self.table(params);
         for &to in &targets {
             out.sends.push((
                 to,
@@ -260,7 +266,7 @@ impl Membership {
         out.sends.push((
             to,
             Message::Gossip {
-                members: self.table(),
+                members: self.table(params),
             },
         ));
     }
@@ -271,16 +277,17 @@ impl Membership {
         now: Tick,
         from: NodeId,
         message: &Message,
+        params: &Params,
         out: &mut Outbox,
     ) -> bool {
         match message {
             Message::JoinRequest { member } => {
-                self.merge(now, *member, out);
+                self.merge(now, *member, params, out);
                 if self.members[usize::from(member.id.0)].is_some() {
                     out.sends.push((
                         from,
                         Message::JoinReply {
-                            members: self.table(),
+                            members: self.table(params),
                         },
                     ));
                 }
@@ -288,14 +295,14 @@ impl Membership {
             Message::JoinReply { members } => {
                 self.joined = true;
                 for &d in members.iter() {
-                    self.merge(now, d, out);
+                    self.merge(now, d, params, out);
                 }
             }
             Message::Gossip { members } => {
                 // Being gossiped to means some member counts us in: we are part of the group.
                 self.joined = true;
                 for &d in members.iter() {
-                    self.merge(now, d, out);
+                    self.merge(now, d, params, out);
                 }
             }
             _ => return false,
@@ -303,7 +310,7 @@ impl Membership {
         true
     }
 
-    fn merge(&mut self, now: Tick, d: Digest, out: &mut Outbox) {
+    fn merge(&mut self, now: Tick, d: Digest, params: &Params, out: &mut Outbox) {
         if d.id == self.me {
             return;
         }
@@ -334,8 +341,9 @@ impl Membership {
                 }
             }
             None => {
-                let fresh = self.tombstones[slot]
-                    .is_none_or(|(inc, hb)| (d.incarnation, d.heartbeat) > (inc, hb));
+                let fresh = params.bug == PlantedBug::StaleGossipRevives
+                    || self.tombstones[slot]
+                        .is_none_or(|(inc, hb)| (d.incarnation, d.heartbeat) > (inc, hb));
                 if fresh {
                     self.insert(
                         d.id,
@@ -381,7 +389,7 @@ mod tests {
         let message = Message::Gossip {
             members: entries.into(),
         };
-        assert!(m.on_message(now, NodeId(from), &message, out));
+        assert!(m.on_message(now, NodeId(from), &message, &Params::original(10), out));
     }
 
     fn started(me: u8) -> (Membership, Params, ChaCha8Rng) {
@@ -473,11 +481,11 @@ mod tests {
         let (mut intro, _, _) = started(1);
         let mut intro_out = Outbox::default();
         let (_, request) = out.sends.pop().unwrap();
-        intro.on_message(1, NodeId(4), &request, &mut intro_out);
+        intro.on_message(1, NodeId(4), &request, &params, &mut intro_out);
         assert_eq!(intro.view(), [NodeId(1), NodeId(4)]);
         let (to, reply) = intro_out.sends.pop().unwrap();
         assert_eq!(to, NodeId(4));
-        joiner.on_message(2, NodeId(1), &reply, &mut out);
+        joiner.on_message(2, NodeId(1), &reply, &params, &mut out);
         assert!(joiner.joined());
         assert_eq!(joiner.view(), [NodeId(1), NodeId(4)]);
         for id in [5, 6, 7] {

@@ -154,6 +154,8 @@ pub enum Message {
         txn: TxnId,
         /// The request.
         request: Request,
+        /// The replicas the coordinator sent it to (its ring's view of the key).
+        targets: Rc<[NodeId]>,
     },
     /// A replica answers a coordinator.
     KvReply {
@@ -164,6 +166,14 @@ pub enum Message {
         /// Why.
         reason: Reason,
         /// For a read that found the key: its value.
+        value: Option<Rc<str>>,
+    },
+    /// A replica passes a write it applied on to a replica its own ring names but the
+    /// coordinator's did not (the rings differed while views changed): set the key's state.
+    Forward {
+        /// The key.
+        key: Rc<str>,
+        /// The new value; `None`: the key was deleted.
         value: Option<Rc<str>>,
     },
     /// Stabilization: store this key if you do not hold it (never logged as a client operation).
@@ -387,6 +397,9 @@ impl Message {
                             .sum::<usize>()
                 }
                 Message::Query { .. } => RANGE_WIRE_BYTES,
+                Message::Forward { key, value } => {
+                    key.len() + 1 + value.as_ref().map_or(0, |v| v.len())
+                }
             }
     }
 
@@ -416,6 +429,7 @@ impl Message {
             Message::Sync { .. } => "sync",
             Message::SyncReply { .. } => "sync-reply",
             Message::Query { .. } => "query",
+            Message::Forward { .. } => "forward",
         }
     }
 }
@@ -547,6 +561,13 @@ pub enum Observation {
         /// The new value.
         value: Option<Rc<str>>,
     },
+    /// A replica passed a write on to a replica the coordinator's ring did not name.
+    WriteForwarded {
+        /// The key.
+        key: Rc<str>,
+        /// The replica it went to.
+        to: NodeId,
+    },
     /// Stabilization sent a key to a node that the new ring names as a replica.
     HandedOver {
         /// The key.
@@ -611,6 +632,7 @@ impl Observation {
             Observation::StoreOp { .. } => "store-op",
             Observation::ReplicaStored { .. } => "replica-stored",
             Observation::HandedOver { .. } => "handed-over",
+            Observation::WriteForwarded { .. } => "write-forwarded",
             Observation::BallotConflict { .. } => "ballot-conflict",
             Observation::ReadRepair { .. } => "read-repair",
             Observation::EpochRefused { .. } => "epoch-refused",

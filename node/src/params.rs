@@ -1,5 +1,6 @@
 //! Protocol parameters: one documented struct, units last in names.
 
+pub use crate::bugs::PlantedBug;
 use crate::ids::{NodeId, Tick};
 use serde::{Deserialize, Serialize};
 
@@ -27,18 +28,11 @@ impl Variant {
             Variant::Versioned => "versioned",
         }
     }
-}
 
-/// A known-bad behaviour, planted on purpose to measure whether the harness finds it.
-///
-/// Selected through [`Params`], never by editing code, so that the same binary that passes with
-/// `None` can be shown to fail with each bug.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
-#[serde(rename_all = "kebab-case")]
-pub enum PlantedBug {
-    /// The correct protocol.
-    #[default]
-    None,
+    /// Parses a name.
+    pub fn parse(name: &str) -> Option<Variant> {
+        Variant::ALL.into_iter().find(|v| v.name() == name)
+    }
 }
 
 /// The protocol parameters every node of a run shares.

@@ -111,6 +111,20 @@ impl Ring {
         }
     }
 
+    /// Planted bug `ring-no-wrap`: like [`Ring::replicas_at`] but, past the end of the ring, it
+    /// takes the last `count` nodes instead of wrapping to the first ones.
+    pub fn replicas_at_without_wrap(&self, position: u16, count: usize, out: &mut Vec<NodeId>) {
+        out.clear();
+        if self.slots.len() < count {
+            return;
+        }
+        let first = self
+            .slots
+            .partition_point(|&(pos, _)| pos < position)
+            .min(self.slots.len() - count);
+        out.extend(self.slots[first..first + count].iter().map(|&(_, id)| id));
+    }
+
     /// The replicas of a key, as a fresh vector.
     pub fn replicas_of(&self, key: &str, count: usize) -> Vec<NodeId> {
         let mut out = Vec::with_capacity(count);

@@ -2,10 +2,19 @@
 //! client workload, the recorder of what happened, the graders, and the `sim` command.
 
 pub mod cli;
+pub mod fuzz;
 pub mod grader;
+pub mod hunt;
+pub mod judge;
 pub mod net;
+pub mod profile;
 pub mod recorder;
+pub mod run;
+pub mod scenario;
+pub mod seedfile;
+pub mod shrink;
 pub mod streams;
 pub mod trace;
 pub mod trace_hash;
+pub mod workload;
 pub mod world;

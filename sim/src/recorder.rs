@@ -1,5 +1,6 @@
 //! What a run records for the checker and the logs: client history, observations, process events.
 
+use crate::net::SendFate;
 use checker::record::{self, KvInput, Operation, Outcome, ProcessEvent, Stamp};
 use node::{ClientReply, NodeId, Observation, OpId, Reason, Request, Tick};
 use std::collections::BTreeMap;
@@ -11,6 +12,20 @@ pub struct Recorder {
     history: Vec<Operation>,
     open: BTreeMap<OpId, usize>,
     process_events: Vec<ProcessEvent>,
+    message_faults: MessageFaults,
+}
+
+/// How often the network misbehaved.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct MessageFaults {
+    /// Messages lost by the loss model.
+    pub lost: u64,
+    /// Messages dropped by a partition.
+    pub partitioned: u64,
+    /// Messages duplicated.
+    pub duplicated: u64,
+    /// Messages dropped by EmulNet's buffer or size caps.
+    pub capped: u64,
 }
 
 /// The checker's name for a request.
@@ -105,12 +120,54 @@ impl Recorder {
             .collect();
     }
 
-    /// A crash.
-    pub fn crash(&mut self, tick: Tick, seq: u64, node: NodeId) {
+    /// A crash. The operations the node was coordinating stay open, with the reason recorded;
+    /// returns their ids.
+    pub fn crash(&mut self, tick: Tick, seq: u64, node: NodeId) -> Vec<OpId> {
         self.process_events.push(ProcessEvent::Crash {
             at: Stamp { tick, seq },
             node: node.0,
         });
+        let orphaned: Vec<OpId> = self
+            .open
+            .iter()
+            .filter(|(_, &i)| self.history[i].coordinator == node.0)
+            .map(|(&op, _)| op)
+            .collect();
+        for op in &orphaned {
+            let i = self.open.remove(op).expect("listed as open");
+            self.history[i].reason = record::Reason::CoordinatorCrashed;
+        }
+        orphaned
+    }
+
+    /// A restart with an empty store.
+    pub fn restart(&mut self, tick: Tick, seq: u64, node: NodeId) {
+        self.process_events.push(ProcessEvent::Restart {
+            at: Stamp { tick, seq },
+            node: node.0,
+        });
+    }
+
+    /// What the network did with one send.
+    pub fn count_send(&mut self, fate: SendFate, duplicated: bool) {
+        let faults = &mut self.message_faults;
+        match fate {
+            SendFate::Queued => {}
+            SendFate::Lost => faults.lost += 1,
+            SendFate::Partitioned => faults.partitioned += 1,
+            SendFate::BufferFull | SendFate::TooLarge => faults.capped += 1,
+        }
+        faults.duplicated += u64::from(duplicated);
+    }
+
+    /// How often the network misbehaved.
+    pub fn message_faults(&self) -> MessageFaults {
+        self.message_faults
+    }
+
+    /// Operations invoked and not answered (still open).
+    pub fn open_ops(&self) -> usize {
+        self.open.len()
     }
 
     /// Every observation, in order.

@@ -38,6 +38,8 @@ pub enum Event<'a> {
         message: &'a Message,
         /// What the network did with it.
         fate: SendFate,
+        /// Whether the network also queued a duplicate.
+        duplicated: bool,
     },
     /// A message was delivered.
     Deliver {
@@ -82,6 +84,7 @@ impl Event<'_> {
                 observation,
                 Observation::ReplicaStored { .. }
                     | Observation::HandedOver { .. }
+                    | Observation::WriteForwarded { .. }
                     | Observation::StoreOp { .. }
                     | Observation::BallotConflict { .. }
                     | Observation::ReadRepair { .. }
@@ -106,14 +109,14 @@ impl Event<'_> {
                 to,
                 message,
                 fate,
-            } => {
-                write!(
-                    out,
-                    "n{from} -> n{to} #{id} {} {}",
-                    message.type_name(),
-                    fate.name()
-                )
-            }
+                duplicated,
+            } => write!(
+                out,
+                "n{from} -> n{to} #{id} {} {}{}",
+                message.type_name(),
+                fate.name(),
+                if *duplicated { " +dup" } else { "" }
+            ),
             Event::Deliver { id, from, to } => write!(out, "n{to} <- n{from} #{id}"),
             Event::Invoke { op, node, request } => {
                 write!(out, "n{node} invoke op{op} {}", describe_request(request))
@@ -195,6 +198,7 @@ fn describe_observation(observation: &Observation) -> String {
         Observation::HandoverDone { range, epoch } => {
             format!("handover-done range{} epoch={epoch}", range.0)
         }
+        Observation::WriteForwarded { key, to } => format!("forward {key} -> n{to}"),
     }
 }
 

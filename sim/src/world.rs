@@ -1,6 +1,6 @@
 //! The deterministic world: virtual time, nodes, the network, and the record of what happened.
 
-use crate::net::{InFlight, Network, SendFate};
+use crate::net::{InFlight, Network};
 use crate::recorder::Recorder;
 use crate::streams::{stream, Consumer};
 use crate::trace::{Event, Trace, TraceLevel};
@@ -30,6 +30,13 @@ pub struct NodeSlot {
     pub node: Node,
     /// When it starts for the first time.
     pub start_tick: Tick,
+    /// Clock rate in parts per thousand of world time (1000: no skew).
+    pub rate_permille: u64,
+    /// The node's own clock, in its ticks.
+    pub local_now: Tick,
+    /// The world tick and local tick at which the current rate took effect: the clock reads
+    /// `anchor_local + (now - anchor_world) * rate / 1000`.
+    anchor: (Tick, Tick),
     rng: ChaCha8Rng,
     inbox: Vec<InFlight>,
 }
@@ -61,6 +68,7 @@ pub struct World {
     recorder: Recorder,
     outbox: Outbox,
     inbox_scratch: Vec<InFlight>,
+    answered: Vec<OpId>,
 }
 
 impl World {
@@ -79,6 +87,9 @@ impl World {
                     state: NodeState::NotStarted,
                     node: Node::new(id, 0, Rc::clone(&params)),
                     start_tick,
+                    rate_permille: 1000,
+                    local_now: start_tick,
+                    anchor: (start_tick, start_tick),
                     rng: stream(config.seed, Consumer::Node(id, 0)),
                     inbox: Vec::new(),
                 }
@@ -96,6 +107,7 @@ impl World {
             recorder: Recorder::default(),
             outbox: Outbox::default(),
             inbox_scratch: Vec::new(),
+            answered: Vec::new(),
         }
     }
 
@@ -182,7 +194,12 @@ impl World {
                         );
                     }
                     self.inbox_scratch = inbox;
-                    self.step(i, Input::Tick);
+                    // A skewed clock gives the node 0, 1 or 2 ticks of its own per world tick.
+                    let target = self.local_target(i);
+                    while self.slots[i].local_now < target {
+                        self.slots[i].local_now += 1;
+                        self.step(i, Input::Tick);
+                    }
                 }
                 NodeState::NotStarted | NodeState::Down => {}
             }
@@ -194,9 +211,40 @@ impl World {
         self.now += 1;
     }
 
+    /// Where node `i`'s clock should be at the current world tick.
+    fn local_target(&self, i: usize) -> Tick {
+        let slot = &self.slots[i];
+        let (world, local) = slot.anchor;
+        local + self.now.saturating_sub(world) * slot.rate_permille / 1000
+    }
+
+    /// Sets a node's clock rate (parts per thousand of world time) from now on.
+    pub fn set_clock_rate(&mut self, id: NodeId, rate_permille: u64) {
+        let i = self.index_of(id);
+        let now = self.now;
+        let slot = &mut self.slots[i];
+        // Re-anchor so the node's clock continues from where it is.
+        slot.anchor = (now, slot.local_now);
+        slot.rate_permille = rate_permille.max(1);
+        let what = format!("clock n{id} rate={rate_permille}permille");
+        self.trace.record(now, &Event::Fault { what: &what });
+    }
+
+    /// The network, for fault injection.
+    pub fn network_mut(&mut self) -> &mut Network {
+        &mut self.net
+    }
+
+    /// Records an environment change in the trace.
+    pub fn note_fault(&mut self, what: &str) {
+        self.trace.record(self.now, &Event::Fault { what });
+    }
+
     fn start(&mut self, i: usize) {
         let slot = &mut self.slots[i];
         slot.state = NodeState::Up;
+        slot.local_now = self.now;
+        slot.anchor = (self.now, self.now);
         let event = Event::Start {
             node: slot.id,
             incarnation: slot.node.incarnation(),
@@ -205,15 +253,30 @@ impl World {
         self.step(i, Input::Start);
     }
 
-    /// Crashes a running node: it stops stepping and loses what it had not handled yet.
-    pub fn crash(&mut self, id: NodeId) {
+    /// Crashes a running node: it stops stepping and loses what it had not handled yet. Returns
+    /// the operations it was coordinating, which stay open (their effect is unknown).
+    pub fn crash(&mut self, id: NodeId) -> Vec<OpId> {
         let i = self.index_of(id);
         let slot = &mut self.slots[i];
         slot.state = NodeState::Down;
         slot.inbox.clear();
         self.trace.record(self.now, &Event::Crash { node: id });
         self.seq += 1;
-        self.recorder.crash(self.now, self.seq, id);
+        self.recorder.crash(self.now, self.seq, id)
+    }
+
+    /// Restarts a crashed node with an empty store and the next incarnation.
+    pub fn restart(&mut self, id: NodeId) {
+        let i = self.index_of(id);
+        let incarnation = self.slots[i].node.incarnation() + 1;
+        let params = Rc::clone(&self.params);
+        let slot = &mut self.slots[i];
+        slot.node = Node::new(id, incarnation, params);
+        slot.rng = stream(self.seed, Consumer::Node(id, incarnation));
+        slot.inbox.clear();
+        self.seq += 1;
+        self.recorder.restart(self.now, self.seq, id);
+        self.start(i);
     }
 
     /// A client asks `coordinator` to run `request` as operation `op`.
@@ -271,31 +334,39 @@ impl World {
             );
             self.seq += 1;
             self.recorder.complete(now, self.seq, &reply);
+            self.answered.push(reply.op);
         }
         self.outbox = out;
     }
 
+    /// The operations answered since the last call, in answer order.
+    pub fn take_answered(&mut self) -> Vec<OpId> {
+        std::mem::take(&mut self.answered)
+    }
+
     fn send(&mut self, now: Tick, id: u64, from: NodeId, to: NodeId, message: Message) {
-        let in_flight = InFlight {
-            id,
-            from,
-            to,
-            message,
-        };
-        // The trace needs the payload, the network takes ownership: record after deciding, with
-        // the fate, from a copy only when lines are kept or the message is dropped.
-        let hash_view = in_flight.message.clone();
-        let fate: SendFate = self.net.send(now, in_flight);
-        self.trace.record(
+        // The trace hashes the payload after the network took ownership of it: keep a cheap
+        // copy (payloads share their strings and tables through `Rc`).
+        let payload = message.clone();
+        let (fate, duplicated) = self.net.send(
             now,
-            &Event::Send {
+            InFlight {
                 id,
                 from,
                 to,
-                message: &hash_view,
-                fate,
+                message,
             },
         );
+        let event = Event::Send {
+            id,
+            from,
+            to,
+            message: &payload,
+            fate,
+            duplicated,
+        };
+        self.trace.record(now, &event);
+        self.recorder.count_send(fate, duplicated);
     }
 
     /// Every observation recorded so far, with its stamp and node.

@@ -5,12 +5,13 @@
 //! replies carrying the same value), on a quorum of negative replies, or on its timeout.
 //! Replicas keep plain values. Stabilization re-creates keys on nodes that became replicas when
 //! the ring changed, and drops keys this node no longer replicates, so nothing is over-replicated.
+//! Planted bugs (`Params::bug`) change single decisions here; each is named where it acts.
 
 use crate::ids::{NodeId, OpId, Tick};
 use crate::message::{
     Ack, ClientReply, Message, Observation, OpKind, Outbox, Reason, Request, Role, TxnId,
 };
-use crate::params::Params;
+use crate::params::{Params, PlantedBug};
 use crate::ring::{key_position, Ring};
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -20,6 +21,10 @@ use std::rc::Rc;
 struct Stored {
     value: Rc<str>,
     position: u16,
+    /// When this node's ring first stopped naming it a replica of the key (reset when it does
+    /// again). A key is dropped only after a whole sweep interval of that, since this node's
+    /// view may lag its peers' by a few ticks and their hand-overs have already been sent.
+    foreign_since: Option<Tick>,
 }
 
 /// One replica's answer, kept until the coordinator decides.
@@ -41,6 +46,26 @@ struct Pending {
     deadline: Tick,
 }
 
+/// A coordinator's decision and the replies it counted for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Decision {
+    success: bool,
+    reason: Reason,
+    value: Option<Rc<str>>,
+    counted: Vec<NodeId>,
+}
+
+impl Decision {
+    fn failure(reason: Reason) -> Decision {
+        Decision {
+            success: false,
+            reason,
+            value: None,
+            counted: Vec::new(),
+        }
+    }
+}
+
 /// One node's classic store: its replica table and the operations it coordinates.
 #[derive(Debug, Clone, Default)]
 pub struct ClassicStore {
@@ -49,7 +74,21 @@ pub struct ClassicStore {
     next_txn: TxnId,
     ring: Ring,
     ring_version: Option<u64>,
+    stabilized_version: Option<u64>,
+    /// Keys this replica deleted, and when (its last tick): a hand-over still in flight from a
+    /// peer that had not seen the delete yet must not re-create the key. Kept for twice the
+    /// operation timeout, far longer than any message delay a sane configuration allows.
+    deleted: BTreeMap<Rc<str>, Tick>,
+    last_tick: Tick,
     scratch: Vec<NodeId>,
+}
+
+/// The replicas of the key at `position` (planted bug `ring-no-wrap`: without wrapping).
+fn replicas_at(ring: &Ring, position: u16, params: &Params, out: &mut Vec<NodeId>) {
+    match params.bug {
+        PlantedBug::RingNoWrap => ring.replicas_at_without_wrap(position, params.replicas, out),
+        _ => ring.replicas_at(position, params.replicas, out),
+    }
 }
 
 impl ClassicStore {
@@ -61,6 +100,15 @@ impl ClassicStore {
     /// The ring this node last built from its view.
     pub fn ring(&self) -> &Ring {
         &self.ring
+    }
+
+    /// Rebuilds the ring if the view changed since it was built. Client requests call this too,
+    /// so a coordinator routes with its current view even between its own ticks.
+    pub fn sync_ring(&mut self, view: &[NodeId], view_version: u64) {
+        if self.ring_version != Some(view_version) {
+            self.ring_version = Some(view_version);
+            self.ring = Ring::new(view.iter().copied());
+        }
     }
 
     /// How many operations this node coordinates and has not decided.
@@ -78,14 +126,25 @@ impl ClassicStore {
         out: &mut Outbox,
     ) {
         let txn = self.next_txn;
-        self.next_txn = self.next_txn.wrapping_add(1);
-        let replicas = self.ring.replicas_of(request.key(), params.replicas);
+        self.next_txn = match params.bug {
+            PlantedBug::TxnIdReuse => (self.next_txn + 1) % 2,
+            _ => self.next_txn.wrapping_add(1),
+        };
+        let mut replicas = Vec::with_capacity(params.replicas);
+        replicas_at(
+            &self.ring,
+            key_position(request.key()),
+            params,
+            &mut replicas,
+        );
+        let targets: Rc<[NodeId]> = Rc::from(&replicas[..]);
         for &to in &replicas {
             out.sends.push((
                 to,
                 Message::KvRequest {
                     txn,
                     request: request.clone(),
+                    targets: Rc::clone(&targets),
                 },
             ));
         }
@@ -97,22 +156,43 @@ impl ClassicStore {
             deadline: now + params.op_timeout_ticks,
         };
         if pending.replicas.len() < params.quorum {
-            decide(txn, pending, false, Reason::NoQuorum, None, out);
+            decide(txn, pending, Decision::failure(Reason::NoQuorum), out);
             return;
         }
+        // A reused transaction id replaces the operation still waiting under it.
         self.pending.insert(txn, pending);
     }
 
     /// A message for the store; returns `false` if it was not one.
     pub fn on_message(
         &mut self,
+        me: NodeId,
         from: NodeId,
         message: &Message,
         params: &Params,
         out: &mut Outbox,
     ) -> bool {
         match message {
-            Message::KvRequest { txn, request } => self.serve(from, *txn, request, out),
+            Message::KvRequest {
+                txn,
+                request,
+                targets,
+            } => {
+                if self.serve(me, from, *txn, request, params, out) {
+                    self.forward_to_unknown_replicas(me, request, targets, params, out);
+                }
+            }
+            Message::Forward { key, value } => match value {
+                Some(value) => self.put(key, value, out),
+                None => {
+                    if self.data.remove(key).is_some() {
+                        out.observations.push(Observation::ReplicaStored {
+                            key: Rc::clone(key),
+                            value: None,
+                        });
+                    }
+                }
+            },
             Message::KvReply {
                 txn,
                 success,
@@ -128,7 +208,9 @@ impl ClassicStore {
                 self.on_reply(*txn, reply, params, out);
             }
             Message::Replicate { key, value } => {
-                if !self.data.contains_key(key) {
+                let overwrite = params.bug == PlantedBug::StabilizeOverwrites;
+                let recently_deleted = self.deleted.contains_key(key);
+                if overwrite || (!self.data.contains_key(key) && !recently_deleted) {
                     self.put(key, value, out);
                 }
             }
@@ -141,6 +223,7 @@ impl ClassicStore {
         let stored = Stored {
             value: Rc::clone(value),
             position: key_position(key),
+            foreign_since: None,
         };
         self.data.insert(Rc::clone(key), stored);
         out.observations.push(Observation::ReplicaStored {
@@ -149,8 +232,22 @@ impl ClassicStore {
         });
     }
 
+    /// Whether this node is the key's last replica by its own ring (for `delete-skips-replica`).
+    fn is_last_replica(&self, me: NodeId, key: &str, params: &Params) -> bool {
+        self.ring.replicas_of(key, params.replicas).last() == Some(&me)
+    }
+
     /// A replica applies a forwarded request and answers the coordinator.
-    fn serve(&mut self, coordinator: NodeId, txn: TxnId, request: &Request, out: &mut Outbox) {
+    /// Returns whether the request succeeded.
+    fn serve(
+        &mut self,
+        me: NodeId,
+        coordinator: NodeId,
+        txn: TxnId,
+        request: &Request,
+        params: &Params,
+        out: &mut Outbox,
+    ) -> bool {
         let key = request.key();
         let present = self.data.get(key).map(|s| Rc::clone(&s.value));
         let (success, reason, reply_value) = match (request, &present) {
@@ -165,11 +262,16 @@ impl ClassicStore {
                 (true, Reason::Ok, None)
             }
             (Request::Delete { .. }, Some(_)) => {
-                self.data.remove(key);
-                out.observations.push(Observation::ReplicaStored {
-                    key: Rc::clone(key),
-                    value: None,
-                });
+                let skip = params.bug == PlantedBug::DeleteSkipsReplica
+                    && self.is_last_replica(me, key, params);
+                if !skip {
+                    self.data.remove(key);
+                    self.deleted.insert(Rc::clone(key), self.last_tick);
+                    out.observations.push(Observation::ReplicaStored {
+                        key: Rc::clone(key),
+                        value: None,
+                    });
+                }
                 (true, Reason::Ok, None)
             }
             (Request::Read { .. } | Request::Update { .. } | Request::Delete { .. }, None) => {
@@ -197,6 +299,40 @@ impl ClassicStore {
                 value: reply_value,
             },
         ));
+        success
+    }
+
+    /// After a successful write: if this replica's ring names a replica the coordinator's did not
+    /// (a create routed with a ring from before a view change, say), pass the resulting state on
+    /// to it, since the ring-change hand-over may already have run without this key.
+    fn forward_to_unknown_replicas(
+        &self,
+        me: NodeId,
+        request: &Request,
+        targets: &[NodeId],
+        params: &Params,
+        out: &mut Outbox,
+    ) {
+        if request.kind() == OpKind::Read || !targets.contains(&me) {
+            return;
+        }
+        let key = request.key();
+        let mut mine = Vec::with_capacity(params.replicas);
+        replicas_at(&self.ring, key_position(key), params, &mut mine);
+        let value = self.data.get(key).map(|s| Rc::clone(&s.value));
+        for &to in mine.iter().filter(|r| **r != me && !targets.contains(r)) {
+            out.sends.push((
+                to,
+                Message::Forward {
+                    key: Rc::clone(key),
+                    value: value.clone(),
+                },
+            ));
+            out.observations.push(Observation::WriteForwarded {
+                key: Rc::clone(key),
+                to,
+            });
+        }
     }
 
     fn on_reply(&mut self, txn: TxnId, reply: ReplyFrom, params: &Params, out: &mut Outbox) {
@@ -209,11 +345,11 @@ impl ClassicStore {
             return; // not asked, or a duplicate
         }
         pending.replies.push(reply);
-        let Some((success, reason, value)) = verdict(pending, params.quorum) else {
+        let Some(decision) = verdict(pending, params) else {
             return;
         };
         let pending = self.pending.remove(&txn).expect("pending checked above");
-        decide(txn, pending, success, reason, value, out);
+        decide(txn, pending, decision, out);
     }
 
     /// Time-outs, and stabilization when the ring changed or a sweep is due.
@@ -226,22 +362,31 @@ impl ClassicStore {
         params: &Params,
         out: &mut Outbox,
     ) {
-        let expired: Vec<TxnId> = self
-            .pending
-            .iter()
-            .filter(|(_, p)| now >= p.deadline)
-            .map(|(&t, _)| t)
-            .collect();
-        for txn in expired {
-            let pending = self.pending.remove(&txn).expect("expired txn is pending");
-            decide(txn, pending, false, Reason::Timeout, None, out);
+        self.last_tick = now;
+        let keep_ticks = 2 * params.op_timeout_ticks;
+        self.deleted
+            .retain(|_, at| now.saturating_sub(*at) < keep_ticks);
+        if params.bug != PlantedBug::NoOpTimeout {
+            let expired: Vec<TxnId> = self
+                .pending
+                .iter()
+                .filter(|(_, p)| now >= p.deadline)
+                .map(|(&t, _)| t)
+                .collect();
+            for txn in expired {
+                let pending = self.pending.remove(&txn).expect("expired txn is pending");
+                decide(txn, pending, Decision::failure(Reason::Timeout), out);
+            }
         }
-        if self.ring_version != Some(view_version) {
-            self.ring_version = Some(view_version);
-            self.ring = Ring::new(view.iter().copied());
+        self.sync_ring(view, view_version);
+        if params.bug == PlantedBug::NoStabilization {
+            return;
+        }
+        if self.stabilized_version != self.ring_version {
+            self.stabilized_version = self.ring_version;
             self.stabilize(me, true, params, out);
         } else if params.sweep_interval_ticks > 0
-            && (now + u64::from(me.0)) % params.sweep_interval_ticks == 0
+            && (now + u64::from(me.0)).is_multiple_of(params.sweep_interval_ticks)
         {
             self.stabilize(me, false, params, out);
         }
@@ -253,13 +398,16 @@ impl ClassicStore {
     fn stabilize(&mut self, me: NodeId, ring_changed: bool, params: &Params, out: &mut Outbox) {
         let mut replicas = std::mem::take(&mut self.scratch);
         let mut dropped = Vec::new();
-        for (key, stored) in &self.data {
-            self.ring
-                .replicas_at(stored.position, params.replicas, &mut replicas);
+        let now = self.last_tick;
+        for (key, stored) in &mut self.data {
+            replicas_at(&self.ring, stored.position, params, &mut replicas);
             if replicas.is_empty() {
                 continue; // too few nodes to place the key: keep it
             }
             let mine = replicas.contains(&me);
+            if mine {
+                stored.foreign_since = None;
+            }
             if mine && !ring_changed {
                 continue;
             }
@@ -276,8 +424,11 @@ impl ClassicStore {
                     to,
                 });
             }
-            if !mine {
-                dropped.push(Rc::clone(key));
+            if !mine && params.bug != PlantedBug::StaleCopies {
+                let since = *stored.foreign_since.get_or_insert(now);
+                if now.saturating_sub(since) >= params.sweep_interval_ticks {
+                    dropped.push(Rc::clone(key));
+                }
             }
         }
         for key in dropped {
@@ -290,61 +441,80 @@ impl ClassicStore {
 }
 
 /// The decision a coordinator can take with the replies so far, if any.
-fn verdict(pending: &Pending, quorum: usize) -> Option<(bool, Reason, Option<Rc<str>>)> {
+fn verdict(pending: &Pending, params: &Params) -> Option<Decision> {
     let replies = &pending.replies;
+    let quorum = match params.bug {
+        PlantedBug::OneReplyQuorum => 1,
+        _ => params.quorum,
+    };
+    let all_in = replies.len() == pending.replicas.len();
     if pending.request.kind() == OpKind::Read {
+        let positive: Vec<&ReplyFrom> = replies.iter().filter(|r| r.success).collect();
+        if params.bug == PlantedBug::ReadAnyTwo && positive.len() >= quorum {
+            let counted = positive.iter().take(quorum).map(|r| r.from).collect();
+            return Some(Decision {
+                success: true,
+                reason: Reason::Ok,
+                value: positive[0].value.clone(),
+                counted,
+            });
+        }
         // Group the answers by what they say: a value, or "missing".
         for r in replies {
-            let agreeing = replies
+            let agreeing: Vec<NodeId> = replies
                 .iter()
                 .filter(|o| o.success == r.success && (!r.success || o.value == r.value))
-                .count();
-            if agreeing >= quorum {
+                .map(|o| o.from)
+                .collect();
+            if agreeing.len() >= quorum {
                 return Some(if r.success {
-                    (true, Reason::Ok, r.value.clone())
+                    Decision {
+                        success: true,
+                        reason: Reason::Ok,
+                        value: r.value.clone(),
+                        counted: agreeing,
+                    }
                 } else {
-                    (false, r.reason, None)
+                    Decision::failure(r.reason)
                 });
             }
         }
-        return (replies.len() == pending.replicas.len()).then_some((
-            false,
-            Reason::NoQuorum,
-            None,
-        ));
+        return all_in.then(|| Decision::failure(Reason::NoQuorum));
     }
-    let positive = replies.iter().filter(|r| r.success).count();
-    if positive >= quorum {
-        return Some((true, Reason::Ok, None));
+    let positive: Vec<NodeId> = replies
+        .iter()
+        .filter(|r| r.success)
+        .map(|r| r.from)
+        .collect();
+    if positive.len() >= quorum {
+        return Some(Decision {
+            success: true,
+            reason: Reason::Ok,
+            value: None,
+            counted: positive,
+        });
     }
     let negatives: Vec<Reason> = replies
         .iter()
         .filter(|r| !r.success)
         .map(|r| r.reason)
         .collect();
-    if negatives.len() >= quorum {
+    if negatives.len() >= params.quorum {
         let reason = if negatives.iter().all(|&r| r == negatives[0]) {
             negatives[0]
         } else {
             Reason::NoQuorum
         };
-        return Some((false, reason, None));
+        return Some(Decision::failure(reason));
     }
-    (replies.len() == pending.replicas.len()).then_some((false, Reason::NoQuorum, None))
+    all_in.then(|| Decision::failure(Reason::NoQuorum))
 }
 
 /// Answers the client, once, and logs the coordinator's decision.
-fn decide(
-    txn: TxnId,
-    pending: Pending,
-    success: bool,
-    reason: Reason,
-    value: Option<Rc<str>>,
-    out: &mut Outbox,
-) {
+fn decide(txn: TxnId, pending: Pending, decision: Decision, out: &mut Outbox) {
     let kind = pending.request.kind();
     let logged_value = match kind {
-        OpKind::Read => value.clone(),
+        OpKind::Read => decision.value.clone(),
         _ => pending.request.value().cloned(),
     };
     out.observations.push(Observation::StoreOp {
@@ -353,27 +523,24 @@ fn decide(
         txn,
         key: Rc::clone(pending.request.key()),
         value: logged_value,
-        success,
+        success: decision.success,
     });
-    let acks = if success {
-        pending
-            .replies
-            .iter()
-            .filter(|r| r.success && (kind != OpKind::Read || r.value == value))
-            .map(|r| Ack {
-                from: r.from,
-                value: r.value.clone(),
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
+    // The evidence for `quorum`: each counted replica with the value it reported.
+    let acks = decision
+        .counted
+        .iter()
+        .filter_map(|from| pending.replies.iter().find(|r| r.from == *from))
+        .map(|r| Ack {
+            from: r.from,
+            value: r.value.clone(),
+        })
+        .collect();
     out.replies.push(ClientReply {
         op: pending.op,
-        success,
+        success: decision.success,
         rejected: false,
-        reason,
-        value,
+        reason: decision.reason,
+        value: decision.value,
         acks,
     });
 }
@@ -394,7 +561,7 @@ mod tests {
     /// A replica's answer to one forwarded request: (success, reason, value).
     fn serve(store: &mut ClassicStore, request: Request) -> (bool, Reason, Option<Rc<str>>) {
         let mut out = Outbox::default();
-        store.serve(NodeId(9), 1, &request, &mut out);
+        store.serve(NodeId(5), NodeId(9), 1, &request, &params(), &mut out);
         match out.sends.pop() {
             Some((
                 NodeId(9),
@@ -498,7 +665,7 @@ mod tests {
             reason,
             value: value.map(key),
         };
-        s.on_message(from, &message, &params(), out);
+        s.on_message(NodeId(1), from, &message, &params(), out);
     }
 
     #[test]
@@ -589,7 +756,7 @@ mod tests {
                 reason: Reason::Ok,
                 value: value.map(key),
             };
-            s.on_message(from, &m, &params(), &mut out);
+            s.on_message(NodeId(1), from, &m, &params(), &mut out);
         }
         let m = Message::KvReply {
             txn,
@@ -597,7 +764,7 @@ mod tests {
             reason: Reason::NotFound,
             value: None,
         };
-        s.on_message(r[2], &m, &params(), &mut out);
+        s.on_message(NodeId(1), r[2], &m, &params(), &mut out);
         assert_eq!(out.replies.len(), 1);
         assert_eq!(
             (out.replies[0].success, out.replies[0].reason),
@@ -664,6 +831,7 @@ mod tests {
         let mut s = ClassicStore::default();
         let mut out = Outbox::default();
         s.on_message(
+            NodeId(1),
             NodeId(99),
             &Message::Replicate {
                 key: key("k"),
@@ -683,12 +851,25 @@ mod tests {
         let mut expected = replicas.clone();
         expected.sort();
         assert_eq!(targets, expected);
+        assert_eq!(
+            s.entries().count(),
+            1,
+            "kept while views may still disagree"
+        );
+        // A sweep interval later it is still not a replica: the copy goes.
+        let sweep = p.sweep_interval_ticks;
+        let next_sweep = (1..=sweep)
+            .map(|d| sweep + d)
+            .find(|t| (t + u64::from(outsider.0)) % sweep == 0)
+            .unwrap();
+        s.tick(outsider, next_sweep, &full, 1, &p, &mut out);
         assert_eq!(s.entries().count(), 0, "no over-replication");
 
         // A replica keeps its copy and sends it to the other two after a ring change; a
         // replica that already holds a newer value is not overwritten by the hand-over.
         let mut r0 = ClassicStore::default();
         r0.on_message(
+            NodeId(1),
             NodeId(99),
             &Message::Replicate {
                 key: key("k"),
@@ -702,6 +883,7 @@ mod tests {
         assert_eq!(out.sends.len(), 2);
         assert_eq!(r0.entries().count(), 1);
         r0.on_message(
+            NodeId(1),
             NodeId(99),
             &Message::Replicate {
                 key: key("k"),

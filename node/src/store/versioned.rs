@@ -243,7 +243,8 @@ impl VersionedStore {
             | Message::Gossip { .. }
             | Message::KvRequest { .. }
             | Message::KvReply { .. }
-            | Message::Replicate { .. } => return false,
+            | Message::Replicate { .. }
+            | Message::Forward { .. } => return false,
         }
         true
     }

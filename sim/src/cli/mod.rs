@@ -1,7 +1,13 @@
 //! The `sim` command line: the contract in design.md, with one-line errors and exit statuses
 //! 0 (held), 1 (violated / unexpected), 2 (bad usage or input), 3 (checker budget ran out).
 
+mod check;
+mod fuzz;
 mod grader;
+mod hunt;
+mod regress;
+mod replay;
+mod shrink;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -42,8 +48,46 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run many seeds of a profile; write failing seeds, shrink them, summarize.
+    Fuzz(fuzz::FuzzArgs),
+    /// Run one seed (file or --seed) bit for bit and print its trace and verdict.
+    Replay(replay::ReplayArgs),
+    /// Shrink a failing seed file to a smaller scenario failing the same property.
+    Shrink(shrink::ShrinkArgs),
+    /// Replay every seed file of a folder and compare with its expectation.
+    Regress(regress::RegressArgs),
     /// Run the original course graders' scenarios and score them with the original rules.
     Grader(grader::GraderArgs),
+    /// Check a history file for linearizability.
+    Check(check::CheckArgs),
+    /// List the planted bugs.
+    Bugs,
+    /// Measure how fast fuzzing finds each planted bug.
+    Hunt(hunt::HuntArgs),
+}
+
+fn parse_property(name: &str) -> Result<checker::properties::Property, String> {
+    name.parse()
+}
+
+fn parse_profile(name: &str) -> Result<crate::profile::Profile, String> {
+    crate::profile::Profile::parse(name)
+        .ok_or_else(|| format!("unknown profile {name:?} (expected calm, default or hostile)"))
+}
+
+fn parse_variant(name: &str) -> Result<node::Variant, String> {
+    node::Variant::parse(name).ok_or_else(|| {
+        let names: Vec<&str> = node::Variant::ALL.iter().map(|v| v.name()).collect();
+        format!(
+            "unknown variant {name:?} (expected one of {})",
+            names.join(", ")
+        )
+    })
+}
+
+fn parse_bug(name: &str) -> Result<node::PlantedBug, String> {
+    node::PlantedBug::parse(name)
+        .ok_or_else(|| format!("unknown bug {name:?} (`sim bugs` lists them)"))
 }
 
 /// Parses the arguments and runs the command; returns the exit status.
@@ -66,7 +110,14 @@ pub fn main_with_args(args: Vec<String>) -> ExitCode {
         }
     };
     let result = match cli.command {
+        Command::Fuzz(args) => fuzz::run(args),
+        Command::Replay(args) => replay::run(args),
+        Command::Shrink(args) => shrink::run(args),
+        Command::Regress(args) => regress::run(args),
         Command::Grader(args) => grader::run(args),
+        Command::Check(args) => check::run(args),
+        Command::Bugs => hunt::bugs(),
+        Command::Hunt(args) => hunt::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -74,7 +74,8 @@ impl LogBuilder {
                 | Observation::EpochRefused { .. }
                 | Observation::NotRecovered { .. }
                 | Observation::RangeRecovered { .. }
-                | Observation::HandoverDone { .. } => {}
+                | Observation::HandoverDone { .. }
+                | Observation::WriteForwarded { .. } => {}
             }
         }
     }

@@ -1,6 +1,7 @@
 //! Network models: what happens to a message between `send` and delivery.
 
 pub mod emulnet;
+pub mod faulty;
 
 use node::{Message, NodeId, Tick};
 
@@ -24,6 +25,8 @@ pub enum SendFate {
     Queued,
     /// Lost by the loss model.
     Lost,
+    /// Dropped by a partition of the link.
+    Partitioned,
     /// EmulNet's shared buffer was full.
     BufferFull,
     /// EmulNet drops payloads of 3984 bytes or more.
@@ -36,6 +39,7 @@ impl SendFate {
         match self {
             SendFate::Queued => "sent",
             SendFate::Lost => "lost",
+            SendFate::Partitioned => "partitioned",
             SendFate::BufferFull => "buffer-full",
             SendFate::TooLarge => "too-large",
         }
@@ -47,13 +51,17 @@ impl SendFate {
 pub enum Network {
     /// The original EmulNet.
     Emulnet(emulnet::EmulNet),
+    /// The fuzzing network.
+    Faulty(faulty::FaultyNet),
 }
 
 impl Network {
-    /// Hands a message to the network at time `now`.
-    pub fn send(&mut self, now: Tick, msg: InFlight) -> SendFate {
+    /// Hands a message to the network at time `now`; says what became of it and whether the
+    /// network also queued a duplicate.
+    pub fn send(&mut self, now: Tick, msg: InFlight) -> (SendFate, bool) {
         match self {
-            Network::Emulnet(net) => net.send(now, msg),
+            Network::Emulnet(net) => (net.send(now, msg), false),
+            Network::Faulty(net) => net.send(now, msg),
         }
     }
 
@@ -61,6 +69,7 @@ impl Network {
     pub fn collect(&mut self, now: Tick, to: NodeId, inbox: &mut Vec<InFlight>) {
         match self {
             Network::Emulnet(net) => net.collect(now, to, inbox),
+            Network::Faulty(net) => net.collect(now, to, inbox),
         }
     }
 }

@@ -1,0 +1,292 @@
+//! Porcupine's Jepsen key-value histories: one EDN map per line.
+//!
+//! ```text
+//! {:process 0, :type :invoke, :f :append, :key "0", :value "x 0 0 y"}
+//! {:process 0, :type :ok, :f :append, :key "0", :value "x 0 0 y"}
+//! {:process 1, :type :invoke, :f :get, :key "1", :value nil}
+//! {:process 1, :type :ok, :f :get, :key "1", :value "x 0 0 y"}
+//! ```
+//! `:f` is `:get`, `:put` or `:append`; a completion is `:ok` (took effect; a get saw `:value`,
+//! nil being the empty string), `:fail` (did not: dropped) or `:info` (unknown: open to the end;
+//! an unknown get carries nothing and is dropped). An invocation never completed is unknown.
+//! Each key is a register of its own, initially the empty string.
+
+use crate::formats::{found, ParseError};
+use crate::history::{line_stamp, HistoryOp, Partition};
+use crate::models::jepsen_kv::{JepsenKvModel, JepsenKvOp};
+use rustc_hash::FxHashMap;
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+/// An EDN value of the few kinds these maps hold, borrowed from the line where it can be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Edn<'a> {
+    Nil,
+    Integer(i64),
+    Keyword(&'a str),
+    Text(Cow<'a, str>),
+}
+
+/// The fields of one line.
+struct Event<'a> {
+    process: u64,
+    kind: &'a str,
+    function: &'a str,
+    key: Cow<'a, str>,
+    value: Option<Cow<'a, str>>,
+}
+
+/// One invocation and how it ended.
+struct Slot<'a> {
+    process: u64,
+    line: usize,
+    function: &'a str,
+    key: Cow<'a, str>,
+    /// The written value, for put and append.
+    value: Option<Cow<'a, str>>,
+    /// `Some((line, kind, value))` once completed.
+    end: Option<(usize, &'a str, Option<Cow<'a, str>>)>,
+}
+
+/// Parses a history into the string-register model and one partition per key (sorted by key).
+pub fn parse(text: &str) -> Result<(JepsenKvModel, Vec<Partition<JepsenKvOp>>), ParseError> {
+    let mut slots: Vec<Slot> = Vec::new();
+    let mut open: FxHashMap<u64, usize> = FxHashMap::default();
+    for (index, raw) in text.lines().enumerate() {
+        let line = index + 1;
+        if raw.trim().is_empty() {
+            continue;
+        }
+        let event = parse_event(line, raw.trim())?;
+        if event.kind == "invoke" {
+            if let Some(&previous) = open.get(&event.process) {
+                return Err(ParseError::new(
+                    line,
+                    format!(
+                        "expected process {} to complete its :{} from line {} before invoking \
+                         again",
+                        event.process, slots[previous].function, slots[previous].line
+                    ),
+                ));
+            }
+            open.insert(event.process, slots.len());
+            slots.push(Slot {
+                process: event.process,
+                line,
+                function: event.function,
+                key: event.key,
+                value: event.value,
+                end: None,
+            });
+            continue;
+        }
+        let Some(slot) = open.remove(&event.process) else {
+            return Err(ParseError::new(
+                line,
+                format!(
+                    "expected an open invocation of process {} to complete",
+                    event.process
+                ),
+            ));
+        };
+        let invoked = &mut slots[slot];
+        if invoked.function != event.function || invoked.key != event.key {
+            return Err(ParseError::new(
+                line,
+                format!(
+                    "expected process {} to complete :{} of key {:?} (invoked on line {})",
+                    event.process, invoked.function, invoked.key, invoked.line
+                ),
+            ));
+        }
+        invoked.end = Some((line, event.kind, event.value));
+    }
+    let mut model = JepsenKvModel::default();
+    let mut by_key: BTreeMap<Cow<'_, str>, Vec<HistoryOp<JepsenKvOp>>> = BTreeMap::new();
+    for slot in slots {
+        let written = slot.value.as_deref().unwrap_or("");
+        let (op, complete) = match (slot.end, slot.function) {
+            (Some((line, "ok", seen)), "get") => (
+                JepsenKvOp::Get(model.seen(seen.as_deref().unwrap_or(""))),
+                Some(line),
+            ),
+            (Some((line, "ok", _)), "put") => (JepsenKvOp::Put(model.written(written)), Some(line)),
+            (Some((line, "ok", _)), _) => (JepsenKvOp::Append(model.written(written)), Some(line)),
+            (Some((_, "fail", _)), _) => continue,
+            // Unknown: `:info`, or never completed.
+            (_, "get") => continue,
+            (_, "put") => (JepsenKvOp::MaybePut(model.written(written)), None),
+            (_, _) => (JepsenKvOp::MaybeAppend(model.written(written)), None),
+        };
+        by_key.entry(slot.key).or_default().push(HistoryOp {
+            id: slot.line as u64,
+            client: slot.process,
+            invoke: line_stamp(slot.line),
+            complete: complete.map(line_stamp),
+            op,
+        });
+    }
+    let partitions = by_key
+        .into_iter()
+        .map(|(key, ops)| Partition {
+            key: key.into_owned(),
+            ops,
+        })
+        .collect();
+    Ok((model, partitions))
+}
+
+fn parse_event(line: usize, text: &str) -> Result<Event<'_>, ParseError> {
+    let mut fields: Vec<(&str, Edn<'_>)> = Vec::with_capacity(5);
+    let mut rest = text.strip_prefix('{').ok_or_else(|| {
+        ParseError::new(
+            line,
+            format!("expected a map {{...}}, found {}", found(text)),
+        )
+    })?;
+    loop {
+        rest = rest.trim_start_matches(|c: char| c.is_whitespace() || c == ',');
+        if let Some(after) = rest.strip_prefix('}') {
+            if !after.trim().is_empty() {
+                return Err(ParseError::new(
+                    line,
+                    format!(
+                        "expected the end of the line after }}, found {}",
+                        found(after)
+                    ),
+                ));
+            }
+            break;
+        }
+        let (name, after) = parse_atom(rest);
+        let Some(name) = name.strip_prefix(':').filter(|n| !n.is_empty()) else {
+            return Err(ParseError::new(
+                line,
+                format!("expected a :keyword or }}, found {}", found(rest)),
+            ));
+        };
+        let (value, after) = parse_value(line, after.trim_start(), name)?;
+        fields.push((name, value));
+        rest = after;
+    }
+    let mut take = |name: &str| {
+        let at = fields.iter().position(|(n, _)| *n == name).ok_or_else(|| {
+            ParseError::new(line, format!("field :{name}: expected it, found nothing"))
+        })?;
+        Ok::<_, ParseError>(fields.swap_remove(at).1)
+    };
+    let process = match take("process")? {
+        Edn::Integer(p) if p >= 0 => p as u64,
+        other => return Err(wrong(line, "process", "a process number", &other)),
+    };
+    let kind = match take("type")? {
+        Edn::Keyword(k) if matches!(k, "invoke" | "ok" | "fail" | "info") => k,
+        other => return Err(wrong(line, "type", ":invoke, :ok, :fail or :info", &other)),
+    };
+    let function = match take("f")? {
+        Edn::Keyword(f) if matches!(f, "get" | "put" | "append") => f,
+        other => return Err(wrong(line, "f", ":get, :put or :append", &other)),
+    };
+    let key = match take("key")? {
+        Edn::Text(k) => k,
+        Edn::Integer(k) => Cow::Owned(k.to_string()),
+        other => return Err(wrong(line, "key", "a string", &other)),
+    };
+    let value = match take("value")? {
+        Edn::Text(v) => Some(v),
+        Edn::Nil => None,
+        other => return Err(wrong(line, "value", "a string or nil", &other)),
+    };
+    if value.is_none() && kind == "invoke" && function != "get" {
+        return Err(ParseError::new(
+            line,
+            format!("field :value: expected the string to {function}, found nil"),
+        ));
+    }
+    Ok(Event {
+        process,
+        kind,
+        function,
+        key,
+        value,
+    })
+}
+
+fn wrong(line: usize, field: &str, expected: &str, found_value: &Edn<'_>) -> ParseError {
+    let shown = match found_value {
+        Edn::Nil => "nil".to_string(),
+        Edn::Integer(i) => i.to_string(),
+        Edn::Keyword(k) => format!(":{k}"),
+        Edn::Text(t) => found(t),
+    };
+    ParseError::new(
+        line,
+        format!("field :{field}: expected {expected}, found {shown}"),
+    )
+}
+
+/// A bare token (keyword, integer, nil) and what follows it.
+fn parse_atom(text: &str) -> (&str, &str) {
+    let end = text
+        .find(|c: char| c.is_whitespace() || c == ',' || c == '}')
+        .unwrap_or(text.len());
+    text.split_at(end)
+}
+
+fn parse_value<'a>(
+    line: usize,
+    text: &'a str,
+    field: &str,
+) -> Result<(Edn<'a>, &'a str), ParseError> {
+    if let Some(body) = text.strip_prefix('"') {
+        // Borrowed unless an escape forces a copy.
+        let mut copy: Option<String> = None;
+        let mut chars = body.char_indices();
+        while let Some((i, c)) = chars.next() {
+            match c {
+                '"' => {
+                    let value = match copy {
+                        Some(owned) => Cow::Owned(owned),
+                        None => Cow::Borrowed(&body[..i]),
+                    };
+                    return Ok((Edn::Text(value), &body[i + 1..]));
+                }
+                '\\' => {
+                    let owned = copy.get_or_insert_with(|| body[..i].to_string());
+                    match chars.next() {
+                        Some((_, 'n')) => owned.push('\n'),
+                        Some((_, 't')) => owned.push('\t'),
+                        Some((_, escaped)) => owned.push(escaped),
+                        None => break,
+                    }
+                }
+                c => {
+                    if let Some(owned) = copy.as_mut() {
+                        owned.push(c);
+                    }
+                }
+            }
+        }
+        return Err(ParseError::new(
+            line,
+            format!("field :{field}: expected a closing \" for the string"),
+        ));
+    }
+    let (atom, rest) = parse_atom(text);
+    let value = if atom == "nil" {
+        Edn::Nil
+    } else if let Some(keyword) = atom.strip_prefix(':') {
+        Edn::Keyword(keyword)
+    } else if let Ok(integer) = atom.parse::<i64>() {
+        Edn::Integer(integer)
+    } else {
+        return Err(ParseError::new(
+            line,
+            format!(
+                "field :{field}: expected a string, integer, keyword or nil, found {}",
+                found(atom)
+            ),
+        ));
+    };
+    Ok((value, rest))
+}

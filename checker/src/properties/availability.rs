@@ -1,0 +1,121 @@
+//! `availability`: once the run has converged (views equal, handovers done), an operation with
+//! no concurrent operation on its key is answered `ok` or refused for a semantic reason (the
+//! key exists, the key is missing), never by a timeout or a missing quorum.
+//!
+//! Concurrency is judged on what the clients saw: an operation runs from its invocation to its
+//! answer (to the end of the run if it never got one), whatever its outcome class.
+
+use super::quorum::op_kind;
+use super::{Property, Violation};
+use crate::record::{Operation, Reason, RunRecord, Stamp};
+
+fn overlaps(a: &Operation, b: &Operation) -> bool {
+    let end = |op: &Operation| {
+        op.complete.unwrap_or(Stamp {
+            tick: u64::MAX,
+            seq: u64::MAX,
+        })
+    };
+    a.invoke <= end(b) && b.invoke <= end(a)
+}
+
+pub(super) fn check(record: &RunRecord) -> Vec<Violation> {
+    let Some(converged_at) = record.converged_at else {
+        return Vec::new();
+    };
+    let mut violations = Vec::new();
+    for op in &record.history {
+        let refusal = match op.reason {
+            Reason::Timeout => "timeout",
+            Reason::NoQuorum => "no-quorum",
+            Reason::Ok | Reason::Exists | Reason::NotFound | Reason::CoordinatorCrashed => continue,
+        };
+        if op.invoke.tick < converged_at || op.complete.is_none() {
+            continue;
+        }
+        let concurrent = record.history.iter().any(|other| {
+            other.id != op.id && other.input.key() == op.input.key() && overlaps(op, other)
+        });
+        if concurrent {
+            continue;
+        }
+        let kind = op_kind(&op.input);
+        violations.push(Violation::new(
+            Property::Availability,
+            &format!("{kind} refused with {refusal} after convergence"),
+            format!(
+                "op {} ({kind} {:?}, coordinator {}) invoked at tick {}, after the run converged \
+                 at tick {converged_at}, with no concurrent operation on its key: answered \
+                 {refusal}",
+                op.id,
+                op.input.key(),
+                op.coordinator,
+                op.invoke.tick
+            ),
+        ));
+    }
+    violations
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixture::{self, read};
+    use super::super::{check_record, Property, Violation};
+    use crate::record::{Outcome, Reason, RunRecord};
+    use crate::Budget;
+
+    fn violations(record: &RunRecord) -> Vec<Violation> {
+        check_record(record, &[Property::Availability], Budget::Steps(1))
+            .remove(0)
+            .violations
+    }
+
+    fn timed_out_read(record: &mut RunRecord, index: usize) {
+        let op = &mut record.history[index];
+        op.outcome = Outcome::Unknown;
+        op.reason = Reason::Timeout;
+        op.output = None;
+        op.acks.clear();
+    }
+
+    #[test]
+    fn semantic_refusals_and_concurrent_timeouts_hold() {
+        let mut record = fixture::healthy();
+        // The rejected create (exists) is a semantic refusal. A timeout with a concurrent
+        // operation on its key is allowed.
+        record
+            .history
+            .push(fixture::ok(9, read("k1"), 111, 125, Some("v1")));
+        timed_out_read(&mut record, 2);
+        assert!(violations(&record).is_empty());
+    }
+
+    #[test]
+    fn a_lone_timeout_after_convergence_is_caught() {
+        // The bug: after a handover the coordinator still waits for the old replica, which no
+        // longer answers for the key, and times out.
+        let mut record = fixture::healthy();
+        timed_out_read(&mut record, 7);
+        let found = violations(&record);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(
+            found[0].signature,
+            "availability: read refused with timeout after convergence"
+        );
+        assert!(
+            found[0].message.starts_with("op 8 "),
+            "{}",
+            found[0].message
+        );
+    }
+
+    #[test]
+    fn refusals_before_convergence_are_not_judged() {
+        let mut record = fixture::healthy();
+        timed_out_read(&mut record, 7);
+        record.converged_at = Some(170);
+        assert!(violations(&record).is_empty());
+        record.converged_at = None;
+        assert!(violations(&record).is_empty());
+    }
+}

@@ -1,0 +1,228 @@
+//! The guarantee properties of design.md's table, as pure functions of a [`RunRecord`].
+//!
+//! Each property has a stable kebab-case name (used in reports, seed files and `--check`),
+//! and its check returns the violations it found, each with the facts that prove it and a short
+//! signature (the property and the kind of failure, without ids, keys or ticks) that stays the
+//! same when the same bug shows up in another seed, so failing seeds can be deduplicated.
+//! Replica sets come from the checker's own ring oracle ([`crate::ring`]).
+
+mod availability;
+mod convergence;
+mod durability;
+mod linearizable;
+mod membership;
+mod progress;
+mod quorum;
+mod response;
+mod stabilization;
+mod timeline;
+mod writes;
+
+#[cfg(test)]
+mod fixture;
+
+use crate::budget::Budget;
+use crate::record::RunRecord;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+use timeline::Timeline;
+
+/// A guarantee a run may be checked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Property {
+    /// A success had acknowledgements from a quorum of the replicas its coordinator's view names.
+    Quorum,
+    /// A live coordinator answers every request within its timeout plus a slack.
+    BoundedResponse,
+    /// After convergence, an operation with no concurrent one on its key is answered `ok` or
+    /// refused for a semantic reason.
+    Availability,
+    /// At the end every live key is held by exactly its replicas, with its newest state.
+    Stabilization,
+    /// No acknowledged write is lost and no deleted key comes back.
+    Durability,
+    /// Every crashed node leaves every live view within the detection bound.
+    MembershipCompleteness,
+    /// No live node is removed from a live view while the network is clean.
+    MembershipAccuracy,
+    /// At the end every live view equals the set of live nodes.
+    Convergence,
+    /// The history is linearizable for the key-value model.
+    Linearizable,
+    /// The run converged before the tick cap.
+    Progress,
+}
+
+impl Property {
+    /// Every property, in design.md's order.
+    pub const ALL: [Property; 10] = [
+        Property::Quorum,
+        Property::BoundedResponse,
+        Property::Availability,
+        Property::Stabilization,
+        Property::Durability,
+        Property::MembershipCompleteness,
+        Property::MembershipAccuracy,
+        Property::Convergence,
+        Property::Linearizable,
+        Property::Progress,
+    ];
+
+    /// The stable name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Property::Quorum => "quorum",
+            Property::BoundedResponse => "bounded-response",
+            Property::Availability => "availability",
+            Property::Stabilization => "stabilization",
+            Property::Durability => "durability",
+            Property::MembershipCompleteness => "membership-completeness",
+            Property::MembershipAccuracy => "membership-accuracy",
+            Property::Convergence => "convergence",
+            Property::Linearizable => "linearizable",
+            Property::Progress => "progress",
+        }
+    }
+}
+
+impl fmt::Display for Property {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Property {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Property, String> {
+        Property::ALL
+            .into_iter()
+            .find(|p| p.name() == name)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Property::ALL.iter().map(|p| p.name()).collect();
+                format!(
+                    "unknown property {name:?}: expected one of {}",
+                    names.join(", ")
+                )
+            })
+    }
+}
+
+/// One violation of a property.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Violation {
+    /// The property violated.
+    pub property: Property,
+    /// The property and the kind of failure, stable across runs: seeds with equal signatures
+    /// show the same bug.
+    pub signature: String,
+    /// One line with the facts that prove it (operations, nodes, keys, ticks).
+    pub message: String,
+    /// Longer evidence, such as a witness timeline; may be empty.
+    pub evidence: String,
+}
+
+impl Violation {
+    fn new(property: Property, kind: &str, message: String) -> Violation {
+        Violation {
+            property,
+            signature: format!("{property}: {kind}"),
+            message,
+            evidence: String::new(),
+        }
+    }
+}
+
+/// What checking one property found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PropertyReport {
+    /// The property.
+    pub property: Property,
+    /// Its violations, in a deterministic order; empty if it held (or is undecided).
+    pub violations: Vec<Violation>,
+    /// Why the check could not decide (the linearizability budget ran out), if it could not.
+    pub undecided: Option<String>,
+}
+
+impl PropertyReport {
+    /// Whether the property held: no violation and a decided check.
+    pub fn holds(&self) -> bool {
+        self.violations.is_empty() && self.undecided.is_none()
+    }
+}
+
+/// Checks `record` for each of `properties`, in the order given. `budget` bounds the
+/// linearizability search (use [`Budget::Steps`] inside `fuzz`, so verdicts do not depend on
+/// the machine's load).
+pub fn check_record(
+    record: &RunRecord,
+    properties: &[Property],
+    budget: Budget,
+) -> Vec<PropertyReport> {
+    let timeline = Timeline::new(record);
+    properties
+        .iter()
+        .map(|&property| check_one(record, &timeline, property, budget))
+        .collect()
+}
+
+fn check_one(
+    record: &RunRecord,
+    timeline: &Timeline<'_>,
+    property: Property,
+    budget: Budget,
+) -> PropertyReport {
+    let violations = match property {
+        Property::Quorum => quorum::check(record, timeline),
+        Property::BoundedResponse => response::check(record, timeline),
+        Property::Availability => availability::check(record),
+        Property::Stabilization => stabilization::check(record),
+        Property::Durability => durability::check(record, timeline),
+        Property::MembershipCompleteness => membership::completeness(record, timeline),
+        Property::MembershipAccuracy => membership::accuracy(record, timeline),
+        Property::Convergence => convergence::check(record),
+        Property::Progress => progress::check(record),
+        Property::Linearizable => return linearizable::check_history(record, budget),
+    };
+    PropertyReport {
+        property,
+        violations,
+        undecided: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_are_kebab_case() {
+        for property in Property::ALL {
+            assert_eq!(property.name().parse::<Property>(), Ok(property));
+            let json = serde_json::to_string(&property).unwrap();
+            assert_eq!(json, format!("\"{}\"", property.name()));
+        }
+        assert_eq!(
+            "membership-accuracy".parse::<Property>(),
+            Ok(Property::MembershipAccuracy)
+        );
+        assert!("Quorum".parse::<Property>().is_err());
+    }
+
+    #[test]
+    fn a_healthy_run_holds_every_property_in_the_order_asked() {
+        let record = fixture::healthy();
+        let asked = [Property::Progress, Property::Quorum, Property::Linearizable];
+        let reports = check_record(&record, &asked, Budget::Steps(100_000));
+        assert_eq!(
+            reports.iter().map(|r| r.property).collect::<Vec<_>>(),
+            asked.to_vec()
+        );
+        let all = check_record(&record, &Property::ALL, Budget::Steps(100_000));
+        for report in all {
+            assert!(report.holds(), "{report:?}");
+        }
+    }
+}

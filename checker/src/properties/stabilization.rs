@@ -1,0 +1,249 @@
+//! `stabilization`: after the quiet phase every live key is held by exactly the nodes the ring
+//! of live nodes names as its replicas, all with its newest state, and by no other node.
+//!
+//! The newest state of a key is the copy, among live nodes, with the highest version; among
+//! equal versions (the classic store keeps none), the one its holder stored last. A key whose
+//! newest state is a tombstone is not live: no live node may still hold a value for it. A key
+//! the history certainly left present (its possibly-last writes are all acknowledged creates or
+//! updates, [`super::writes`]) is live even if no live node holds it any more. Runs that never
+//! converged are left to `progress`.
+
+use super::writes::{certainly_present, last_writes};
+use super::{Property, Violation};
+use crate::record::{NodeId, RunRecord, Stamp, StoredKey};
+use crate::ring::replicas;
+use std::collections::BTreeMap;
+
+fn shown(copy: &StoredKey) -> String {
+    match &copy.value {
+        Some(value) => format!("{value:?} (version {})", copy.version),
+        None => format!("a tombstone (version {})", copy.version),
+    }
+}
+
+pub(super) fn check(record: &RunRecord) -> Vec<Violation> {
+    if record.converged_at.is_none() {
+        return Vec::new();
+    }
+    let live: Vec<NodeId> = record
+        .final_nodes
+        .iter()
+        .filter(|n| n.live)
+        .map(|n| n.node)
+        .collect();
+    // When each (node, key, value) was last stored.
+    let mut stored_at: BTreeMap<(NodeId, &str, Option<&str>), Stamp> = BTreeMap::new();
+    for event in &record.stored {
+        let slot = stored_at
+            .entry((event.node, &event.key, event.value.as_deref()))
+            .or_insert(event.at);
+        *slot = (*slot).max(event.at);
+    }
+    let mut holders: BTreeMap<&str, Vec<(NodeId, &StoredKey)>> = BTreeMap::new();
+    for node in record.final_nodes.iter().filter(|n| n.live) {
+        for copy in &node.store {
+            holders
+                .entry(&copy.key)
+                .or_default()
+                .push((node.node, copy));
+        }
+    }
+    let mut violations = Vec::new();
+    for (key, last) in &last_writes(record) {
+        let replica_set = replicas(key, &live, record.bounds.replicas);
+        if !holders.contains_key(key) && !replica_set.is_empty() && certainly_present(last) {
+            let ids: Vec<u64> = last.iter().map(|op| op.id).collect();
+            violations.push(Violation::new(
+                Property::Stabilization,
+                "live key held by no live node",
+                format!(
+                    "key {key:?} (replicas {replica_set:?} among live nodes {live:?}) was last \
+                     written by ops {ids:?}, but no live node holds it"
+                ),
+            ));
+        }
+    }
+    for (key, copies) in &holders {
+        let replica_set = replicas(key, &live, record.bounds.replicas);
+        if replica_set.is_empty() {
+            continue;
+        }
+        let newest = copies
+            .iter()
+            .max_by_key(|(node, copy)| {
+                let when = stored_at.get(&(*node, *key, copy.value.as_deref()));
+                (copy.version, when.copied(), std::cmp::Reverse(*node))
+            })
+            .map(|(_, copy)| *copy)
+            .expect("a key in `holders` has a copy");
+        let held_by = |node: NodeId| copies.iter().find(|(n, _)| *n == node).map(|(_, c)| *c);
+        let mut report = |class: &str, fact: String| {
+            violations.push(Violation::new(
+                Property::Stabilization,
+                class,
+                format!(
+                    "key {key:?} (replicas {replica_set:?} among live nodes {live:?}, newest \
+                     state {}): {fact}",
+                    shown(newest)
+                ),
+            ));
+        };
+        for &replica in &replica_set {
+            match held_by(replica) {
+                None if newest.value.is_some() => {
+                    report(
+                        "live key missing on a replica",
+                        format!("replica {replica} does not hold it"),
+                    );
+                }
+                Some(copy)
+                    if (copy.value.is_some() || newest.value.is_some())
+                        && (copy.value != newest.value || copy.version != newest.version) =>
+                {
+                    report(
+                        "replica holds a stale state",
+                        format!("replica {replica} holds {}", shown(copy)),
+                    );
+                }
+                _ => {}
+            }
+        }
+        for (node, copy) in copies {
+            if !replica_set.contains(node) && copy.value.is_some() {
+                report(
+                    "copy on a node that is not a replica",
+                    format!("node {node} holds {}", shown(copy)),
+                );
+            }
+        }
+    }
+    violations
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixture;
+    use super::super::{check_record, Property, Violation};
+    use crate::record::{RunRecord, StoredKey};
+    use crate::Budget;
+
+    fn violations(record: &RunRecord) -> Vec<Violation> {
+        check_record(record, &[Property::Stabilization], Budget::Steps(1))
+            .remove(0)
+            .violations
+    }
+
+    fn store_of(record: &mut RunRecord, node: u8) -> &mut Vec<StoredKey> {
+        &mut record
+            .final_nodes
+            .iter_mut()
+            .find(|n| n.node == node)
+            .unwrap()
+            .store
+    }
+
+    #[test]
+    fn keys_held_by_exactly_their_replicas_hold() {
+        assert!(violations(&fixture::healthy()).is_empty());
+    }
+
+    #[test]
+    fn a_replica_never_handed_the_key_is_caught() {
+        // The bug: a node crashes, and stabilization does not re-create its keys on the node
+        // that takes its place among the replicas.
+        let mut record = fixture::healthy();
+        let replicas = fixture::replicas_of("k1");
+        let lost = replicas[0];
+        record
+            .final_nodes
+            .iter_mut()
+            .find(|n| n.node == lost)
+            .unwrap()
+            .live = false;
+        store_of(&mut record, lost).clear();
+        let found = violations(&record);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(
+            found[0].signature,
+            "stabilization: live key missing on a replica"
+        );
+        assert!(
+            found[0].message.contains("does not hold it"),
+            "{}",
+            found[0].message
+        );
+    }
+
+    #[test]
+    fn a_key_no_live_node_holds_any_more_is_caught() {
+        // The bug: keys are handed over to a node that is down, and the old replicas drop
+        // their copies.
+        let mut record = fixture::healthy();
+        for node in &mut record.final_nodes {
+            node.store.clear();
+        }
+        let found = violations(&record);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(
+            found[0].signature,
+            "stabilization: live key held by no live node"
+        );
+        assert!(
+            found[0].message.starts_with("key \"k1\""),
+            "{}",
+            found[0].message
+        );
+    }
+
+    #[test]
+    fn stale_replicas_and_leftover_copies_are_caught() {
+        // The bugs: a replica missed the last update and nobody repaired it; and a node that
+        // stopped being a replica kept its copy.
+        let mut record = fixture::healthy();
+        let replicas = fixture::replicas_of("k1");
+        store_of(&mut record, replicas[2])[0].value = Some("v1".into());
+        let outsider = fixture::NODES
+            .into_iter()
+            .find(|n| !replicas.contains(n))
+            .unwrap();
+        store_of(&mut record, outsider).push(StoredKey {
+            key: "k1".into(),
+            value: Some("v2".into()),
+            version: 0,
+        });
+        let mut signatures: Vec<String> = violations(&record)
+            .into_iter()
+            .map(|v| v.signature)
+            .collect();
+        signatures.sort();
+        assert_eq!(
+            signatures,
+            vec![
+                "stabilization: copy on a node that is not a replica",
+                "stabilization: replica holds a stale state",
+            ]
+        );
+    }
+
+    #[test]
+    fn the_newest_version_wins_over_the_latest_store() {
+        // Versioned store: a replica holding a lower version is stale even if it stored last.
+        let mut record = fixture::healthy();
+        let replicas = fixture::replicas_of("k1");
+        for &replica in &replicas {
+            store_of(&mut record, replica)[0].version = 2;
+        }
+        store_of(&mut record, replicas[1])[0] = StoredKey {
+            key: "k1".into(),
+            value: Some("v1".into()),
+            version: 1,
+        };
+        let found = violations(&record);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].message.contains("\"v1\" (version 1)"),
+            "{}",
+            found[0].message
+        );
+    }
+}

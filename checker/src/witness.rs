@@ -1,0 +1,407 @@
+//! The counterexample on one key: a 1-minimal set of operations that cannot be linearized,
+//! whatever the key's other operations did.
+//!
+//! The witness is judged in context: its operations must take effect as recorded, while every
+//! other operation of the key becomes optional (it may take effect within its interval, or
+//! never). So a witness is never an artifact of leaving something out: if the operations shown
+//! conflict in that setting, they conflict in the history, whatever the rest did.
+//!
+//! Starting from a key whose history is not linearizable:
+//! 1. *Cut*: find the shortest prefix (in real-time order) that is already not linearizable.
+//!    Operations still running at the cut may or may not have taken effect by then. Prefixes
+//!    are monotone (a linearization of a history, cut before the first operation invoked after
+//!    the prefix, linearizes the prefix), so the shortest one is found by bisection.
+//! 2. *Drop*: try no longer requiring each operation, together with the operations that saw a
+//!    value only it could have written ("the reads that saw its value",
+//!    [`crate::model::Tokens`]); keep the change if the conflict remains. Repeat until a whole
+//!    pass changes nothing: then dropping any one operation of the witness (with its readers)
+//!    makes it linearizable: 1-minimal.
+//! 3. *Explain*: for each observation in the witness, the states it could have seen: those in
+//!    which some linearization of the witness's other operations would have put it; if the
+//!    others conflict among themselves without it (they may need the rest of the history to be
+//!    consistent), those the witness's writes alone allow.
+//!
+//! Every check spends from the caller's budget; if it runs out, the witness is what was left,
+//! marked as not proven minimal.
+
+use crate::budget::Meter;
+use crate::history::{events, HistoryOp};
+use crate::model::{Explain, Model, Token, Tokens};
+use crate::search::{Search, Verdict};
+use rustc_hash::FxHashMap;
+
+/// One operation of a witness.
+#[derive(Debug, Clone)]
+pub struct WitnessOp<O, S> {
+    /// The operation as the history recorded it.
+    pub op: HistoryOp<O>,
+    /// Its answer came after the point where the conflict is already certain, so the witness
+    /// treats it as still running (it may or may not have taken effect by then).
+    pub answered_later: bool,
+    /// For an observation: the states it could have seen given the witness's other operations
+    /// (or, if those conflict without it, given its writes alone); `None` for other operations,
+    /// or when the witness is too large to enumerate.
+    pub could_see: Option<Vec<S>>,
+}
+
+/// A non-linearizable sub-history of one key.
+#[derive(Debug, Clone)]
+pub struct Witness<O, S> {
+    /// The operations, in invocation order.
+    pub ops: Vec<WitnessOp<O, S>>,
+    /// Whether removing any one operation (with the reads of its value) was shown to make the
+    /// rest linearizable; `false` only when the budget ran out first.
+    pub minimal: bool,
+}
+
+/// Largest witness whose observations get their "could have seen" states enumerated: the
+/// enumeration keeps one 64-bit set per configuration.
+const MAX_EXPLAINED_OPS: usize = 64;
+
+/// Configurations the "could have seen" enumeration may visit per observation.
+const EXPLAIN_LIMIT_CONFIGS: usize = 200_000;
+
+/// A candidate witness: which operations are required, and where the history is cut.
+#[derive(Clone)]
+struct Candidate {
+    /// Required operations; the others inside the cut are optional.
+    keep: Vec<bool>,
+    /// Index into the event list of the last event inside the prefix.
+    cut: usize,
+}
+
+struct Minimizer<'a, M: Model> {
+    model: &'a mut M,
+    ops: &'a [HistoryOp<M::Op>],
+    /// Per operation: index of its invocation and completion in the event list.
+    call_at: Vec<usize>,
+    return_at: Vec<Option<usize>>,
+    /// Per event index: the completion's operation, if the event is a completion.
+    returns: Vec<Option<usize>>,
+    tokens: Vec<Tokens>,
+    /// Per operation: whether it is an observation.
+    observes: Vec<bool>,
+    meter: &'a mut Meter,
+    /// Some check ran out of budget.
+    exhausted: bool,
+}
+
+impl<M: Explain> Minimizer<'_, M> {
+    /// The operations inside the cut, each with whether it is optional: operations not kept,
+    /// and operations still running at the cut (those become open). Optional observations are
+    /// left out: they can neither block nor change anything.
+    fn history(&self, c: &Candidate) -> (Vec<HistoryOp<M::Op>>, Vec<bool>) {
+        (0..self.ops.len())
+            .filter(|&i| self.call_at[i] <= c.cut && (c.keep[i] || !self.observes[i]))
+            .map(|i| {
+                let mut op = self.ops[i].clone();
+                if self.return_at[i].is_some_and(|r| r > c.cut) {
+                    op.complete = None;
+                }
+                let optional = !c.keep[i] || op.complete.is_none();
+                (op, optional)
+            })
+            .unzip()
+    }
+
+    /// Whether the candidate certainly cannot be linearized.
+    fn violates(&mut self, c: &Candidate) -> bool {
+        let (history, optional) = self.history(c);
+        let verdict = Search::with_optional(self.model, &history, optional)
+            .run(self.model, self.meter)
+            .unwrap_or(Verdict::Unknown);
+        match verdict {
+            Verdict::NotLinearizable => true,
+            Verdict::Linearizable => false,
+            Verdict::Unknown => {
+                self.exhausted = true;
+                false
+            }
+        }
+    }
+
+    /// The shortest violating prefix of a violating candidate.
+    fn cut_short(&mut self, c: Candidate) -> Candidate {
+        let cuts: Vec<usize> = (0..=c.cut)
+            .filter(|&e| self.returns[e].is_some_and(|op| c.keep[op]))
+            .collect();
+        // The last completion inside the prefix violates (the events after it add nothing but
+        // optional invocations); find the first cut that does.
+        let (mut lo, mut hi) = (0, cuts.len().saturating_sub(1));
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            let probe = Candidate {
+                keep: c.keep.clone(),
+                cut: cuts[mid],
+            };
+            if self.violates(&probe) {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        Candidate {
+            cut: cuts.get(lo).copied().unwrap_or(c.cut),
+            keep: c.keep,
+        }
+    }
+
+    /// Whether operation `i` is required and inside the cut.
+    fn inside(&self, c: &Candidate, i: usize) -> bool {
+        c.keep[i] && self.call_at[i] <= c.cut
+    }
+
+    /// `c` no longer requiring the operations `xs`, nor the operations that saw a value only
+    /// a dropped one could have written: a value an operation saw can only come from an
+    /// operation invoked before it completed.
+    fn without(&self, c: &Candidate, xs: &[usize]) -> Candidate {
+        let mut keep = c.keep.clone();
+        let mut lost: Vec<Token> = Vec::new();
+        for &x in xs {
+            keep[x] = false;
+            lost.extend_from_slice(&self.tokens[x].produced);
+        }
+        while !lost.is_empty() {
+            let mut newly_lost = Vec::new();
+            for y in 0..self.ops.len() {
+                if !(keep[y] && self.call_at[y] <= c.cut) {
+                    continue;
+                }
+                let seen_before = self.return_at[y].unwrap_or(usize::MAX);
+                let still_written = |t: &Token| {
+                    (0..self.ops.len()).any(|j| {
+                        j != y
+                            && keep[j]
+                            && self.call_at[j] <= c.cut
+                            && self.call_at[j] < seen_before
+                            && self.tokens[j].produced.contains(t)
+                    })
+                };
+                if self.tokens[y]
+                    .needed
+                    .iter()
+                    .any(|t| lost.contains(t) && !still_written(t))
+                {
+                    keep[y] = false;
+                    newly_lost.extend_from_slice(&self.tokens[y].produced);
+                }
+            }
+            lost = newly_lost;
+        }
+        Candidate { keep, cut: c.cut }
+    }
+
+    /// Drops operations until no single one can go: first in chunks of halving size (most
+    /// operations of a long history have nothing to do with the conflict), then one by one
+    /// until a whole pass drops nothing. The cut is shortened again after every pass.
+    fn drop_all_it_can(&mut self, mut c: Candidate) -> Candidate {
+        let mut size = (0..self.ops.len()).filter(|&i| self.inside(&c, i)).count() / 2;
+        loop {
+            let size_now = size.max(1);
+            let mut dropped_any = false;
+            let mut start = 0;
+            loop {
+                let required: Vec<usize> = (0..self.ops.len())
+                    .filter(|&i| self.inside(&c, i))
+                    .collect();
+                if start >= required.len() || self.exhausted {
+                    break;
+                }
+                let chunk = &required[start..(start + size_now).min(required.len())];
+                let smaller = self.without(&c, chunk);
+                if self.violates(&smaller) {
+                    c = smaller;
+                    dropped_any = true;
+                } else {
+                    start += size_now;
+                }
+            }
+            if dropped_any {
+                c = self.cut_short(c);
+            }
+            if self.exhausted || (size_now == 1 && !dropped_any) {
+                return c;
+            }
+            size /= 2;
+        }
+    }
+}
+
+/// A 1-minimal witness for `ops`, which the caller found not linearizable.
+pub(crate) fn minimize<M: Explain>(
+    model: &mut M,
+    ops: &[HistoryOp<M::Op>],
+    meter: &mut Meter,
+) -> Witness<M::Op, M::State> {
+    let events = events(ops);
+    let mut call_at = vec![0; ops.len()];
+    let mut return_at = vec![None; ops.len()];
+    let mut returns = vec![None; events.len()];
+    for (e, event) in events.iter().enumerate() {
+        if event.is_return {
+            return_at[event.op as usize] = Some(e);
+            returns[e] = Some(event.op as usize);
+        } else {
+            call_at[event.op as usize] = e;
+        }
+    }
+    let tokens = ops.iter().map(|op| model.tokens(&op.op)).collect();
+    let observes = ops.iter().map(|op| model.is_observation(&op.op)).collect();
+    let mut minimizer = Minimizer {
+        model,
+        ops,
+        call_at,
+        return_at,
+        returns,
+        tokens,
+        observes,
+        meter,
+        exhausted: false,
+    };
+    let whole = Candidate {
+        keep: vec![true; ops.len()],
+        cut: events.len().saturating_sub(1),
+    };
+    let cut = minimizer.cut_short(whole);
+    let least = minimizer.drop_all_it_can(cut);
+    let minimal = !minimizer.exhausted;
+    let chosen: Vec<usize> = (0..ops.len())
+        .filter(|&i| least.keep[i] && minimizer.call_at[i] <= least.cut)
+        .collect();
+    // The witness alone, as it is explained: operations cut short are open.
+    let history: Vec<HistoryOp<M::Op>> = chosen
+        .iter()
+        .map(|&i| {
+            let mut op = ops[i].clone();
+            if minimizer.return_at[i].is_some_and(|r| r > least.cut) {
+                op.complete = None;
+            }
+            op
+        })
+        .collect();
+    let mut witness_ops: Vec<WitnessOp<M::Op, M::State>> = chosen
+        .iter()
+        .zip(&history)
+        .map(|(&i, op)| WitnessOp {
+            op: ops[i].clone(),
+            answered_later: ops[i].complete.is_some() && op.complete.is_none(),
+            could_see: None,
+        })
+        .collect();
+    if history.len() <= MAX_EXPLAINED_OPS {
+        for (i, witness_op) in witness_ops.iter_mut().enumerate() {
+            if minimizer.model.is_observation(&history[i].op) {
+                witness_op.could_see =
+                    match possible_states(minimizer.model, &history, i, Others::All) {
+                        Some(states) if states.is_empty() => {
+                            possible_states(minimizer.model, &history, i, Others::Writes)
+                        }
+                        states => states,
+                    };
+            }
+        }
+    }
+    witness_ops.sort_by_key(|w| (w.op.invoke, w.op.id));
+    Witness {
+        ops: witness_ops,
+        minimal,
+    }
+}
+
+/// Which of the witness's other operations explain an observation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Others {
+    All,
+    /// Only those that may change the state.
+    Writes,
+}
+
+/// The states in which `probe` (an observation) could be linearized in some linearization of
+/// the `others` of `ops`, ignoring what it actually saw; `None` if there are too many
+/// configurations to visit. An exhaustive enumeration, unlike the search, because it must find
+/// every placement.
+fn possible_states<M: Model>(
+    model: &mut M,
+    ops: &[HistoryOp<M::Op>],
+    probe: usize,
+    others: Others,
+) -> Option<Vec<M::State>> {
+    let events = events(ops);
+    let mut before = vec![0u64; ops.len()];
+    let mut completed = 0u64;
+    for event in &events {
+        if event.is_return {
+            completed |= 1 << event.op;
+        } else {
+            before[event.op as usize] = completed;
+        }
+    }
+    let writes = (0..ops.len())
+        .filter(|&i| i == probe || others == Others::All || !model.is_observation(&ops[i].op));
+    let definite = writes
+        .clone()
+        .filter(|&i| ops[i].complete.is_some())
+        .fold(0u64, |set, i| set | 1 << i);
+    let considered = writes.fold(0u64, |set, i| set | 1 << i);
+    let mut explorer = Explorer {
+        model,
+        ops,
+        probe,
+        before,
+        definite,
+        considered,
+        memo: FxHashMap::default(),
+        seen: Vec::new(),
+    };
+    let init = explorer.model.init();
+    explorer.explore(0, init)?;
+    Some(explorer.seen)
+}
+
+struct Explorer<'a, M: Model> {
+    model: &'a mut M,
+    ops: &'a [HistoryOp<M::Op>],
+    probe: usize,
+    /// Per operation: the set of operations that completed before it was invoked.
+    before: Vec<u64>,
+    definite: u64,
+    /// The operations taking part: the probe and the others considered.
+    considered: u64,
+    memo: FxHashMap<(u64, M::State), bool>,
+    /// States the probe was placed in, in discovery order (deterministic: depth-first by index).
+    seen: Vec<M::State>,
+}
+
+impl<M: Model> Explorer<'_, M> {
+    /// Whether the configuration extends to a full linearization; `None` past the limit.
+    fn explore(&mut self, set: u64, state: M::State) -> Option<bool> {
+        if let Some(&done) = self.memo.get(&(set, state)) {
+            return Some(done);
+        }
+        if self.memo.len() >= EXPLAIN_LIMIT_CONFIGS {
+            return None;
+        }
+        let mut extends = set & self.definite == self.definite;
+        for next in 0..self.ops.len() {
+            let bit = 1u64 << next;
+            if self.considered & bit == 0
+                || set & bit != 0
+                || self.before[next] & self.definite & !set != 0
+            {
+                continue;
+            }
+            if next == self.probe {
+                if self.explore(set | bit, state)? {
+                    extends = true;
+                    if !self.seen.contains(&state) {
+                        self.seen.push(state);
+                    }
+                }
+            } else if let Some(after) = self.model.step(state, &self.ops[next].op) {
+                extends |= self.explore(set | bit, after)?;
+            }
+        }
+        self.memo.insert((set, state), extends);
+        Some(extends)
+    }
+}

@@ -1,0 +1,49 @@
+//! How witnesses read: snapshots of two timelines, one from the store's history format and
+//! one from a Jepsen etcd log.
+
+use checker::cli::check_text;
+use checker::{Budget, Format, Verdict};
+
+fn witness(text: &str, format: Format) -> String {
+    let judgement = check_text(text, format, Budget::Steps(1_000_000)).unwrap();
+    assert_eq!(judgement.verdict, Verdict::NotLinearizable);
+    assert!(judgement.minimal);
+    judgement.timeline.unwrap()
+}
+
+#[test]
+fn a_stale_read_after_an_update() {
+    // Two clients create, update and read "k1"; a third reads the old value after the update
+    // completed. A read of "k2" that is fine stays out of the witness.
+    let history = r#"{"event":"invoke","id":1,"client":1,"coordinator":4,"tick":100,"seq":1,"op":"create","key":"k1","value":"v1"}
+{"event":"complete","id":1,"tick":103,"seq":2,"outcome":"ok","reason":"ok","output":null}
+{"event":"invoke","id":2,"client":2,"coordinator":5,"tick":104,"seq":3,"op":"update","key":"k1","value":"v2"}
+{"event":"invoke","id":3,"client":1,"coordinator":1,"tick":105,"seq":4,"op":"read","key":"k1"}
+{"event":"complete","id":3,"tick":106,"seq":5,"outcome":"ok","reason":"ok","output":"v2"}
+{"event":"invoke","id":5,"client":1,"coordinator":3,"tick":107,"seq":6,"op":"read","key":"k2"}
+{"event":"complete","id":2,"tick":108,"seq":7,"outcome":"ok","reason":"ok","output":null}
+{"event":"complete","id":5,"tick":109,"seq":8,"outcome":"ok","reason":"ok","output":null}
+{"event":"invoke","id":4,"client":3,"coordinator":2,"tick":110,"seq":9,"op":"read","key":"k1"}
+{"event":"complete","id":4,"tick":112,"seq":10,"outcome":"ok","reason":"ok","output":"v1"}
+{"event":"invoke","id":6,"client":2,"coordinator":2,"tick":113,"seq":11,"op":"update","key":"k1","value":"v3"}
+"#;
+    insta::assert_snapshot!("stale_read", witness(history, Format::Native));
+}
+
+#[test]
+fn a_timed_out_write_seen_then_undone() {
+    // Process 1's write of 2 timed out, but process 2 read 2, so it took effect; then a failed
+    // compare-and-set says the register no longer held 2, though nothing else was written.
+    let log = "INFO  jepsen.util - 0\t:invoke\t:write\t1
+INFO  jepsen.util - 0\t:ok\t:write\t1
+INFO  jepsen.util - 1\t:invoke\t:write\t2
+INFO  jepsen.util - 2\t:invoke\t:read\tnil
+INFO  jepsen.util - 2\t:ok\t:read\t2
+INFO  jepsen.util - 1\t:info\t:write\t:timed-out
+INFO  jepsen.util - 3\t:invoke\t:cas\t[2 3]
+INFO  jepsen.util - 3\t:fail\t:cas\t[2 3]
+INFO  jepsen.util - 4\t:invoke\t:read\tnil
+INFO  jepsen.util - 4\t:ok\t:read\t2
+";
+    insta::assert_snapshot!("undone_write", witness(log, Format::JepsenEtcd));
+}

@@ -1,0 +1,309 @@
+//! `sim fuzz`: the main job.
+
+use super::{parse_bug, parse_profile, parse_variant, Failure, EXIT_OK, EXIT_VIOLATION};
+use crate::fuzz::{fuzz, FuzzOptions, FuzzSummary, Progress};
+use crate::judge::{run_checked, RunKey};
+use crate::profile::Profile;
+use crate::run::RunOptions;
+use crate::seedfile::SeedFile;
+use crate::shrink::shrink;
+use clap::Args;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use node::{PlantedBug, Variant};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Runs a shrunk seed gets, at most.
+pub const SHRINK_MAX_RUNS: u64 = 400;
+
+/// Arguments of `sim fuzz`.
+#[derive(Debug, Args)]
+pub struct FuzzArgs {
+    /// Seeds to run: S, S+1, ..., S+N-1.
+    #[arg(long)]
+    runs: u64,
+    /// First seed (drawn from the operating system and printed when absent).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Worker threads (default: the number of cores).
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// calm | default | hostile
+    #[arg(long, default_value = "default", value_parser = parse_profile)]
+    profile: Profile,
+    /// classic | versioned (default: the default variant)
+    #[arg(long, value_parser = parse_variant)]
+    variant: Option<Variant>,
+    /// A planted bug (see `sim bugs`).
+    #[arg(long, default_value = "none", value_parser = parse_bug)]
+    bug: PlantedBug,
+    /// A property to check on top of what the variant promises (repeatable).
+    #[arg(long = "check", value_parser = super::parse_property)]
+    checks: Vec<checker::properties::Property>,
+    /// K/M: run only seed indices i with i mod M = K-1.
+    #[arg(long, value_parser = parse_shard)]
+    shard: Option<(u64, u64)>,
+    /// Where failing seeds are written.
+    #[arg(long, default_value = "seeds")]
+    out: PathBuf,
+    /// Stop at the first failure.
+    #[arg(long)]
+    stop_on_failure: bool,
+    /// Stop after this many seconds.
+    #[arg(long)]
+    duration: Option<u64>,
+    /// Print one JSON object on one line on stdout.
+    #[arg(long)]
+    json: bool,
+    /// Do not shrink the failing seeds at the end.
+    #[arg(long)]
+    no_shrink: bool,
+}
+
+fn parse_shard(text: &str) -> Result<(u64, u64), String> {
+    let (k, m) = text.split_once('/').ok_or("expected K/M, e.g. 1/4")?;
+    let k: u64 = k
+        .parse()
+        .map_err(|_| format!("K in {text:?} is not a number"))?;
+    let m: u64 = m
+        .parse()
+        .map_err(|_| format!("M in {text:?} is not a number"))?;
+    if m == 0 || k == 0 || k > m {
+        return Err(format!("{text:?}: need 1 <= K <= M"));
+    }
+    Ok((k, m))
+}
+
+/// A seed from the operating system, for campaigns started without `--seed`.
+fn os_seed() -> u64 {
+    let mut bytes = [0u8; 8];
+    if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
+        use std::io::Read;
+        let _ = f.read_exact(&mut bytes);
+    }
+    let from_os = u64::from_le_bytes(bytes);
+    if from_os != 0 {
+        return from_os >> 16;
+    }
+    use std::hash::{BuildHasher, Hasher};
+    std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish()
+        >> 16
+}
+
+struct Bar(ProgressBar);
+
+impl Progress for Bar {
+    fn seed_done(&self, failures: u64) {
+        self.0.inc(1);
+        if failures > 0 {
+            self.0.set_message(format!("{failures} failing"));
+        }
+    }
+}
+
+/// Runs `sim fuzz`.
+pub fn run(args: FuzzArgs) -> Result<u8, Failure> {
+    let seed = args.seed.unwrap_or_else(|| {
+        let s = os_seed();
+        eprintln!("seed: {s}");
+        s
+    });
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let options = FuzzOptions {
+        seed,
+        runs: args.runs,
+        jobs,
+        profile: args.profile,
+        variant: args.variant.unwrap_or_default(),
+        bug: args.bug,
+        extra: args.checks,
+        shard: args.shard,
+        out: args.out,
+        stop_on_failure: args.stop_on_failure,
+        duration: args.duration.map(Duration::from_secs),
+        shrink: !args.no_shrink,
+    };
+    std::fs::create_dir_all(&options.out).map_err(|e| {
+        Failure::usage(format!(
+            "--out {}: cannot create directory: {e}",
+            options.out.display()
+        ))
+    })?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let on_signal = Arc::clone(&stop);
+    // Ctrl-C stops on a seed boundary; every failing seed found is already on disk.
+    let _ = ctrlc::set_handler(move || on_signal.store(true, Ordering::SeqCst));
+    let bar = ProgressBar::with_draw_target(
+        Some(options.seeds().len() as u64),
+        ProgressDrawTarget::stderr(),
+    );
+    if !std::io::stderr().is_terminal() {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} seeds  {per_sec}  eta {eta}  {msg}")
+            .expect("a valid template"),
+    );
+    let mut summary = fuzz(&options, &stop, &Bar(bar.clone())).map_err(|e| {
+        Failure::usage(format!(
+            "--out {}: cannot write seed file: {e}",
+            options.out.display()
+        ))
+    })?;
+    bar.finish_and_clear();
+    if options.shrink {
+        shrink_kept(&options, &mut summary);
+    }
+    if args.json {
+        println!("{}", json_summary(&summary));
+    } else {
+        eprint!("{}", words_summary(&summary, &options));
+    }
+    Ok(
+        if summary.failures > 0 || !summary.nondeterministic.is_empty() {
+            EXIT_VIOLATION
+        } else {
+            EXIT_OK
+        },
+    )
+}
+
+/// Shrinks each kept failing seed, re-verifies the shrunk scenario, and rewrites its file.
+fn shrink_kept(options: &FuzzOptions, summary: &mut FuzzSummary) {
+    for kept in &summary.failing_seeds {
+        let Ok(mut file) = SeedFile::load(&kept.file) else {
+            continue;
+        };
+        let key = RunKey {
+            seed: file.seed,
+            profile: file.profile,
+            extra: options.extra.clone(),
+        };
+        let (smaller, report) = shrink(&file.scenario, &key, kept.property, SHRINK_MAX_RUNS);
+        let verified = run_checked(&smaller, &key, RunOptions::default());
+        if !verified
+            .judgement
+            .violations
+            .iter()
+            .any(|v| v.property == kept.property)
+        {
+            continue;
+        }
+        if !report.steps.is_empty() {
+            file.note = format!("{}; shrunk: {}", file.note, report.steps.join(", "));
+        }
+        file.scenario = smaller;
+        file.trace_hash = format!("{:016x}", verified.trace_hash());
+        let _ = file.save(&kept.file);
+    }
+}
+
+fn json_summary(s: &FuzzSummary) -> String {
+    let failing: Vec<serde_json::Value> = s
+        .failing_seeds
+        .iter()
+        .map(|f| {
+            serde_json::json!({
+                "seed": f.seed,
+                "file": f.file.display().to_string(),
+                "property": f.property.name(),
+                "signature": f.signature,
+            })
+        })
+        .collect();
+    let seconds = s.seconds.max(1e-9);
+    serde_json::json!({
+        "seed": s.seed,
+        "runs": s.runs,
+        "failures": s.failures,
+        "unknown": s.unknown,
+        "nondeterministic": s.nondeterministic.len(),
+        "seconds": s.seconds,
+        "runs_per_second": s.runs as f64 / seconds,
+        "ticks_per_second": s.ticks as f64 / seconds,
+        "failing_seeds": failing,
+        "outcomes": { "ok": s.outcomes[0], "rejected": s.outcomes[1], "unknown": s.outcomes[2] },
+        "faults": s.faults,
+        "coverage": s.coverage,
+    })
+    .to_string()
+}
+
+fn words_summary(s: &FuzzSummary, options: &FuzzOptions) -> String {
+    let ran: Vec<String> = s
+        .ran
+        .iter()
+        .map(|(a, b)| {
+            if a == b {
+                a.to_string()
+            } else {
+                format!("{a}..={b}")
+            }
+        })
+        .collect();
+    let seconds = s.seconds.max(1e-9);
+    let mut out = format!(
+        "fuzz {} {} (bug {}): {} runs in {:.2} s ({:.0} runs/s, {:.0} ticks/s){}\n",
+        options.variant.name(),
+        options.profile.name(),
+        options.bug.name(),
+        s.runs,
+        s.seconds,
+        s.runs as f64 / seconds,
+        s.ticks as f64 / seconds,
+        if s.stopped_early {
+            ", stopped early"
+        } else {
+            ""
+        }
+    );
+    out += &format!(
+        "seeds run: {}\n",
+        if ran.is_empty() {
+            "none".to_string()
+        } else {
+            ran.join(", ")
+        }
+    );
+    out += &format!(
+        "failures: {}, unknown verdicts: {}, nondeterministic: {}\n",
+        s.failures,
+        s.unknown,
+        s.nondeterministic.len()
+    );
+    for (property, count) in &s.failures_by_property {
+        out += &format!("  {count} failing runs violate {property} first\n");
+    }
+    for d in &s.nondeterministic {
+        out += &format!("  nondeterministic {d}\n");
+    }
+    out += &format!(
+        "outcomes: ok {}, rejected {}, unknown {}\n",
+        s.outcomes[0], s.outcomes[1], s.outcomes[2]
+    );
+    let list = |m: &std::collections::BTreeMap<String, u64>| {
+        m.iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    out += &format!("faults fired: {}\n", list(&s.faults));
+    out += &format!("coverage: {}\n", list(&s.coverage));
+    for f in &s.failing_seeds {
+        out += &format!(
+            "failing seed {} ({}): {}\n  {}\n",
+            f.seed,
+            f.property,
+            f.file.display(),
+            f.signature
+        );
+    }
+    out
+}

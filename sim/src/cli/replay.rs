@@ -1,0 +1,233 @@
+//! `sim replay`: one run, bit for bit, with its trace and verdict.
+
+use super::{parse_bug, parse_profile, parse_variant, Failure, EXIT_OK, EXIT_VIOLATION};
+use crate::judge::{run_checked, RunKey};
+use crate::profile::{resolve, Profile};
+use crate::run::RunOptions;
+use crate::scenario::Scenario;
+use crate::seedfile::SeedFile;
+use crate::trace::TraceLevel;
+use crate::world::{NodeState, World};
+use clap::{Args, ValueEnum};
+use node::{PlantedBug, Variant};
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+/// How much of the trace to print.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TraceArg {
+    /// Process, client and membership events.
+    Short,
+    /// Every event, every message included.
+    Full,
+}
+
+/// Arguments of `sim replay`.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// A seed file.
+    #[arg(required_unless_present = "seed", conflicts_with = "seed")]
+    file: Option<PathBuf>,
+    /// A seed to resolve with the generator instead.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Profile for `--seed`.
+    #[arg(long, default_value = "default", value_parser = parse_profile)]
+    profile: Profile,
+    /// Variant for `--seed`.
+    #[arg(long, value_parser = parse_variant)]
+    variant: Option<Variant>,
+    /// Planted bug for `--seed`.
+    #[arg(long, default_value = "none", value_parser = parse_bug)]
+    bug: PlantedBug,
+    /// short | full
+    #[arg(long, value_enum, default_value = "short")]
+    trace: TraceArg,
+    /// Stop after this tick.
+    #[arg(long)]
+    until: Option<u64>,
+    /// Print every node's state where the run stopped.
+    #[arg(long)]
+    dump_state: bool,
+    /// Write the client history in the checker's native format.
+    #[arg(long)]
+    history_out: Option<PathBuf>,
+}
+
+/// The scenario and run key of a replay, from a file or from `--seed`.
+pub fn load_run(
+    file: Option<&PathBuf>,
+    seed: Option<u64>,
+    profile: Profile,
+    variant: Option<Variant>,
+    bug: PlantedBug,
+) -> Result<(Scenario, RunKey, String), Failure> {
+    match file {
+        Some(path) => {
+            let file = SeedFile::load(path).map_err(|e| Failure::usage(e.0))?;
+            let key = RunKey {
+                seed: file.seed,
+                profile: file.profile,
+                extra: file.extra_checks.clone(),
+            };
+            let title = format!(
+                "{} (seed {}, {} {}, bug {})",
+                path.display(),
+                file.seed,
+                file.variant.name(),
+                file.profile.name(),
+                file.bug.name()
+            );
+            Ok((file.scenario, key, title))
+        }
+        None => {
+            let seed = seed.expect("clap requires a file or --seed");
+            let variant = variant.unwrap_or_default();
+            let key = RunKey {
+                seed,
+                profile,
+                extra: Vec::new(),
+            };
+            let title = format!(
+                "seed {seed} ({} {}, bug {})",
+                variant.name(),
+                profile.name(),
+                bug.name()
+            );
+            Ok((resolve(profile, variant, bug, seed), key, title))
+        }
+    }
+}
+
+/// Every node's state, for a person.
+pub fn dump_state(world: &World) -> String {
+    let mut out = String::new();
+    for slot in world.slots() {
+        let state = match slot.state {
+            NodeState::NotStarted => "not started",
+            NodeState::Up => "up",
+            NodeState::Down => "down",
+        };
+        let _ = writeln!(
+            out,
+            "node {} [{state}] incarnation {} clock {} rate {}permille",
+            slot.id,
+            slot.node.incarnation(),
+            slot.local_now,
+            slot.rate_permille
+        );
+        let m = slot.node.membership();
+        let view: Vec<String> = m
+            .view()
+            .iter()
+            .map(|&id| match m.member(id) {
+                Some(e) => format!(
+                    "{id}(i{} hb{}{})",
+                    e.incarnation,
+                    e.heartbeat,
+                    if e.suspected { " suspected" } else { "" }
+                ),
+                None => id.to_string(),
+            })
+            .collect();
+        let _ = writeln!(out, "  view: {}", view.join(" "));
+        let ring: Vec<String> = slot.node.ring().nodes().map(|n| n.to_string()).collect();
+        let _ = writeln!(out, "  ring: {}", ring.join(" "));
+        for e in slot.node.stored() {
+            let _ = writeln!(
+                out,
+                "  {} = {} (v{})",
+                e.key,
+                e.value.as_deref().unwrap_or("<tombstone>"),
+                e.version
+            );
+        }
+        let _ = writeln!(out, "  pending operations: {}", slot.node.pending_ops());
+    }
+    out
+}
+
+/// Runs `sim replay`.
+pub fn run(args: ReplayArgs) -> Result<u8, Failure> {
+    let (scenario, key, title) = load_run(
+        args.file.as_ref(),
+        args.seed,
+        args.profile,
+        args.variant,
+        args.bug,
+    )?;
+    let trace = match args.trace {
+        TraceArg::Short => TraceLevel::Short,
+        TraceArg::Full => TraceLevel::Full,
+    };
+    let checked = run_checked(
+        &scenario,
+        &key,
+        RunOptions {
+            trace,
+            until: args.until,
+        },
+    );
+    let world = &checked.execution.world;
+    let mut out = String::new();
+    let _ = writeln!(out, "replay {title}");
+    let _ = writeln!(
+        out,
+        "scenario: {} nodes, {} faults, {} clients x {} ops on {} keys, fault phase {} ticks",
+        scenario.nodes,
+        scenario.faults.len(),
+        scenario.workload.clients,
+        scenario.workload.ops_per_client,
+        scenario.workload.keys,
+        scenario.fault_phase_ticks
+    );
+    for line in world.trace().lines() {
+        out.push_str(line);
+        out.push('\n');
+    }
+    let _ = writeln!(
+        out,
+        "ticks: {}, events: {}, trace hash: {:016x}",
+        checked.execution.ticks,
+        world.trace().events(),
+        checked.trace_hash()
+    );
+    if args.dump_state {
+        out.push_str(&dump_state(world));
+    }
+    let names: Vec<&str> = checked.properties.iter().map(|p| p.name()).collect();
+    let _ = writeln!(out, "checked: {}", names.join(", "));
+    match checked.judgement.first() {
+        None if checked.judgement.unknown => {
+            out.push_str("verdict: pass (some checks ran out of budget: unknown)\n")
+        }
+        None => out.push_str("verdict: pass\n"),
+        Some(_) => {
+            for v in &checked.judgement.violations {
+                let _ = writeln!(
+                    out,
+                    "verdict: FAIL {}\n  {}\n{}",
+                    v.property, v.signature, v.details
+                );
+            }
+        }
+    }
+    print!("{out}");
+    if let Some(path) = &args.history_out {
+        std::fs::write(
+            path,
+            checker::write_native(&checked.execution.record.history),
+        )
+        .map_err(|e| {
+            Failure::usage(format!(
+                "--history-out {}: cannot write: {e}",
+                path.display()
+            ))
+        })?;
+    }
+    Ok(if checked.judgement.first().is_some() {
+        EXIT_VIOLATION
+    } else {
+        EXIT_OK
+    })
+}

@@ -1,0 +1,173 @@
+//! Which properties a run must satisfy, and the checker's verdict on it.
+
+use crate::profile::Profile;
+use crate::run::{execute, Execution, RunOptions};
+use crate::scenario::{Fault, Scenario};
+use checker::properties::{check_record, Property};
+use checker::record::RunRecord;
+use checker::Budget;
+use node::Variant;
+
+/// Search steps the linearizability checker may spend on one run inside `fuzz`: a count, not a
+/// time, so a verdict never depends on the machine's load.
+pub const FUZZ_BUDGET_STEPS: u64 = 2_000_000;
+
+/// A violated property with the facts that prove it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    /// The property.
+    pub property: Property,
+    /// Property and key facts, stable across runs; failing seeds are deduplicated by it.
+    pub signature: String,
+    /// The facts, for a person.
+    pub details: String,
+}
+
+/// The checker's verdict on one run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Judgement {
+    /// Violations, first property first.
+    pub violations: Vec<Found>,
+    /// Whether the checker's budget ran out on some check (and nothing was violated there).
+    pub unknown: bool,
+}
+
+impl Judgement {
+    /// The first violation, if any.
+    pub fn first(&self) -> Option<&Found> {
+        self.violations.first()
+    }
+}
+
+/// How much of `availability`, `stabilization` and `durability` the classic store promises on a
+/// run (design.md: "runs without message faults").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClassicScope {
+    /// Message faults: none of the three.
+    Faulty,
+    /// No message faults but a fresh replica (a restart with an empty store, or a late joiner):
+    /// a fresh replica can accept a create its peers refuse, or miss a delete that a later
+    /// hand-over undoes, and plain values cannot be reconciled. Only placement is promised: no
+    /// copy outside a key's replicas ([`CLASSIC_PLACEMENT`]).
+    FreshReplicas,
+    /// No message faults and no fresh replica: all three.
+    Clean,
+}
+
+impl ClassicScope {
+    /// The scope of a scenario.
+    pub fn of(scenario: &Scenario) -> ClassicScope {
+        let fresh = scenario
+            .faults
+            .iter()
+            .any(|f| matches!(f, Fault::Restart { .. } | Fault::Join { .. }));
+        match (scenario.message_faults_free(), fresh) {
+            (false, _) => ClassicScope::Faulty,
+            (true, true) => ClassicScope::FreshReplicas,
+            (true, false) => ClassicScope::Clean,
+        }
+    }
+}
+
+/// The one `stabilization` class classic keeps with fresh replicas.
+pub const CLASSIC_PLACEMENT: &str = "stabilization: copy on a node that is not a replica";
+
+/// The properties `variant` promises on `profile` (design.md's table), plus `extra`.
+pub fn promised(
+    variant: Variant,
+    profile: Profile,
+    classic: ClassicScope,
+    extra: &[Property],
+) -> Vec<Property> {
+    use Property::*;
+    let mut props = vec![Quorum, BoundedResponse, MembershipCompleteness];
+    let versioned = !matches!(variant, Variant::Classic);
+    if profile != Profile::Hostile {
+        props.extend([MembershipAccuracy, Convergence, Progress]);
+        if versioned || classic == ClassicScope::Clean {
+            props.extend([Availability, Stabilization, Durability]);
+        } else if classic == ClassicScope::FreshReplicas {
+            props.push(Stabilization);
+        }
+    }
+    if versioned {
+        props.push(Linearizable);
+    }
+    for e in extra {
+        if !props.contains(e) {
+            props.push(*e);
+        }
+    }
+    props
+}
+
+/// One run and its verdict.
+#[derive(Debug)]
+pub struct Checked {
+    /// The run.
+    pub execution: Execution,
+    /// The verdict.
+    pub judgement: Judgement,
+    /// The properties checked.
+    pub properties: Vec<Property>,
+}
+
+impl Checked {
+    /// The run's trace hash.
+    pub fn trace_hash(&self) -> u64 {
+        self.execution.world.trace().hash()
+    }
+}
+
+/// What identifies a run besides its scenario.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunKey {
+    /// Root seed.
+    pub seed: u64,
+    /// Profile (decides which properties are promised).
+    pub profile: Profile,
+    /// Properties checked on top of the promised ones.
+    pub extra: Vec<Property>,
+}
+
+/// Runs a scenario and judges it.
+pub fn run_checked(scenario: &Scenario, key: &RunKey, options: RunOptions) -> Checked {
+    let execution = execute(scenario, key.seed, options);
+    let classic = ClassicScope::of(scenario);
+    let properties = promised(scenario.params.variant, key.profile, classic, &key.extra);
+    let mut judgement = judge(&execution.record, &properties, FUZZ_BUDGET_STEPS);
+    let placement_only = scenario.params.variant == Variant::Classic
+        && classic == ClassicScope::FreshReplicas
+        && !key.extra.contains(&Property::Stabilization);
+    if placement_only {
+        judgement
+            .violations
+            .retain(|v| v.property != Property::Stabilization || v.signature == CLASSIC_PLACEMENT);
+    }
+    Checked {
+        execution,
+        judgement,
+        properties,
+    }
+}
+
+/// The checker's verdict on `record` for `properties`.
+pub fn judge(record: &RunRecord, properties: &[Property], budget_steps: u64) -> Judgement {
+    let mut judgement = Judgement::default();
+    for report in check_record(record, properties, Budget::Steps(budget_steps)) {
+        judgement.unknown |= report.undecided.is_some();
+        for v in report.violations {
+            let details = if v.evidence.is_empty() {
+                v.message
+            } else {
+                format!("{}\n{}", v.message, v.evidence)
+            };
+            judgement.violations.push(Found {
+                property: v.property,
+                signature: v.signature,
+                details,
+            });
+        }
+    }
+    judgement
+}

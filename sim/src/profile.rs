@@ -1,0 +1,335 @@
+//! Profiles (fault models) and the swarm generator that resolves a seed into a scenario.
+//!
+//! Swarm testing: per seed, `default` switches whole fault kinds on or off and draws their rates,
+//! the cluster size, protocol timings and the workload shape, so that campaigns explore corners a
+//! single fixed fault mix never reaches.
+
+use crate::net::faulty::LinkModel;
+use crate::scenario::{Fault, OpMix, Scenario, Workload};
+use crate::streams::{stream, Consumer};
+use node::random::{below, between};
+use node::{Params, PlantedBug, Tick, Variant};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+/// A fault model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Profile {
+    /// No faults, one constant message delay.
+    Calm,
+    /// Faults within what a 3-replica quorum store can promise (at most one node down or
+    /// amnesiac at a time; partitions that heal).
+    Default,
+    /// Beyond that budget: two replicas lost at once, long partitions, many restarts.
+    Hostile,
+}
+
+impl Profile {
+    /// Every profile.
+    pub const ALL: [Profile; 3] = [Profile::Calm, Profile::Default, Profile::Hostile];
+
+    /// The name on the command line and in seed files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Profile::Calm => "calm",
+            Profile::Default => "default",
+            Profile::Hostile => "hostile",
+        }
+    }
+
+    /// Parses a name.
+    pub fn parse(name: &str) -> Option<Profile> {
+        Profile::ALL.into_iter().find(|p| p.name() == name)
+    }
+}
+
+fn coin(rng: &mut ChaCha8Rng) -> bool {
+    below(rng, 2) == 1
+}
+
+/// Draws protocol timings within sane bounds.
+fn draw_params(
+    rng: &mut ChaCha8Rng,
+    nodes: u8,
+    variant: Variant,
+    bug: PlantedBug,
+    delay_bound: Tick,
+) -> Params {
+    let mut params = Params::original(nodes);
+    params.variant = variant;
+    params.bug = bug;
+    params.tfail_ticks = between(rng, 5, 8).max(2 * delay_bound + 1);
+    params.tremove_ticks = params.tfail_ticks * between(rng, 3, 5);
+    params.gossip_fanout = between(rng, 2, 3) as usize;
+    params.op_timeout_ticks = between(rng, 12, 30).max(4 * delay_bound + 2);
+    params
+}
+
+fn draw_workload(rng: &mut ChaCha8Rng) -> Workload {
+    Workload {
+        clients: between(rng, 2, 5) as u32,
+        keys: between(rng, 2, 6) as u32,
+        ops_per_client: between(rng, 10, 40) as u32,
+        think_ticks_max: between(rng, 0, 10),
+        start_tick: 20,
+        mix: OpMix {
+            create: between(rng, 1, 4) as u32,
+            read: between(rng, 1, 4) as u32,
+            update: between(rng, 1, 4) as u32,
+            delete: between(rng, 1, 3) as u32,
+        },
+    }
+}
+
+/// A random node id in `1..=nodes`.
+fn any_node(rng: &mut ChaCha8Rng, nodes: u8) -> u8 {
+    1 + below(rng, u64::from(nodes)) as u8
+}
+
+/// Resolves `seed` under `profile` into a concrete scenario.
+pub fn resolve(profile: Profile, variant: Variant, bug: PlantedBug, seed: u64) -> Scenario {
+    let rng = &mut stream(seed, Consumer::Faults);
+    let nodes = between(rng, 5, 9) as u8;
+    let fault_phase_ticks = between(rng, 200, 400);
+    let quiet_delay_ticks = between(rng, 1, 2);
+    let clean = LinkModel::constant(quiet_delay_ticks);
+    let (network, faults) = match profile {
+        Profile::Calm => (clean.clone(), Vec::new()),
+        Profile::Default | Profile::Hostile => {
+            // Swarm: at least a fifth of `default` seeds have no message faults at all.
+            let message_faults = profile == Profile::Hostile || below(rng, 4) != 0;
+            let network = if message_faults {
+                draw_link_model(rng, profile)
+            } else {
+                clean.clone()
+            };
+            (network, Vec::new())
+        }
+    };
+    let params = draw_params(rng, nodes, variant, bug, network.delay_ticks_bound());
+    let mut scenario = Scenario {
+        nodes,
+        params,
+        network,
+        quiet_delay_ticks,
+        faults,
+        workload: draw_workload(rng),
+        fault_phase_ticks,
+        quiet_ticks_max: 400,
+    };
+    if profile != Profile::Calm {
+        let message_faults = !scenario.network.is_clean() || profile == Profile::Hostile;
+        scenario.faults = draw_faults(rng, profile, &scenario, message_faults);
+    }
+    scenario
+}
+
+fn draw_link_model(rng: &mut ChaCha8Rng, profile: Profile) -> LinkModel {
+    let hostile = profile == Profile::Hostile;
+    let delay_ticks_min = between(rng, 1, 2);
+    let delay_ticks_max = delay_ticks_min + between(rng, 0, 3);
+    let tail = coin(rng);
+    LinkModel {
+        delay_ticks_min,
+        delay_ticks_max,
+        tail_ppm: if tail {
+            between(rng, 5_000, 50_000) as u32
+        } else {
+            0
+        },
+        tail_delay_ticks_max: if tail {
+            delay_ticks_max + between(rng, 2, 12)
+        } else {
+            delay_ticks_max
+        },
+        loss_ppm: if coin(rng) {
+            between(rng, 5_000, if hostile { 100_000 } else { 50_000 }) as u32
+        } else {
+            0
+        },
+        duplicate_ppm: if coin(rng) {
+            between(rng, 5_000, 30_000) as u32
+        } else {
+            0
+        },
+    }
+}
+
+fn draw_faults(
+    rng: &mut ChaCha8Rng,
+    profile: Profile,
+    s: &Scenario,
+    message_faults: bool,
+) -> Vec<Fault> {
+    let hostile = profile == Profile::Hostile;
+    let p = &s.params;
+    let end = s.fault_phase_ticks;
+    let mut faults = Vec::new();
+    if below(rng, 3) == 0 {
+        // Late joiners: the ring grows while keys live, so replica sets shift and copies on
+        // nodes that stopped being replicas must go.
+        for _ in 0..between(rng, 1, 2) {
+            let node = 2 + below(rng, u64::from(s.nodes - 1)) as u8;
+            if !faults
+                .iter()
+                .any(|f| matches!(f, Fault::Join { node: n, .. } if *n == node))
+            {
+                faults.push(Fault::Join {
+                    at: between(rng, 30, end / 2),
+                    node,
+                });
+            }
+        }
+    }
+    if coin(rng) || hostile {
+        // Clock skew: some nodes run up to 15% fast or slow.
+        for node in 1..=s.nodes {
+            if coin(rng) {
+                let rate_permille = between(rng, 850, 1150);
+                faults.push(Fault::Skew {
+                    at: between(rng, 0, 50),
+                    node,
+                    rate_permille,
+                });
+            }
+        }
+    }
+    if coin(rng) || hostile {
+        draw_crashes(rng, profile, s, &mut faults);
+    }
+    if message_faults && (coin(rng) || hostile) {
+        let count = between(rng, 1, if hostile { 5 } else { 3 });
+        for _ in 0..count {
+            let at = between(rng, 20, end - 10);
+            let longest = if hostile {
+                6 * p.tremove_ticks
+            } else {
+                2 * p.tremove_ticks
+            };
+            let heal_at = (at + between(rng, 5, longest)).min(end - 1);
+            let isolated = any_node(rng, s.nodes);
+            let others: Vec<u8> = (1..=s.nodes).filter(|&n| n != isolated).collect();
+            let one_way = coin(rng);
+            faults.push(Fault::Partition {
+                at,
+                from: vec![isolated],
+                to: others,
+                one_way,
+                heal_at,
+            });
+        }
+    }
+    if message_faults && (coin(rng) || hostile) {
+        for _ in 0..between(rng, 1, 3) {
+            let at = between(rng, 20, end - 10);
+            let from = any_node(rng, s.nodes);
+            let to = 1 + (from % s.nodes);
+            let until = (at + between(rng, 3, p.tremove_ticks)).min(end - 1);
+            faults.push(Fault::Clog {
+                at,
+                from,
+                to,
+                until,
+            });
+        }
+    }
+    faults.sort_by_key(Fault::at);
+    faults
+}
+
+/// Crashes and restarts. `default` keeps the budget: one node down or amnesiac at a time, and
+/// the next crash only after the previous node is back and repaired (removed or rejoined
+/// everywhere, keys handed over). `hostile` crashes two nodes at once and restarts often.
+fn draw_crashes(rng: &mut ChaCha8Rng, profile: Profile, s: &Scenario, faults: &mut Vec<Fault>) {
+    let p = &s.params;
+    let end = s.fault_phase_ticks;
+    let delay = s.network.delay_ticks_bound();
+    let repair_ticks = 2 * p.tremove_ticks + 2 * p.sweep_interval_ticks + 8 * delay + 20;
+    let mut t = between(rng, 30, 80);
+    while t + 10 < end {
+        let victims: Vec<u8> = if profile == Profile::Hostile && coin(rng) {
+            let a = any_node(rng, s.nodes);
+            vec![a, 1 + (a % s.nodes)]
+        } else {
+            vec![any_node(rng, s.nodes)]
+        };
+        for &node in &victims {
+            faults.push(Fault::Crash { at: t, node });
+        }
+        let permanent = below(rng, 4) == 0;
+        if permanent && profile == Profile::Default {
+            return; // that node stays down: no further crash fits the budget
+        }
+        let down_ticks = between(rng, 1, 3 * p.tremove_ticks);
+        let back = t + down_ticks;
+        if back + 1 >= end {
+            return;
+        }
+        if !permanent {
+            for &node in &victims {
+                faults.push(Fault::Restart { at: back, node });
+            }
+        }
+        t = back
+            + if profile == Profile::Hostile {
+                between(rng, 1, p.tremove_ticks)
+            } else {
+                repair_ticks
+            };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolution_is_deterministic_and_valid() {
+        for profile in Profile::ALL {
+            for seed in 0..200 {
+                let a = resolve(profile, Variant::Classic, PlantedBug::None, seed);
+                assert_eq!(
+                    a,
+                    resolve(profile, Variant::Classic, PlantedBug::None, seed)
+                );
+                a.validate()
+                    .unwrap_or_else(|e| panic!("{profile:?} seed {seed}: {e}"));
+            }
+        }
+    }
+
+    #[test]
+    fn calm_has_no_faults_and_default_keeps_a_fifth_free_of_message_faults() {
+        for seed in 0..50 {
+            let calm = resolve(Profile::Calm, Variant::Classic, PlantedBug::None, seed);
+            assert!(calm.faults.is_empty() && calm.message_faults_free());
+        }
+        let free = (0..1000)
+            .filter(|&seed| {
+                resolve(Profile::Default, Variant::Classic, PlantedBug::None, seed)
+                    .message_faults_free()
+            })
+            .count();
+        assert!(
+            free >= 200,
+            "{free} of 1000 default seeds are free of message faults"
+        );
+    }
+
+    #[test]
+    fn default_never_has_two_nodes_down_at_once() {
+        for seed in 0..1000 {
+            let s = resolve(Profile::Default, Variant::Classic, PlantedBug::None, seed);
+            let mut down = 0i32;
+            for fault in &s.faults {
+                match fault {
+                    Fault::Crash { .. } => down += 1,
+                    Fault::Restart { .. } => down -= 1,
+                    _ => {}
+                }
+                assert!(down <= 1, "seed {seed}: {:?}", s.faults);
+            }
+        }
+    }
+}

@@ -1,0 +1,397 @@
+//! One run of a resolved scenario: fault phase, quiet phase, final reads, and the run record.
+
+use crate::net::faulty::{FaultyNet, LinkModel};
+use crate::net::Network;
+use crate::recorder::Recorder;
+use crate::scenario::{Fault, Scenario};
+use crate::streams::{stream, Consumer};
+use crate::trace::TraceLevel;
+use crate::workload::Clients;
+use crate::world::{NodeState, World, WorldConfig};
+use checker::record::{
+    Bounds, FinalNode, RunRecord, Stamp, StoreEvent, StoredKey, ViewChange, Window,
+};
+use node::{NodeId, Observation, Tick};
+use std::collections::BTreeMap;
+
+/// How far to run and what to keep.
+#[derive(Debug, Clone, Copy)]
+pub struct RunOptions {
+    /// Trace lines to keep.
+    pub trace: TraceLevel,
+    /// Stop after this tick (for `replay --until`).
+    pub until: Option<Tick>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            trace: TraceLevel::HashOnly,
+            until: None,
+        }
+    }
+}
+
+/// A finished run.
+#[derive(Debug)]
+pub struct Execution {
+    /// The world as the run left it.
+    pub world: World,
+    /// What the checker judges.
+    pub record: RunRecord,
+    /// Ticks simulated.
+    pub ticks: Tick,
+    /// How often each fault kind fired.
+    pub faults: BTreeMap<String, u64>,
+    /// Named protocol events reached.
+    pub coverage: BTreeMap<String, u64>,
+}
+
+/// Ticks to let stabilization finish once views agree, before the final reads.
+fn settle_ticks(s: &Scenario) -> Tick {
+    s.params.sweep_interval_ticks + 4 * s.quiet_delay_ticks + 2
+}
+
+/// Runs `scenario` with root seed `seed`.
+pub fn execute(scenario: &Scenario, seed: u64, options: RunOptions) -> Execution {
+    let nodes = scenario.start_ticks();
+    let config = WorldConfig {
+        seed,
+        params: scenario.params.clone(),
+        nodes,
+        trace: options.trace,
+    };
+    let net = Network::Faulty(FaultyNet::new(
+        scenario.network.clone(),
+        stream(seed, Consumer::Network),
+    ));
+    let mut world = World::new(config, net);
+    let mut clients = Clients::new(&scenario.workload, stream(seed, Consumer::Workload));
+    let mut faults_fired: BTreeMap<String, u64> = BTreeMap::new();
+    let mut next_fault = 0;
+    let mut heals: Vec<(Tick, Fault)> = Vec::new();
+    let mut converged_at = None;
+    let mut final_reads_issued = false;
+    let cap = scenario.tick_cap();
+    loop {
+        let now = world.now();
+        if options.until.is_some_and(|u| now > u) || now >= cap {
+            break;
+        }
+        if now == scenario.fault_phase_ticks {
+            enter_quiet_phase(&mut world, scenario);
+            heals.clear();
+        }
+        heal_due(&mut world, &mut heals, now);
+        while let Some(fault) = scenario.faults.get(next_fault).filter(|f| f.at() == now) {
+            next_fault += 1;
+            if apply_fault(&mut world, fault, &mut clients) {
+                *faults_fired
+                    .entry(fault.kind_name().to_string())
+                    .or_default() += 1;
+                if let Fault::Partition { heal_at, .. } = fault {
+                    heals.push((*heal_at, fault.clone()));
+                }
+            }
+        }
+        if now < scenario.fault_phase_ticks {
+            clients.issue(&mut world);
+        }
+        world.run_tick();
+        let answered = world.take_answered();
+        clients.on_answered(&answered, &mut world);
+        if now >= scenario.fault_phase_ticks {
+            if converged_at.is_none() && clients.idle() && views_agree(&world) {
+                converged_at = Some(now);
+            }
+            if let Some(at) = converged_at {
+                if !final_reads_issued && now >= at + settle_ticks(scenario) {
+                    final_reads_issued = true;
+                    clients.final_reads(&mut world);
+                } else if final_reads_issued && clients.idle() {
+                    world.advance();
+                    break;
+                }
+            }
+        }
+        world.advance();
+    }
+    let ticks = world.now();
+    let messages = world.recorder().message_faults();
+    for (name, count) in [
+        ("message-loss", messages.lost),
+        ("partition-drop", messages.partitioned),
+        ("duplicate", messages.duplicated),
+    ] {
+        if count > 0 {
+            faults_fired.insert(name.to_string(), count);
+        }
+    }
+    let coverage = coverage(world.recorder());
+    let record = build_record(&world, scenario, converged_at, ticks);
+    Execution {
+        world,
+        record,
+        ticks,
+        faults: faults_fired,
+        coverage,
+    }
+}
+
+/// Heals every fault, restores clocks, switches to a clean constant-delay network.
+fn enter_quiet_phase(world: &mut World, scenario: &Scenario) {
+    if let Network::Faulty(net) = world.network_mut() {
+        net.heal_all();
+        net.set_model(LinkModel::constant(scenario.quiet_delay_ticks));
+    }
+    for id in scenario.node_ids() {
+        if world.slot(id).rate_permille != 1000 {
+            world.set_clock_rate(id, 1000);
+        }
+    }
+    world.note_fault("quiet phase: all faults healed, clean network");
+}
+
+fn set_partition(world: &mut World, fault: &Fault, blocked: bool) {
+    let Fault::Partition {
+        from, to, one_way, ..
+    } = fault
+    else {
+        return;
+    };
+    if let Network::Faulty(net) = world.network_mut() {
+        for &a in from {
+            for &b in to {
+                net.set_blocked(NodeId(a), NodeId(b), blocked);
+                if !one_way {
+                    net.set_blocked(NodeId(b), NodeId(a), blocked);
+                }
+            }
+        }
+    }
+}
+
+fn heal_due(world: &mut World, heals: &mut Vec<(Tick, Fault)>, now: Tick) {
+    let (due, pending): (Vec<_>, Vec<_>) = heals.drain(..).partition(|(at, _)| *at <= now);
+    *heals = pending;
+    for (_, fault) in due {
+        set_partition(world, &fault, false);
+        world.note_fault(&format!("heal {}", describe_fault(&fault)));
+    }
+}
+
+/// A fault in a few words, for traces.
+pub fn describe_fault(fault: &Fault) -> String {
+    match fault {
+        Fault::Crash { node, .. } => format!("crash n{node}"),
+        Fault::Restart { node, .. } => format!("restart n{node}"),
+        Fault::Partition {
+            from, to, one_way, ..
+        } => {
+            format!(
+                "partition {from:?} {} {to:?}",
+                if *one_way { "->" } else { "<->" }
+            )
+        }
+        Fault::Clog {
+            from, to, until, ..
+        } => format!("clog n{from} -> n{to} until {until}"),
+        Fault::Skew {
+            node,
+            rate_permille,
+            ..
+        } => format!("skew n{node} {rate_permille}permille"),
+        Fault::Join { node, .. } => format!("late join n{node}"),
+    }
+}
+
+/// Applies a fault if it makes sense now (a crash of a running node, a restart of a crashed
+/// one); returns whether it fired.
+fn apply_fault(world: &mut World, fault: &Fault, clients: &mut Clients) -> bool {
+    match fault {
+        Fault::Crash { node, .. } => {
+            if world.slot(NodeId(*node)).state != NodeState::Up {
+                return false;
+            }
+            let orphaned = world.crash(NodeId(*node));
+            clients.on_orphaned(&orphaned);
+        }
+        Fault::Restart { node, .. } => {
+            if world.slot(NodeId(*node)).state != NodeState::Down {
+                return false;
+            }
+            world.restart(NodeId(*node));
+        }
+        Fault::Partition { .. } => {
+            set_partition(world, fault, true);
+            world.note_fault(&describe_fault(fault));
+        }
+        Fault::Clog {
+            from, to, until, ..
+        } => {
+            if let Network::Faulty(net) = world.network_mut() {
+                net.clog(NodeId(*from), NodeId(*to), *until);
+            }
+            world.note_fault(&describe_fault(fault));
+        }
+        Fault::Skew {
+            node,
+            rate_permille,
+            ..
+        } => world.set_clock_rate(NodeId(*node), *rate_permille),
+        // The world starts the node at its start tick; nothing to do but count it.
+        Fault::Join { .. } => {}
+    }
+    true
+}
+
+/// Whether every running node's view is exactly the set of running nodes.
+fn views_agree(world: &World) -> bool {
+    let live = world.live_ids();
+    world
+        .slots()
+        .iter()
+        .filter(|s| s.state == NodeState::Up)
+        .all(|s| s.node.membership().view() == live.as_slice())
+}
+
+/// Named protocol events, counted from the observations.
+fn coverage(recorder: &Recorder) -> BTreeMap<String, u64> {
+    let mut marks: BTreeMap<String, u64> = BTreeMap::new();
+    for (_, _, _, observation) in recorder.observations() {
+        let name = match observation {
+            Observation::MemberSuspected { .. } => "suspicion",
+            Observation::SuspicionRefuted { .. } => "refuted-suspicion",
+            Observation::MemberRejoined { .. } => "rejoin",
+            Observation::MemberRemoved { .. } => "member-removed",
+            Observation::HandedOver { .. } => "stabilization-handover",
+            Observation::WriteForwarded { .. } => "write-forwarded",
+            Observation::BallotConflict { .. }
+            | Observation::ReadRepair { .. }
+            | Observation::EpochRefused { .. }
+            | Observation::NotRecovered { .. }
+            | Observation::RangeRecovered { .. }
+            | Observation::HandoverDone { .. } => observation.kind_name(),
+            Observation::StoreOp {
+                success: false,
+                role: node::Role::Coordinator,
+                ..
+            } => "coordinator-failure",
+            Observation::MemberAdded { .. }
+            | Observation::StoreOp { .. }
+            | Observation::ReplicaStored { .. } => continue,
+        };
+        *marks.entry(name.to_string()).or_default() += 1;
+    }
+    for op in recorder.history() {
+        if op.reason == checker::record::Reason::CoordinatorCrashed {
+            *marks.entry("coordinator-crashed".to_string()).or_default() += 1;
+        }
+    }
+    marks
+}
+
+fn build_record(world: &World, s: &Scenario, converged_at: Option<Tick>, ticks: Tick) -> RunRecord {
+    let recorder = world.recorder();
+    let mut views = Vec::new();
+    let mut stored = Vec::new();
+    for (tick, seq, node, observation) in recorder.observations() {
+        let at = Stamp {
+            tick: *tick,
+            seq: *seq,
+        };
+        match observation {
+            Observation::MemberAdded { member } => views.push(ViewChange {
+                at,
+                node: node.0,
+                member: member.0,
+                added: true,
+            }),
+            Observation::MemberRemoved { member } => views.push(ViewChange {
+                at,
+                node: node.0,
+                member: member.0,
+                added: false,
+            }),
+            Observation::ReplicaStored { key, value } => stored.push(StoreEvent {
+                at,
+                node: node.0,
+                key: key.to_string(),
+                value: value.as_ref().map(|v| v.to_string()),
+            }),
+            _ => {}
+        }
+    }
+    let clean_network = if s.message_faults_free() {
+        vec![Window { from: 0, to: ticks }]
+    } else {
+        vec![Window {
+            from: s.fault_phase_ticks.min(ticks),
+            to: ticks,
+        }]
+    };
+    let final_nodes = world
+        .slots()
+        .iter()
+        .map(|slot| {
+            let live = slot.state == NodeState::Up;
+            FinalNode {
+                node: slot.id.0,
+                live,
+                view: if live {
+                    slot.node.membership().view().iter().map(|n| n.0).collect()
+                } else {
+                    Vec::new()
+                },
+                store: if live {
+                    slot.node
+                        .stored()
+                        .into_iter()
+                        .map(|e| StoredKey {
+                            key: e.key.to_string(),
+                            value: e.value.map(|v| v.to_string()),
+                            version: e.version,
+                        })
+                        .collect()
+                } else {
+                    Vec::new()
+                },
+            }
+        })
+        .collect();
+    let p = &s.params;
+    let delay = s.network.delay_ticks_bound();
+    let slowest_permille = s
+        .faults
+        .iter()
+        .filter_map(|f| match f {
+            Fault::Skew { rate_permille, .. } => Some(*rate_permille),
+            _ => None,
+        })
+        .min()
+        .unwrap_or(1000)
+        .min(1000);
+    // A slow clock stretches every local timeout by 1000 / rate.
+    let stretch = |ticks: Tick| ticks * 1000 / slowest_permille - ticks;
+    RunRecord {
+        nodes: s.node_ids().iter().map(|n| n.0).collect(),
+        history: recorder.history().to_vec(),
+        views,
+        stored,
+        process_events: recorder.process_events().to_vec(),
+        clean_network,
+        quiet_from: s.fault_phase_ticks,
+        converged_at,
+        tick_cap: s.tick_cap(),
+        final_nodes,
+        bounds: Bounds {
+            tfail_ticks: p.tfail_ticks,
+            tremove_ticks: p.tremove_ticks,
+            detection_slack_ticks: stretch(p.tremove_ticks) + 2 * p.tfail_ticks + 6 * delay + 5,
+            op_timeout_ticks: p.op_timeout_ticks,
+            response_slack_ticks: stretch(p.op_timeout_ticks) + 2 * delay + 2,
+            replicas: p.replicas,
+            quorum: p.quorum,
+        },
+    }
+}

@@ -1,0 +1,263 @@
+//! A resolved scenario: everything a run needs besides its seed, as stored in seed files.
+//!
+//! Replaying a seed file uses only this (never the generator that drew it), so a recorded seed
+//! stays valid when the generator changes.
+
+use crate::net::faulty::LinkModel;
+use node::{NodeId, Params, Tick};
+use serde::{Deserialize, Serialize};
+
+/// One scheduled change of the environment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Fault {
+    /// The node stops; messages to it are lost.
+    Crash {
+        /// When.
+        at: Tick,
+        /// Which node.
+        node: u8,
+    },
+    /// The node starts again with an empty store and the next incarnation.
+    Restart {
+        /// When.
+        at: Tick,
+        /// Which node.
+        node: u8,
+    },
+    /// Messages from `from` to `to` are dropped (and back, unless one-way) until `heal_at`.
+    Partition {
+        /// When it starts.
+        at: Tick,
+        /// One side.
+        from: Vec<u8>,
+        /// The other side.
+        to: Vec<u8>,
+        /// Only `from -> to` is cut.
+        one_way: bool,
+        /// When it heals.
+        heal_at: Tick,
+    },
+    /// Messages on the link `from -> to` are held until `until`.
+    Clog {
+        /// When it starts.
+        at: Tick,
+        /// Sender.
+        from: u8,
+        /// Receiver.
+        to: u8,
+        /// When held messages go.
+        until: Tick,
+    },
+    /// The node starts only now (a node joining a running cluster) instead of at tick 0.
+    Join {
+        /// When it starts.
+        at: Tick,
+        /// Which node.
+        node: u8,
+    },
+    /// The node's clock runs at this rate from now on.
+    Skew {
+        /// When.
+        at: Tick,
+        /// Which node.
+        node: u8,
+        /// Parts per thousand of world time.
+        rate_permille: u64,
+    },
+}
+
+impl Fault {
+    /// When it happens.
+    pub fn at(&self) -> Tick {
+        match self {
+            Fault::Crash { at, .. }
+            | Fault::Restart { at, .. }
+            | Fault::Partition { at, .. }
+            | Fault::Clog { at, .. }
+            | Fault::Join { at, .. }
+            | Fault::Skew { at, .. } => *at,
+        }
+    }
+
+    /// The name of its kind, for summaries.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Fault::Crash { .. } => "crash",
+            Fault::Restart { .. } => "restart",
+            Fault::Partition { one_way: false, .. } => "partition",
+            Fault::Partition { one_way: true, .. } => "one-way-partition",
+            Fault::Clog { .. } => "clog",
+            Fault::Skew { .. } => "clock-skew",
+            Fault::Join { .. } => "late-join",
+        }
+    }
+
+    /// Whether it disturbs messages (partitions and clogs), as opposed to processes.
+    pub fn is_message_fault(&self) -> bool {
+        matches!(self, Fault::Partition { .. } | Fault::Clog { .. })
+    }
+}
+
+/// Relative weights of the four operations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpMix {
+    /// Weight of create.
+    pub create: u32,
+    /// Weight of read.
+    pub read: u32,
+    /// Weight of update.
+    pub update: u32,
+    /// Weight of delete.
+    pub delete: u32,
+}
+
+/// The closed-loop client workload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Workload {
+    /// Concurrent clients; each has at most one operation open.
+    pub clients: u32,
+    /// Keys `k0 .. k<keys-1>`: a small space, so operations collide.
+    pub keys: u32,
+    /// Operations each client issues in the fault phase.
+    pub ops_per_client: u32,
+    /// A client waits 0..=this many ticks between an answer and its next operation.
+    pub think_ticks_max: Tick,
+    /// Tick at which clients start.
+    pub start_tick: Tick,
+    /// Operation mix.
+    pub mix: OpMix,
+}
+
+/// Everything a run needs besides its root seed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Nodes `1..=nodes`, all starting at tick 0 (node 1, the introducer, first).
+    pub nodes: u8,
+    /// Protocol parameters.
+    pub params: Params,
+    /// The network during the fault phase.
+    pub network: LinkModel,
+    /// The constant message delay of the quiet phase.
+    pub quiet_delay_ticks: Tick,
+    /// Scheduled faults, sorted by time; all within the fault phase.
+    pub faults: Vec<Fault>,
+    /// The clients.
+    pub workload: Workload,
+    /// Length of the fault phase; the quiet phase follows (faults healed, clean network).
+    pub fault_phase_ticks: Tick,
+    /// A run that has not converged this long after the fault phase fails `progress`.
+    pub quiet_ticks_max: Tick,
+}
+
+impl Scenario {
+    /// The node ids.
+    pub fn node_ids(&self) -> Vec<NodeId> {
+        (1..=self.nodes).map(NodeId).collect()
+    }
+
+    /// Whether no message fault is in it: no loss, duplication, partition or clog, and one
+    /// constant delay (so every replica sees concurrent writes in the same order).
+    pub fn message_faults_free(&self) -> bool {
+        self.network.is_clean() && !self.faults.iter().any(Fault::is_message_fault)
+    }
+
+    /// When each node starts: at its `join` fault, or at tick 0.
+    pub fn start_ticks(&self) -> Vec<(NodeId, Tick)> {
+        self.node_ids()
+            .into_iter()
+            .map(|id| {
+                let join = self.faults.iter().find_map(|f| match f {
+                    Fault::Join { at, node } if *node == id.0 => Some(*at),
+                    _ => None,
+                });
+                (id, join.unwrap_or(0))
+            })
+            .collect()
+    }
+
+    /// Whether a node restarts with an empty store (amnesia) in it.
+    pub fn has_restarts(&self) -> bool {
+        self.faults
+            .iter()
+            .any(|f| matches!(f, Fault::Restart { .. }))
+    }
+
+    /// The run's tick cap.
+    pub fn tick_cap(&self) -> Tick {
+        self.fault_phase_ticks + self.quiet_ticks_max
+    }
+
+    /// How many operations clients issue, final reads excluded.
+    pub fn client_ops(&self) -> u64 {
+        u64::from(self.workload.clients) * u64::from(self.workload.ops_per_client)
+    }
+
+    /// Checks what serde cannot: ids in range, faults sorted and inside the fault phase.
+    pub fn validate(&self) -> Result<(), String> {
+        let node_ok = |n: u8| (1..=self.nodes).contains(&n);
+        if self.nodes < 1 {
+            return Err("nodes: must be at least 1".into());
+        }
+        if self.network.delay_ticks_min == 0 || self.quiet_delay_ticks == 0 {
+            return Err("network.delay_ticks_min / quiet_delay_ticks: must be at least 1".into());
+        }
+        if self.network.delay_ticks_min > self.network.delay_ticks_max {
+            return Err("network.delay_ticks_min: larger than delay_ticks_max".into());
+        }
+        if self.workload.keys == 0 {
+            return Err("workload.keys: must be at least 1".into());
+        }
+        let mix = self.workload.mix;
+        if mix.create + mix.read + mix.update + mix.delete == 0 {
+            return Err("workload.mix: all weights are zero".into());
+        }
+        for (i, fault) in self.faults.iter().enumerate() {
+            let nodes: Vec<u8> = match fault {
+                Fault::Crash { node, .. }
+                | Fault::Restart { node, .. }
+                | Fault::Skew { node, .. }
+                | Fault::Join { node, .. } => vec![*node],
+                Fault::Partition { from, to, .. } => from.iter().chain(to).copied().collect(),
+                Fault::Clog { from, to, .. } => vec![*from, *to],
+            };
+            if let Some(bad) = nodes.iter().find(|&&n| !node_ok(n)) {
+                return Err(format!(
+                    "faults[{i}].node: {bad} is not in 1..={}",
+                    self.nodes
+                ));
+            }
+            if fault.at() >= self.fault_phase_ticks {
+                return Err(format!(
+                    "faults[{i}].at: {} is not inside the fault phase (0..{})",
+                    fault.at(),
+                    self.fault_phase_ticks
+                ));
+            }
+            if i > 0 && self.faults[i - 1].at() > fault.at() {
+                return Err(format!("faults[{i}].at: faults must be sorted by time"));
+            }
+            if let Fault::Join { node, .. } = fault {
+                let joins = self
+                    .faults
+                    .iter()
+                    .filter(|f| matches!(f, Fault::Join { node: n, .. } if n == node))
+                    .count();
+                if *node == self.params.introducer.0 || joins > 1 {
+                    return Err(format!("faults[{i}].node: node {node} joins late at most once, and not the introducer"));
+                }
+            }
+            if let Fault::Skew { rate_permille, .. } = fault {
+                if !(500..=2000).contains(rate_permille) {
+                    return Err(format!(
+                        "faults[{i}].rate_permille: {rate_permille} is not in 500..=2000"
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
