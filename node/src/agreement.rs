@@ -31,8 +31,8 @@ pub struct Replica {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct RangeId(pub u16);
 
-/// A range's replica set in one epoch. Epoch 0 is the ring of all seed nodes in incarnation 0;
-/// every later epoch is chosen by a seal round at a quorum of the previous one.
+/// A range's replica set in one epoch. Epoch 0 is the introducer alone, in incarnation 0; every
+/// later epoch is chosen by a seal round at a quorum of the previous one.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Config {
     /// The range.
@@ -52,6 +52,11 @@ impl Config {
     /// Whether some incarnation of the node holds a seat.
     pub fn has_node(&self, id: NodeId) -> bool {
         self.members.iter().any(|m| m.id == id)
+    }
+
+    /// How many seats make a quorum: a majority, so that any two quorums share a seat.
+    pub fn quorum(&self) -> usize {
+        self.members.len() / 2 + 1
     }
 
     /// Whether the seats are exactly these (in any order).

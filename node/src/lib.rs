@@ -115,6 +115,16 @@ impl Node {
         }
     }
 
+    /// The store's protocol state beyond what it stores, one line per item, for a person
+    /// reading a state dump (`versioned`: each range's seat, epoch and replicas, and the rounds
+    /// in flight; `classic` keeps nothing beyond its values).
+    pub fn store_summary(&self) -> Vec<String> {
+        match &self.store {
+            Store::Classic(_) => Vec::new(),
+            Store::Versioned(s) => s.summary(),
+        }
+    }
+
     /// How many client operations this node coordinates and has not answered.
     pub fn pending_ops(&self) -> usize {
         match &self.store {

@@ -11,12 +11,12 @@
 //! 2. **Ranges with epochs.** Keys are grouped in ranges: the arcs between successive seed nodes
 //!    on the ring, which every ring of live nodes maps to one replica set. Each range has a
 //!    configuration (its replica seats, each a node *in one incarnation*, and an epoch).
-//!    Epoch 0 is the ring of all seed nodes; each later one is chosen by a *seal* round at a
+//!    Epoch 0 is the introducer alone; each later one is chosen by a *seal* round at a
 //!    quorum of the previous one, whose acceptors stop voting on the range's keys and hand their
 //!    votes over. Ballots carry the epoch, and acceptors refuse ballots of other epochs, so no
 //!    proposal made from a stale view is accepted past a handover.
 //! 3. **Readiness per range.** A node votes on a key only if it is a voter of the key's range in
-//!    the proposal's epoch: epoch 0 voters are the seed nodes in incarnation 0; everyone else
+//!    the proposal's epoch: the epoch-0 voter is the introducer in incarnation 0; everyone else
 //!    became a voter by installing the range's votes from a sealed quorum (or a copy of a voter's
 //!    votes). A restarted node holds no seat (seats name incarnations) and a new replica has not
 //!    installed the epoch, so neither answers "I have nothing" for a key it has never seen.
@@ -82,7 +82,7 @@ impl<R: RngCore + ?Sized> Env<'_, R> {
 #[derive(Debug, Clone)]
 pub struct VersionedStore {
     me: Replica,
-    /// The ring of all seed nodes: it defines the ranges and their epoch-0 replicas.
+    /// The ring of all seed nodes: it defines the ranges.
     seeds: Ring,
     ranges: Vec<RangeState>,
     ring: Ring,
@@ -100,24 +100,30 @@ pub struct VersionedStore {
     /// behind by rounds that gave up earlier (safety does not depend on clocks: only liveness).
     next_round: u64,
     next_txn: crate::message::TxnId,
+    /// Smoothed round trip of this node's rounds (ticks), for resends and backoffs.
+    rtt_ticks: Tick,
 }
 
 impl VersionedStore {
-    /// The store of node `me` before it knows anything: a voter of the epoch-0 configuration of
-    /// every range whose seed replicas include it, if it is in incarnation 0.
+    /// The store of node `me` before it knows anything.
+    ///
+    /// Every range is born on the introducer alone (incarnation 0), the node every other node
+    /// joins through: a single seat is trivially safe, and the introducer hands each range to
+    /// the replicas its ring names as soon as the ring has enough members. A genesis on the
+    /// ring of all seed nodes would count seats of nodes that have not started yet (late
+    /// joiners), which could leave a range without a live quorum from the start.
     pub fn new(me: Replica, params: &Params) -> VersionedStore {
         let seeds = Ring::new(params.seed_nodes.iter().copied());
-        let mut ids = Vec::new();
+        let genesis = Replica {
+            id: params.introducer,
+            incarnation: 0,
+        };
         let ranges = (0..seeds.len())
             .map(|slot| {
-                seeds.replicas_from(slot, params.replicas, &mut ids);
                 let config = Rc::new(Config {
                     range: RangeId(slot as u16),
                     epoch: 0,
-                    members: ids
-                        .iter()
-                        .map(|&id| Replica { id, incarnation: 0 })
-                        .collect(),
+                    members: vec![genesis],
                 });
                 RangeState::new(config, me)
             })
@@ -135,6 +141,7 @@ impl VersionedStore {
             seen: BTreeMap::new(),
             next_round: 0,
             next_txn: 0,
+            rtt_ticks: params.op_timeout_ticks / 2,
         }
     }
 
@@ -164,6 +171,50 @@ impl VersionedStore {
         entries
     }
 
+    /// One line per range (seat, epoch, replicas, establishment, keys held) and per round in
+    /// flight, for state dumps.
+    pub fn summary(&self) -> Vec<String> {
+        let seats = |c: &Config| {
+            c.members
+                .iter()
+                .map(|m| format!("n{}.{}", m.id, m.incarnation))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let mut lines: Vec<String> = self
+            .ranges
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let seat = match &r.seat {
+                    Seat::Voter(c) => format!("voter e{} [{}]", c.epoch, seats(c)),
+                    Seat::Frozen { config, since } => {
+                        format!("frozen e{} [{}] since {since}", config.epoch, seats(config))
+                    }
+                    Seat::Outside => "outside".to_string(),
+                };
+                format!(
+                    "range{i}: {seat}; newest e{} [{}]{}; {} keys",
+                    r.newest.epoch,
+                    seats(&r.newest),
+                    if r.established { " established" } else { "" },
+                    r.keys.len()
+                )
+            })
+            .collect();
+        lines.extend(
+            self.range_rounds
+                .iter()
+                .map(|(range, round)| format!("range{} round: {}", range.0, round.describe())),
+        );
+        lines.extend(
+            self.key_rounds
+                .iter()
+                .map(|(key, round)| format!("{key} round: {}", round.describe())),
+        );
+        lines
+    }
+
     /// How many client operations this node coordinates and has not answered.
     pub fn pending_ops(&self) -> usize {
         self.key_rounds.values().filter(|r| r.is_client()).count()
@@ -184,6 +235,7 @@ impl VersionedStore {
         env: &mut Env<R>,
     ) -> bool {
         self.refresh_ring(env);
+        self.observe_reply(message, env.now);
         match message {
             Message::Prepare { key, ballot } => self.on_prepare(from, key, *ballot, env),
             Message::Accept {

@@ -91,7 +91,7 @@ pub(super) struct RangeState {
 pub(super) type SyncStale = Rc<[(Rc<str>, Option<Ballot>)]>;
 
 impl RangeState {
-    /// The state at start: a voter of epoch 0 if the seed ring names this seat in incarnation 0.
+    /// The state at start: a voter of epoch 0 if this is the genesis seat.
     pub(super) fn new(epoch0: Rc<Config>, me: Replica) -> RangeState {
         let seat = if epoch0.has(me) {
             Seat::Voter(Rc::clone(&epoch0))
@@ -469,6 +469,7 @@ impl VersionedStore {
                 range,
                 epoch: config.epoch,
             });
+            self.drop_obsolete_round(range);
         }
         env.send(
             from,
@@ -498,6 +499,7 @@ impl VersionedStore {
             state.replace_keys(BTreeMap::new(), &mut env.out.observations);
             state.seat = Seat::Outside;
             state.established = false;
+            self.drop_obsolete_round(config.range);
         }
     }
 

@@ -60,9 +60,9 @@ impl<T> Tally<T> {
         fresh
     }
 
-    /// Whether a quorum of `members` can no longer say yes.
-    fn hopeless(&self, members: usize, quorum: usize) -> bool {
-        members.saturating_sub(self.no.len()) < quorum
+    /// Whether a quorum of `config` can no longer say yes.
+    fn hopeless(&self, config: &Config) -> bool {
+        config.members.len().saturating_sub(self.no.len()) < config.quorum()
     }
 
     fn ids(&self) -> impl Iterator<Item = NodeId> + '_ {
@@ -147,6 +147,23 @@ impl KeyRound {
     pub(super) fn is_client(&self) -> bool {
         matches!(self.purpose, Purpose::Client(_))
     }
+
+    /// The round in a few words, for state dumps.
+    pub(super) fn describe(&self) -> String {
+        let purpose = match &self.purpose {
+            Purpose::Client(c) => format!("op{} {}", c.op, c.request.kind().name()),
+            Purpose::Repair => "repair".to_string(),
+        };
+        let step = match &self.step {
+            KeyStep::Preparing(t) => format!("preparing ({} promised)", t.yes.len()),
+            KeyStep::Accepting { tally, .. } => format!("accepting ({} accepted)", tally.yes.len()),
+            KeyStep::Backoff { until } => format!("backing off until {until}"),
+        };
+        format!(
+            "{purpose} e{} r{} {step}",
+            self.ballot.epoch, self.ballot.round
+        )
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -179,6 +196,31 @@ pub(super) struct RangeRound {
     deadline: Tick,
 }
 
+impl RangeRound {
+    /// The round in a few words, for state dumps.
+    pub(super) fn describe(&self) -> String {
+        let step = match &self.step {
+            RangeStep::Preparing(t) => format!("sealing, {} promised", t.yes.len()),
+            RangeStep::Accepting { tally, .. } => format!("sealing, {} accepted", tally.yes.len()),
+            RangeStep::Installing { next, tally, .. } => {
+                format!("installing e{}, {} installed", next.epoch, tally.yes.len())
+            }
+            RangeStep::Backoff { until } => format!("backing off until {until}"),
+        };
+        let target: Vec<String> = self
+            .target
+            .iter()
+            .map(|m| format!("n{}.{}", m.id, m.incarnation))
+            .collect();
+        format!(
+            "from e{} to [{}] r{}: {step}",
+            self.from.epoch,
+            target.join(","),
+            self.ballot.round
+        )
+    }
+}
+
 /// The state a client operation proposes, and what it will answer once that is chosen.
 fn apply(request: &Request, current: &Versioned, writer: WriteId) -> (Versioned, Answer) {
     match (request, &current.value) {
@@ -198,6 +240,14 @@ fn apply(request: &Request, current: &Versioned, writer: WriteId) -> (Versioned,
             (current.clone(), Answer::Refused(Reason::NotFound, None))
         }
     }
+}
+
+/// A random wait after losing a race, so that competing proposers stop colliding: up to about
+/// two round trips (`rtt_ticks`, as the node has seen them lately), at most a quarter of an
+/// operation timeout.
+fn backoff_until<R: RngCore + ?Sized>(rtt_ticks: Tick, env: &mut Env<R>) -> Tick {
+    let window = (2 * rtt_ticks).clamp(2, (env.params.op_timeout_ticks / 4).max(2));
+    env.now + between(env.rng, 1, window)
 }
 
 /// A client answer: (success, definite rejection, reason, value, acks).
@@ -280,15 +330,35 @@ impl VersionedStore {
             .filter(|r| r.ballot == ballot && r.from.has_node(from))
     }
 
-    /// How long a proposer waits for answers before it resends a phase to the silent members:
-    /// one round trip, which `op_timeout_ticks` (sized for two) covers.
-    fn resend_ticks(op_timeout_ticks: Tick) -> Tick {
-        (op_timeout_ticks / 2).max(2)
+    /// Folds the round trip of an answer to one of this node's rounds into its estimate.
+    pub(super) fn observe_reply(&mut self, message: &Message, now: Tick) {
+        let sent_at = match message {
+            Message::Promise { key, ballot, .. } | Message::Accepted { key, ballot } => self
+                .key_rounds
+                .get(key)
+                .filter(|r| r.ballot == *ballot)
+                .map(|r| r.sent_at),
+            Message::SealPromise { range, ballot, .. }
+            | Message::SealAccepted { range, ballot, .. } => self
+                .range_rounds
+                .get(range)
+                .filter(|r| r.ballot == *ballot)
+                .map(|r| r.sent_at),
+            _ => None,
+        };
+        if let Some(sent_at) = sent_at {
+            let sample = now.saturating_sub(sent_at);
+            self.rtt_ticks = (3 * self.rtt_ticks + sample) / 4;
+        }
     }
 
-    /// A random wait after losing a ballot race, so that competing proposers stop colliding.
-    fn backoff_until<R: RngCore + ?Sized>(env: &mut Env<R>) -> Tick {
-        env.now + between(env.rng, 1, (env.params.op_timeout_ticks / 4).max(2))
+    /// How long a proposer waits for answers before it resends a phase to the silent members:
+    /// about two round trips as this node has seen them lately, at most half an operation
+    /// timeout (which is sized for two round trips at the worst delay). Following the delays
+    /// actually seen matters once the network calms down: a phase that lost a message must not
+    /// wait out a timeout sized for the worst delays of the fault phase.
+    fn resend_ticks(&self, op_timeout_ticks: Tick) -> Tick {
+        (2 * self.rtt_ticks + 1).clamp(2, (op_timeout_ticks / 2).max(2))
     }
 
     /// A client request arrives.
@@ -414,10 +484,10 @@ impl VersionedStore {
         if let Some(v) = vote {
             self.note_ballot(key, v.ballot);
         }
-        let quorum = env.params.quorum;
         let Some(round) = self.key_round_for(key, ballot, from) else {
             return;
         };
+        let quorum = round.config.quorum();
         let KeyStep::Preparing(tally) = &mut round.step else {
             return;
         };
@@ -500,12 +570,13 @@ impl VersionedStore {
         ballot: Ballot,
         env: &mut Env<R>,
     ) {
-        let quorum = env.params.quorum;
+        let evidence = env.params.quorum;
         let replicas = self.ring.replicas_of(key, env.params.replicas);
         let Some(round) = self.key_round_for(key, ballot, from) else {
             return;
         };
         let members = round.config.members.len();
+        let quorum = round.config.quorum();
         let KeyStep::Accepting {
             state,
             answer,
@@ -541,7 +612,7 @@ impl VersionedStore {
         // A success must show a quorum of the replicas this node's own ring names.
         let acks: Vec<NodeId> = tally.ids().filter(|id| replicas.contains(id)).collect();
         let verdict = match answer {
-            Answer::Wrote | Answer::Read(_) if acks.len() < quorum => {
+            Answer::Wrote | Answer::Read(_) if acks.len() < evidence => {
                 if tally.yes.len() < members {
                     return; // wait for the other replica
                 }
@@ -592,12 +663,12 @@ impl VersionedStore {
         why: &Refusal,
         env: &mut Env<R>,
     ) {
+        let rtt = self.rtt_ticks;
         match why {
             Refusal::Promised(p) => self.note_ballot(key, *p),
             Refusal::Moved(config) => self.learn_config(config),
             Refusal::NotReady => {}
         }
-        let quorum = env.params.quorum;
         let Some(round) = self.key_rounds.get_mut(key) else {
             return;
         };
@@ -613,10 +684,10 @@ impl VersionedStore {
         if !round.config.has_node(from) {
             return;
         }
-        let members = round.config.members.len();
+        let config = &round.config;
         let hopeless = match &mut round.step {
-            KeyStep::Preparing(tally) => tally.no(from) && tally.hopeless(members, quorum),
-            KeyStep::Accepting { tally, .. } => tally.no(from) && tally.hopeless(members, quorum),
+            KeyStep::Preparing(tally) => tally.no(from) && tally.hopeless(config),
+            KeyStep::Accepting { tally, .. } => tally.no(from) && tally.hopeless(config),
             KeyStep::Backoff { .. } => false,
         };
         if !hopeless {
@@ -630,7 +701,7 @@ impl VersionedStore {
             if round.conflicts == 1 {
                 return self.key_attempt(key, env);
             }
-            Self::backoff_until(env)
+            backoff_until(rtt, env)
         } else {
             // Not a race but a range being handed over (or seats still recovering): that
             // takes a round trip or two, so look again soon.
@@ -671,7 +742,7 @@ impl VersionedStore {
 
     /// Deadlines, backoffs and resends of key rounds, and queued operations that expired.
     pub(super) fn key_timers<R: RngCore + ?Sized>(&mut self, env: &mut Env<R>) {
-        let resend = Self::resend_ticks(env.params.op_timeout_ticks);
+        let resend = self.resend_ticks(env.params.op_timeout_ticks);
         let keys: Vec<Rc<str>> = self.key_rounds.keys().cloned().collect();
         for key in keys {
             let Some(round) = self.key_rounds.get_mut(&key) else {
@@ -689,6 +760,16 @@ impl VersionedStore {
                         self.next_waiting(&key, env);
                     }
                 }
+                continue;
+            }
+            // The range moved on since this attempt began (a handover this node heard of):
+            // its seats no longer vote in that epoch, so start over in the new one.
+            let newest_epoch = self.ranges[self.range_of(&key)].newest.epoch;
+            let Some(round) = self.key_rounds.get_mut(&key) else {
+                continue;
+            };
+            if round.config.epoch < newest_epoch && !matches!(round.step, KeyStep::Backoff { .. }) {
+                self.key_attempt(&key, env);
                 continue;
             }
             match &round.step {
@@ -772,6 +853,23 @@ impl VersionedStore {
         self.range_attempt(id, env);
     }
 
+    /// Drops a handover this node drives from an epoch it no longer holds a seat in (it
+    /// installed a newer one, or dropped the range) if its seal is not chosen yet: that epoch
+    /// is closed, and the round would only keep the steward from starting the handover the ring
+    /// now calls for. A round that is installing goes on: it is what completes the handover.
+    pub(super) fn drop_obsolete_round(&mut self, range: RangeId) {
+        let seat_epoch = self.ranges[usize::from(range.0)]
+            .seat
+            .config()
+            .map(|c| c.epoch);
+        if self.range_rounds.get(&range).is_some_and(|r| {
+            !matches!(r.step, RangeStep::Installing { .. })
+                && seat_epoch.is_none_or(|e| r.from.epoch < e)
+        }) {
+            self.range_rounds.remove(&range);
+        }
+    }
+
     fn range_attempt<R: RngCore + ?Sized>(&mut self, range: RangeId, env: &mut Env<R>) {
         let Some(round) = self.range_rounds.get(&range) else {
             return;
@@ -803,10 +901,10 @@ impl VersionedStore {
         vote: Option<&SealVote>,
         env: &mut Env<R>,
     ) {
-        let quorum = env.params.quorum;
         let Some(round) = self.range_round_for(range, ballot, from) else {
             return;
         };
+        let quorum = round.from.quorum();
         let RangeStep::Preparing(tally) = &mut round.step else {
             return;
         };
@@ -859,10 +957,10 @@ impl VersionedStore {
         frozen: &Handover,
         env: &mut Env<R>,
     ) {
-        let quorum = env.params.quorum;
         let Some(round) = self.range_round_for(range, ballot, from) else {
             return;
         };
+        let quorum = round.from.quorum();
         let RangeStep::Accepting { next, tally, votes } = &mut round.step else {
             return;
         };
@@ -921,7 +1019,7 @@ impl VersionedStore {
         why: &Refusal,
         env: &mut Env<R>,
     ) {
-        let quorum = env.params.quorum;
+        let rtt = self.rtt_ticks;
         let state = &mut self.ranges[usize::from(range.0)];
         match why {
             Refusal::Promised(p) => state.seal_seen = state.seal_seen.max(*p),
@@ -949,15 +1047,15 @@ impl VersionedStore {
         // A member that moved on does not vote in this epoch any more. That is not a reason to
         // stop: hearing of a newer epoch does not mean it is installed, and a seal this round
         // may have to finish could still be the only way there.
-        let members = round.from.members.len();
+        let config = &round.from;
         let hopeless = match &mut round.step {
-            RangeStep::Preparing(tally) => tally.no(from) && tally.hopeless(members, quorum),
-            RangeStep::Accepting { tally, .. } => tally.no(from) && tally.hopeless(members, quorum),
+            RangeStep::Preparing(tally) => tally.no(from) && tally.hopeless(config),
+            RangeStep::Accepting { tally, .. } => tally.no(from) && tally.hopeless(config),
             RangeStep::Installing { .. } | RangeStep::Backoff { .. } => false,
         };
         if hopeless {
             round.step = RangeStep::Backoff {
-                until: Self::backoff_until(env),
+                until: backoff_until(rtt, env),
             };
         }
     }
@@ -971,7 +1069,6 @@ impl VersionedStore {
         epoch: u64,
         env: &mut Env<R>,
     ) {
-        let quorum = env.params.quorum;
         let Some(round) = self.range_rounds.get_mut(&range) else {
             return;
         };
@@ -981,7 +1078,7 @@ impl VersionedStore {
         if next.epoch != epoch || !next.has_node(from) {
             return;
         }
-        if !tally.yes(from, ()) || tally.yes.len() < quorum {
+        if !tally.yes(from, ()) || tally.yes.len() < next.quorum() {
             return;
         }
         let next = Rc::clone(next);
@@ -1010,7 +1107,7 @@ impl VersionedStore {
 
     /// Deadlines, backoffs and resends of range rounds.
     pub(super) fn range_timers<R: RngCore + ?Sized>(&mut self, env: &mut Env<R>) {
-        let resend = Self::resend_ticks(env.params.op_timeout_ticks);
+        let resend = self.resend_ticks(env.params.op_timeout_ticks);
         let ranges: Vec<RangeId> = self.range_rounds.keys().copied().collect();
         for range in ranges {
             let Some(round) = self.range_rounds.get_mut(&range) else {
@@ -1105,7 +1202,6 @@ impl VersionedStore {
         stale: &super::acceptor::SyncStale,
         env: &mut Env<R>,
     ) {
-        let quorum = env.params.quorum;
         let state = &mut self.ranges[usize::from(range.0)];
         let super::Seat::Voter(config) = &state.seat else {
             return;
@@ -1113,6 +1209,7 @@ impl VersionedStore {
         if config.epoch != epoch || !config.has_node(from) {
             return;
         }
+        let quorum = config.quorum();
         if !installed {
             let votes = state.handover();
             for (key, vote) in votes.iter() {
