@@ -319,8 +319,8 @@ pub enum Message {
         epoch: u64,
         /// Whether the sender is a voter in that epoch.
         installed: bool,
-        /// Keys whose votes differ from the digest, with the ballot of the sender's vote.
-        stale: Rc<[(Rc<str>, Option<Ballot>)]>,
+        /// Keys whose votes differ from the digest, with the sender's vote on each.
+        stale: Rc<[(Rc<str>, Option<Vote>)]>,
     },
     /// `versioned`: a node that should recover the range, or that holds it and must learn
     /// whether it may drop it, asks the nodes its ring names.
@@ -393,7 +393,7 @@ impl Message {
                         + 9
                         + stale
                             .iter()
-                            .map(|(k, _)| k.len() + 1 + BALLOT_WIRE_BYTES)
+                            .map(|(k, v)| k.len() + 1 + v.as_ref().map_or(0, vote_wire_bytes))
                             .sum::<usize>()
                 }
                 Message::Query { .. } => RANGE_WIRE_BYTES,

@@ -141,7 +141,7 @@ impl VersionedStore {
             seen: BTreeMap::new(),
             next_round: 0,
             next_txn: 0,
-            rtt_ticks: params.op_timeout_ticks / 2,
+            rtt_ticks: params.op_timeout_ticks / 4,
         }
     }
 
@@ -223,8 +223,10 @@ impl VersionedStore {
 
     /// A client request: queue it behind the key's current round, or start it.
     pub fn on_client<R: RngCore + ?Sized>(&mut self, op: OpId, request: Request, env: &mut Env<R>) {
+        let mark = env.out.sends.len();
         self.refresh_ring(env);
         self.client_request(op, request, env);
+        self.deliver_loopback(mark, env);
     }
 
     /// A message for the store; returns `false` if it was not one.
@@ -234,7 +236,33 @@ impl VersionedStore {
         message: &Message,
         env: &mut Env<R>,
     ) -> bool {
+        let mark = env.out.sends.len();
         self.refresh_ring(env);
+        let mine = self.handle(from, message, env);
+        self.deliver_loopback(mark, env);
+        mine
+    }
+
+    /// Hands the messages this step addressed to this very node (from index `mark` of the
+    /// outbox on) to the store at once, in order, instead of through the network: a node's
+    /// rounds are its own seat's first voter, and a message to oneself is never lost.
+    fn deliver_loopback<R: RngCore + ?Sized>(&mut self, mark: usize, env: &mut Env<R>) {
+        while let Some(at) = env.out.sends[mark..]
+            .iter()
+            .position(|(to, _)| *to == self.me.id)
+        {
+            let (_, message) = env.out.sends.remove(mark + at);
+            self.handle(self.me.id, &message, env);
+        }
+    }
+
+    /// Dispatches one store message; returns `false` if it was not one.
+    fn handle<R: RngCore + ?Sized>(
+        &mut self,
+        from: NodeId,
+        message: &Message,
+        env: &mut Env<R>,
+    ) -> bool {
         self.observe_reply(message, env.now);
         match message {
             Message::Prepare { key, ballot } => self.on_prepare(from, key, *ballot, env),
@@ -303,6 +331,7 @@ impl VersionedStore {
 
     /// Timers of the rounds in flight, and the periodic stabilization sweep.
     pub fn on_tick<R: RngCore + ?Sized>(&mut self, env: &mut Env<R>) {
+        let mark = env.out.sends.len();
         self.refresh_ring(env);
         self.key_timers(env);
         self.range_timers(env);
@@ -312,6 +341,7 @@ impl VersionedStore {
         {
             self.sweep(view_changed, env);
         }
+        self.deliver_loopback(mark, env);
     }
 
     /// Rebuilds the ring when the view changed (and notes it for the next sweep).

@@ -87,8 +87,8 @@ pub(super) struct RangeState {
     pub(super) out_of_sync: [BTreeSet<Rc<str>>; 2],
 }
 
-/// The keys a seat reported out of sync, with the ballot of its vote on each.
-pub(super) type SyncStale = Rc<[(Rc<str>, Option<Ballot>)]>;
+/// The keys a seat reported out of sync, with its vote on each.
+pub(super) type SyncStale = Rc<[(Rc<str>, Option<Vote>)]>;
 
 impl RangeState {
     /// The state at start: a voter of epoch 0 if this is the genesis seat.
@@ -519,23 +519,18 @@ impl VersionedStore {
             return self.on_query(from, range, env);
         }
         let installed = state.seat.votes_in(epoch);
-        let mut stale: Vec<(Rc<str>, Option<Ballot>)> = Vec::new();
+        let mut stale: Vec<(Rc<str>, Option<Vote>)> = Vec::new();
         if installed {
-            let mine = |key: &str| {
-                state
-                    .keys
-                    .get(key)
-                    .and_then(|s| s.vote.as_ref().map(|v| v.ballot))
-            };
+            let mine = |key: &str| state.keys.get(key).and_then(|s| s.vote.as_ref());
             stale.extend(
                 digest
                     .iter()
-                    .filter(|(k, b)| mine(k) != *b)
-                    .map(|(k, _)| (Rc::clone(k), mine(k))),
+                    .filter(|(k, b)| mine(k).map(|v| v.ballot) != *b)
+                    .map(|(k, _)| (Rc::clone(k), mine(k).cloned())),
             );
             stale.extend(state.keys.iter().filter_map(|(k, s)| {
                 let vote = s.vote.as_ref()?;
-                (!digest.iter().any(|(d, _)| d == k)).then(|| (Rc::clone(k), Some(vote.ballot)))
+                (!digest.iter().any(|(d, _)| d == k)).then(|| (Rc::clone(k), Some(vote.clone())))
             }));
         }
         env.send(

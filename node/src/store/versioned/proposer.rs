@@ -596,8 +596,9 @@ impl VersionedStore {
                 ballot,
                 state: state.clone(),
             };
+            // Every seat that did not accept gets it, a seat that refused included.
             for m in &round.config.members {
-                if !tally.answered(m.id) {
+                if !tally.ids().any(|id| id == m.id) {
                     let key = Rc::clone(key);
                     let vote = vote.clone();
                     env.send(m.id, Message::Commit { key, vote });
@@ -901,6 +902,9 @@ impl VersionedStore {
         vote: Option<&SealVote>,
         env: &mut Env<R>,
     ) {
+        // Where the ring places the range now, a round trip after the round began: a view
+        // that flapped for a tick must not cost two handovers.
+        let target = self.target(usize::from(range.0), env);
         let Some(round) = self.range_round_for(range, ballot, from) else {
             return;
         };
@@ -918,15 +922,18 @@ impl VersionedStore {
             .max_by_key(|v| v.ballot);
         let next = match accepted {
             Some(v) => Rc::clone(&v.next),
-            None if round.from.same_seats(&round.target) => {
-                self.range_rounds.remove(&range); // nothing to hand over
+            None if target.is_empty() || round.from.same_seats(&target) => {
+                self.range_rounds.remove(&range); // nothing to hand over (any more)
                 return;
             }
-            None => Rc::new(Config {
-                range,
-                epoch: round.from.epoch + 1,
-                members: round.target.clone(),
-            }),
+            None => {
+                round.target = target;
+                Rc::new(Config {
+                    range,
+                    epoch: round.from.epoch + 1,
+                    members: round.target.clone(),
+                })
+            }
         };
         for m in &round.from.members {
             let next = Rc::clone(&next);
@@ -1189,10 +1196,9 @@ impl VersionedStore {
     /// A seat's answer to the steward's sync: install it if it is not a voter of the epoch,
     /// count it towards establishing the epoch, and bring the keys that differ together.
     ///
-    /// A seat behind the steward on a key whose vote a quorum of seats shares (the steward and
-    /// the seats that did not list it) is sent that vote as a commit: it was chosen, so no
-    /// round is needed. Anything else that stays out of sync across two syncs gets an identity
-    /// round, once the key has been idle here for an operation timeout.
+    /// A vote that a quorum of seats holds was chosen, so the seats behind it (the steward
+    /// included) just take it as a commit. Anything else that stays out of sync across two
+    /// syncs gets an identity round, once the key has been idle here for an operation timeout.
     pub(super) fn on_sync_reply<R: RngCore + ?Sized>(
         &mut self,
         from: NodeId,
@@ -1234,44 +1240,49 @@ impl VersionedStore {
         if state.sync_replies.len() + 1 >= quorum {
             state.established = true;
         }
-        // Commits this reply made possible: for its own lagging keys, and for keys an earlier
-        // seat lagged on that this one confirms.
-        let lists = |listed: &[(Rc<str>, Option<Ballot>)], key: &str| {
-            listed.iter().any(|(k, _)| k.as_ref() == key)
-        };
-        let mut fixed = BTreeSet::new();
-        for (member, listed) in &state.sync_replies {
-            for (key, theirs) in listed.iter() {
-                let Some(vote) = state.keys.get(key).and_then(|s| s.vote.as_ref()) else {
-                    continue;
-                };
-                let sharing = 1 + state
-                    .sync_replies
+        // For each key a seat listed, the newest vote a quorum of seats holds was chosen: the
+        // seats behind it (the steward included) can take it as a commit, no round needed.
+        let mut listed: Vec<&Rc<str>> = state
+            .sync_replies
+            .iter()
+            .flat_map(|(_, l)| l.iter().map(|(k, _)| k))
+            .collect();
+        listed.sort();
+        listed.dedup();
+        let mut commits: Vec<(Option<NodeId>, Rc<str>, Vote)> = Vec::new();
+        let mut settled = BTreeSet::new();
+        for key in listed {
+            let mine = state.keys.get(key).and_then(|s| s.vote.as_ref());
+            // Every seat's vote: a seat that did not list the key holds the steward's.
+            let votes: Vec<(Option<NodeId>, Option<&Vote>)> = std::iter::once((None, mine))
+                .chain(state.sync_replies.iter().map(|(member, l)| {
+                    let theirs = l.iter().find(|(k, _)| k == key);
+                    (Some(*member), theirs.map_or(mine, |(_, v)| v.as_ref()))
+                }))
+                .collect();
+            let holders = |b: Ballot| {
+                votes
                     .iter()
-                    .filter(|(_, l)| !lists(l, key))
-                    .count();
-                if sharing < quorum || *theirs >= Some(vote.ballot) {
-                    continue;
-                }
-                fixed.insert((*member, Rc::clone(key)));
-                if *member == from || !lists(stale, key) {
-                    let message = Message::Commit {
-                        key: Rc::clone(key),
-                        vote: vote.clone(),
-                    };
-                    env.send(*member, message);
-                    env.out.observations.push(Observation::ReadRepair {
-                        key: Rc::clone(key),
-                    });
+                    .filter(|(_, v)| v.is_some_and(|v| v.ballot == b))
+                    .count()
+            };
+            let chosen = votes
+                .iter()
+                .filter_map(|(_, v)| *v)
+                .filter(|v| holders(v.ballot) >= quorum)
+                .max_by_key(|v| v.ballot);
+            if let Some(chosen) = chosen {
+                settled.insert(Rc::clone(key));
+                for (seat, v) in &votes {
+                    if v.map(|v| v.ballot) < Some(chosen.ballot) {
+                        commits.push((*seat, Rc::clone(key), chosen.clone()));
+                    }
                 }
             }
         }
         let mut repairs = Vec::new();
         let [latest, previous] = &mut state.out_of_sync;
-        for (key, _) in stale
-            .iter()
-            .filter(|(k, _)| !fixed.contains(&(from, Rc::clone(k))))
-        {
+        for (key, _) in stale.iter().filter(|(k, _)| !settled.contains(k)) {
             latest.insert(Rc::clone(key));
             let idle = state
                 .keys
@@ -1279,6 +1290,15 @@ impl VersionedStore {
                 .is_none_or(|s| env.now >= s.touched_at + env.params.op_timeout_ticks);
             if previous.contains(key) && idle {
                 repairs.push(Rc::clone(key));
+            }
+        }
+        for (seat, key, vote) in commits {
+            env.out.observations.push(Observation::ReadRepair {
+                key: Rc::clone(&key),
+            });
+            match seat {
+                Some(to) => env.send(to, Message::Commit { key, vote }),
+                None => self.on_commit(&key, &vote, env),
             }
         }
         for key in &repairs {
