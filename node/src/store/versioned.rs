@@ -335,6 +335,11 @@ impl VersionedStore {
         self.refresh_ring(env);
         self.key_timers(env);
         self.range_timers(env);
+        for range in 0..self.ranges.len() {
+            if self.ranges[range].resync_at.is_some_and(|at| env.now >= at) {
+                self.send_sync(range, env);
+            }
+        }
         let sweep = env.params.sweep_interval_ticks;
         let view_changed = std::mem::take(&mut self.view_changed);
         if view_changed || (sweep > 0 && (env.now + u64::from(self.me.id.0)).is_multiple_of(sweep))

@@ -85,6 +85,9 @@ pub(super) struct RangeState {
     /// before: a repair round runs only for a key out of sync in both (rounds in flight bring
     /// the replicas together by themselves, and a repair would pre-empt them).
     pub(super) out_of_sync: [BTreeSet<Rc<str>>; 2],
+    /// When the steward syncs again ahead of its sweep, because the last sync left keys out
+    /// of sync: a repair should come a couple of round trips later, not a sweep later.
+    pub(super) resync_at: Option<Tick>,
 }
 
 /// The keys a seat reported out of sync, with its vote on each.
@@ -108,6 +111,7 @@ impl RangeState {
             keys: BTreeMap::new(),
             sync_replies: Vec::new(),
             out_of_sync: Default::default(),
+            resync_at: None,
         }
     }
 

@@ -1054,10 +1054,15 @@ impl VersionedStore {
         // A member that moved on does not vote in this epoch any more. That is not a reason to
         // stop: hearing of a newer epoch does not mean it is installed, and a seal this round
         // may have to finish could still be the only way there.
+        // Another seal proposer outbid this one: try again above it rather than wait for a
+        // seat that may never answer (handovers are rare, so retrying costs little).
+        let outbid = matches!(why, Refusal::Promised(_));
         let config = &round.from;
         let hopeless = match &mut round.step {
-            RangeStep::Preparing(tally) => tally.no(from) && tally.hopeless(config),
-            RangeStep::Accepting { tally, .. } => tally.no(from) && tally.hopeless(config),
+            RangeStep::Preparing(tally) => tally.no(from) && (outbid || tally.hopeless(config)),
+            RangeStep::Accepting { tally, .. } => {
+                tally.no(from) && (outbid || tally.hopeless(config))
+            }
             RangeStep::Installing { .. } | RangeStep::Backoff { .. } => false,
         };
         if hopeless {
@@ -1172,6 +1177,7 @@ impl VersionedStore {
     pub(super) fn send_sync<R: RngCore + ?Sized>(&mut self, range: usize, env: &mut Env<R>) {
         let me = self.me;
         let state = &mut self.ranges[range];
+        state.resync_at = None;
         let super::Seat::Voter(config) = &state.seat else {
             return;
         };
@@ -1272,7 +1278,14 @@ impl VersionedStore {
                 .filter(|v| holders(v.ballot) >= quorum)
                 .max_by_key(|v| v.ballot);
             if let Some(chosen) = chosen {
-                settled.insert(Rc::clone(key));
+                // Settled unless a seat holds a vote above the chosen one: a leftover of a
+                // round that did not finish, which only a round can resolve.
+                if votes
+                    .iter()
+                    .all(|(_, v)| v.map(|v| v.ballot) <= Some(chosen.ballot))
+                {
+                    settled.insert(Rc::clone(key));
+                }
                 for (seat, v) in &votes {
                     if v.map(|v| v.ballot) < Some(chosen.ballot) {
                         commits.push((*seat, Rc::clone(key), chosen.clone()));
@@ -1281,15 +1294,19 @@ impl VersionedStore {
             }
         }
         let mut repairs = Vec::new();
+        let quiet_ticks = self.resend_ticks(env.params.op_timeout_ticks);
+        let state = &mut self.ranges[usize::from(range.0)];
         let [latest, previous] = &mut state.out_of_sync;
         for (key, _) in stale.iter().filter(|(k, _)| !settled.contains(k)) {
             latest.insert(Rc::clone(key));
             let idle = state
                 .keys
                 .get(key)
-                .is_none_or(|s| env.now >= s.touched_at + env.params.op_timeout_ticks);
+                .is_none_or(|s| env.now >= s.touched_at + quiet_ticks);
             if previous.contains(key) && idle {
                 repairs.push(Rc::clone(key));
+            } else if state.resync_at.is_none() {
+                state.resync_at = Some(env.now + quiet_ticks);
             }
         }
         for (seat, key, vote) in commits {
