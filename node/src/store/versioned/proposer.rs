@@ -773,6 +773,7 @@ impl VersionedStore {
                 self.key_attempt(&key, env);
                 continue;
             }
+
             match &round.step {
                 KeyStep::Backoff { until } if env.now >= *until => self.key_attempt(&key, env),
                 KeyStep::Backoff { .. } => {}
@@ -1054,15 +1055,10 @@ impl VersionedStore {
         // A member that moved on does not vote in this epoch any more. That is not a reason to
         // stop: hearing of a newer epoch does not mean it is installed, and a seal this round
         // may have to finish could still be the only way there.
-        // Another seal proposer outbid this one: try again above it rather than wait for a
-        // seat that may never answer (handovers are rare, so retrying costs little).
-        let outbid = matches!(why, Refusal::Promised(_));
         let config = &round.from;
         let hopeless = match &mut round.step {
-            RangeStep::Preparing(tally) => tally.no(from) && (outbid || tally.hopeless(config)),
-            RangeStep::Accepting { tally, .. } => {
-                tally.no(from) && (outbid || tally.hopeless(config))
-            }
+            RangeStep::Preparing(tally) => tally.no(from) && tally.hopeless(config),
+            RangeStep::Accepting { tally, .. } => tally.no(from) && tally.hopeless(config),
             RangeStep::Installing { .. } | RangeStep::Backoff { .. } => false,
         };
         if hopeless {
@@ -1131,6 +1127,7 @@ impl VersionedStore {
             }
             let due = env.now >= round.sent_at + resend;
             let ballot = round.ballot;
+
             match &round.step {
                 RangeStep::Backoff { until } if env.now >= *until => {
                     self.range_attempt(range, env);
