@@ -60,9 +60,15 @@ impl<T> Tally<T> {
         fresh
     }
 
-    /// Whether a quorum of `config` can no longer say yes.
-    fn hopeless(&self, config: &Config) -> bool {
-        config.members.len().saturating_sub(self.no.len()) < config.quorum()
+    /// Whether a quorum of `config` can no longer say yes: too many seats refused, or are
+    /// silent and not `alive` (not in the view in that incarnation, so no answer is coming).
+    fn hopeless(&self, config: &Config, alive: impl Fn(Replica) -> bool) -> bool {
+        let out = config
+            .members
+            .iter()
+            .filter(|m| self.no.contains(&m.id) || (!self.answered(m.id) && !alive(**m)))
+            .count();
+        config.members.len().saturating_sub(out) < config.quorum()
     }
 
     fn ids(&self) -> impl Iterator<Item = NodeId> + '_ {
@@ -686,9 +692,10 @@ impl VersionedStore {
             return;
         }
         let config = &round.config;
+        let alive = |seat| env.alive(seat);
         let hopeless = match &mut round.step {
-            KeyStep::Preparing(tally) => tally.no(from) && tally.hopeless(config),
-            KeyStep::Accepting { tally, .. } => tally.no(from) && tally.hopeless(config),
+            KeyStep::Preparing(tally) => tally.no(from) && tally.hopeless(config, alive),
+            KeyStep::Accepting { tally, .. } => tally.no(from) && tally.hopeless(config, alive),
             KeyStep::Backoff { .. } => false,
         };
         if !hopeless {
@@ -1056,9 +1063,10 @@ impl VersionedStore {
         // stop: hearing of a newer epoch does not mean it is installed, and a seal this round
         // may have to finish could still be the only way there.
         let config = &round.from;
+        let alive = |seat| env.alive(seat);
         let hopeless = match &mut round.step {
-            RangeStep::Preparing(tally) => tally.no(from) && tally.hopeless(config),
-            RangeStep::Accepting { tally, .. } => tally.no(from) && tally.hopeless(config),
+            RangeStep::Preparing(tally) => tally.no(from) && tally.hopeless(config, alive),
+            RangeStep::Accepting { tally, .. } => tally.no(from) && tally.hopeless(config, alive),
             RangeStep::Installing { .. } | RangeStep::Backoff { .. } => false,
         };
         if hopeless {
