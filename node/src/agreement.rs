@@ -178,6 +178,17 @@ pub enum Refusal {
     NotReady,
 }
 
+/// How a seat stands in an epoch of its range, as it tells the range's steward.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Standing {
+    /// It votes on the range's keys in that epoch.
+    Voter,
+    /// It accepted a seal in that epoch and stopped voting, waiting for the handover.
+    Sealed,
+    /// It holds no seat in that epoch (never installed, or moved on).
+    Absent,
+}
+
 /// The client operation a proposal serves, for the replicas' log lines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct OpRef {

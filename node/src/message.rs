@@ -1,7 +1,7 @@
 //! What nodes say to each other, what clients ask, and what a node reports about itself.
 
 use crate::agreement::{
-    Ballot, Config, Handover, OpRef, RangeId, Refusal, SealVote, Versioned, Vote,
+    Ballot, Config, Handover, OpRef, RangeId, Refusal, SealVote, Standing, Versioned, Vote,
 };
 use crate::ids::{Incarnation, NodeId, OpId};
 use std::rc::Rc;
@@ -317,8 +317,8 @@ pub enum Message {
         range: RangeId,
         /// The epoch the steward asked about.
         epoch: u64,
-        /// Whether the sender is a voter in that epoch.
-        installed: bool,
+        /// How the sender stands in that epoch.
+        standing: Standing,
         /// Keys whose votes differ from the digest, with the sender's vote on each.
         stale: Rc<[(Rc<str>, Option<Vote>)]>,
     },

@@ -9,11 +9,12 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "lowercase")]
 pub enum Variant {
     /// Faithful to the original assignment: plain values, quorum of replies or a timeout.
-    #[default]
     Classic,
     /// Linearizable for the whole key-value model: per-key single-decree consensus
     /// (CASPaxos-style) among the key's replicas, versioned tombstones, and replica-set changes
-    /// that go through a round at a quorum of the previous replicas.
+    /// that go through a round at a quorum of the previous replicas. The default: it keeps
+    /// every promise of design.md's table.
+    #[default]
     Versioned,
 }
 

@@ -263,7 +263,9 @@ impl VersionedStore {
         message: &Message,
         env: &mut Env<R>,
     ) -> bool {
-        self.observe_reply(message, env.now);
+        if from != self.me.id {
+            self.observe_reply(message, env.now); // (a loopback answer says nothing of the network)
+        }
         match message {
             Message::Prepare { key, ballot } => self.on_prepare(from, key, *ballot, env),
             Message::Accept {
@@ -315,9 +317,9 @@ impl VersionedStore {
             Message::SyncReply {
                 range,
                 epoch,
-                installed,
+                standing,
                 stale,
-            } => self.on_sync_reply(from, *range, *epoch, *installed, stale, env),
+            } => self.on_sync_reply(from, *range, *epoch, *standing, stale, env),
             Message::JoinRequest { .. }
             | Message::JoinReply { .. }
             | Message::Gossip { .. }
@@ -419,17 +421,21 @@ impl VersionedStore {
                             }
                         }
                         if !config.same_seats(&target) {
-                            self.start_range_round(config, target.clone(), env);
+                            self.start_range_round(config, target.clone(), false, env);
                         }
                     }
                     query |= !target.contains(&self.me);
                 }
                 Seat::Frozen { config, since } => {
                     // Sealed but not released (by an install or an establishment): learn where
-                    // the range went, and finish the handover in case its proposer gave up.
+                    // the range went, and finish the handover in case its proposer gave up;
+                    // only the first live seat does, so that seats do not duel over the seal.
                     query = true;
-                    if env.now >= since + env.params.sweep_interval_ticks {
-                        self.start_range_round(Rc::clone(config), target.clone(), env);
+                    let config = Rc::clone(config);
+                    if env.now >= since + env.params.sweep_interval_ticks
+                        && self.is_steward(&config, env)
+                    {
+                        self.start_range_round(config, target.clone(), true, env);
                     }
                 }
                 // Named by the ring, or by the newest configuration (whose handover it missed).

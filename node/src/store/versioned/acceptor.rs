@@ -3,7 +3,7 @@
 
 use super::{Env, VersionedStore};
 use crate::agreement::{
-    Ballot, Config, Handover, OpRef, RangeId, Refusal, Replica, SealVote, Versioned, Vote,
+    Ballot, Config, Handover, OpRef, RangeId, Refusal, Replica, SealVote, Standing, Versioned, Vote,
 };
 use crate::ids::{NodeId, Tick};
 use crate::message::{Message, Observation, OpKind, Role};
@@ -522,9 +522,13 @@ impl VersionedStore {
             // The steward is behind: tell it what this node knows.
             return self.on_query(from, range, env);
         }
-        let installed = state.seat.votes_in(epoch);
+        let standing = match &state.seat {
+            Seat::Voter(c) if c.epoch == epoch => Standing::Voter,
+            Seat::Frozen { config, .. } if config.epoch == epoch => Standing::Sealed,
+            Seat::Voter(_) | Seat::Frozen { .. } | Seat::Outside => Standing::Absent,
+        };
         let mut stale: Vec<(Rc<str>, Option<Vote>)> = Vec::new();
-        if installed {
+        if standing == Standing::Voter {
             let mine = |key: &str| state.keys.get(key).and_then(|s| s.vote.as_ref());
             stale.extend(
                 digest
@@ -542,7 +546,7 @@ impl VersionedStore {
             Message::SyncReply {
                 range,
                 epoch,
-                installed,
+                standing,
                 stale: stale.into(),
             },
         );

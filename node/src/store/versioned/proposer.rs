@@ -3,8 +3,8 @@
 
 use super::{newest_vote, Env, VersionedStore};
 use crate::agreement::{
-    Ballot, Config, Handover, OpRef, RangeId, Refusal, Replica, SealVote, Versioned, Vote, WriteId,
-    LINEAGE_WRITES,
+    Ballot, Config, Handover, OpRef, RangeId, Refusal, Replica, SealVote, Standing, Versioned,
+    Vote, WriteId, LINEAGE_WRITES,
 };
 use crate::ids::{NodeId, OpId, Tick};
 use crate::message::{
@@ -200,6 +200,12 @@ pub(super) struct RangeRound {
     step: RangeStep,
     sent_at: Tick,
     deadline: Tick,
+    /// Attempts that failed so far: each one doubles the backoff window, so that two nodes
+    /// driving the same seal (views differ for a while) stop pre-empting each other.
+    failures: u32,
+    /// Whether the round must seal even if the ring names the current seats again: it is
+    /// there to release seats frozen by a seal that did not finish (an epoch bump does).
+    release: bool,
 }
 
 impl RangeRound {
@@ -249,10 +255,10 @@ fn apply(request: &Request, current: &Versioned, writer: WriteId) -> (Versioned,
 }
 
 /// A random wait after losing a race, so that competing proposers stop colliding: up to about
-/// two round trips (`rtt_ticks`, as the node has seen them lately), at most a quarter of an
-/// operation timeout.
+/// two round trips (`rtt_ticks`, as the node has seen them lately, or a longer span for a
+/// proposer that keeps losing), at most an operation timeout.
 fn backoff_until<R: RngCore + ?Sized>(rtt_ticks: Tick, env: &mut Env<R>) -> Tick {
-    let window = (2 * rtt_ticks).clamp(2, (env.params.op_timeout_ticks / 4).max(2));
+    let window = (2 * rtt_ticks).clamp(2, env.params.op_timeout_ticks.max(2));
     env.now + between(env.rng, 1, window)
 }
 
@@ -838,12 +844,13 @@ impl VersionedStore {
         }
     }
 
-    /// Starts handing a range over from configuration `from` to `target`, unless a handover of
-    /// it is under way here.
+    /// Starts handing a range over from configuration `from` to `target` (even to the same
+    /// seats, if `release`), unless a handover of it is under way here.
     pub(super) fn start_range_round<R: RngCore + ?Sized>(
         &mut self,
         from: Rc<Config>,
         target: Vec<Replica>,
+        release: bool,
         env: &mut Env<R>,
     ) {
         let id = from.range;
@@ -857,6 +864,8 @@ impl VersionedStore {
             step: RangeStep::Backoff { until: env.now },
             sent_at: env.now,
             deadline: env.now + 2 * env.params.op_timeout_ticks,
+            failures: 0,
+            release,
         };
         self.range_rounds.insert(id, round);
         self.range_attempt(id, env);
@@ -930,7 +939,7 @@ impl VersionedStore {
             .max_by_key(|v| v.ballot);
         let next = match accepted {
             Some(v) => Rc::clone(&v.next),
-            None if target.is_empty() || round.from.same_seats(&target) => {
+            None if target.is_empty() || (!round.release && round.from.same_seats(&target)) => {
                 self.range_rounds.remove(&range); // nothing to hand over (any more)
                 return;
             }
@@ -1070,8 +1079,10 @@ impl VersionedStore {
             RangeStep::Installing { .. } | RangeStep::Backoff { .. } => false,
         };
         if hopeless {
+            round.failures += 1;
+            let window = rtt << round.failures.min(6);
             round.step = RangeStep::Backoff {
-                until: backoff_until(rtt, env),
+                until: backoff_until(window, env),
             };
         }
     }
@@ -1117,7 +1128,7 @@ impl VersionedStore {
         self.learn_config(&next);
         let target = self.target(usize::from(range.0), env);
         if !target.is_empty() && !next.same_seats(&target) {
-            self.start_range_round(next, target, env);
+            self.start_range_round(next, target, false, env);
         }
     }
 
@@ -1215,7 +1226,7 @@ impl VersionedStore {
         from: NodeId,
         range: RangeId,
         epoch: u64,
-        installed: bool,
+        standing: Standing,
         stale: &super::acceptor::SyncStale,
         env: &mut Env<R>,
     ) {
@@ -1227,7 +1238,16 @@ impl VersionedStore {
             return;
         }
         let quorum = config.quorum();
-        if !installed {
+        if standing == Standing::Sealed {
+            // A seat froze for a seal that did not finish while the others went on voting:
+            // only a seal round can release it (finishing that seal, or superseding it).
+            let (config, target) = (Rc::clone(config), self.target(usize::from(range.0), env));
+            if !target.is_empty() {
+                self.start_range_round(config, target, true, env);
+            }
+            return;
+        }
+        if standing == Standing::Absent {
             let votes = state.handover();
             for (key, vote) in votes.iter() {
                 if vote.state.version > 0 {
