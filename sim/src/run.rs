@@ -63,6 +63,7 @@ pub fn execute(scenario: &Scenario, seed: u64, options: RunOptions) -> Execution
     };
     let net = Network::Faulty(FaultyNet::new(
         scenario.network.clone(),
+        NodeId(scenario.nodes),
         stream(seed, Consumer::Network),
     ));
     let mut world = World::new(config, net);
