@@ -6,7 +6,7 @@ use crate::judge::{run_checked, RunKey};
 use crate::profile::Profile;
 use crate::run::RunOptions;
 use crate::seedfile::SeedFile;
-use crate::shrink::shrink;
+use crate::shrink::{shrink, Target};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use node::{PlantedBug, Variant};
@@ -186,13 +186,17 @@ fn shrink_kept(options: &FuzzOptions, summary: &mut FuzzSummary) {
             profile: file.profile,
             extra: options.extra.clone(),
         };
-        let (smaller, report) = shrink(&file.scenario, &key, kept.property, SHRINK_MAX_RUNS);
+        let target = Target {
+            property: kept.property,
+            signature: Some(kept.signature.clone()),
+        };
+        let (smaller, report) = shrink(&file.scenario, &key, &target, SHRINK_MAX_RUNS);
         let verified = run_checked(&smaller, &key, RunOptions::default());
         if !verified
             .judgement
             .violations
             .iter()
-            .any(|v| v.property == kept.property)
+            .any(|v| target.matches(v))
         {
             continue;
         }

@@ -5,6 +5,7 @@
 //! (delivery tick, send sequence), so delivery order is fully determined by the seed.
 
 use super::{InFlight, SendFate};
+use crate::streams::{stream, Consumer};
 use node::random::{between, chance_ppm};
 use node::{NodeId, Tick};
 use rand_chacha::ChaCha8Rng;
@@ -82,7 +83,10 @@ type Slot = (Tick, u64, u32);
 #[derive(Debug)]
 pub struct FaultyNet {
     model: LinkModel,
-    rng: ChaCha8Rng,
+    /// One random stream per directed link, made on first use, so that changing the traffic
+    /// on one link (say, while shrinking) leaves every other link's draws as they were.
+    links: Vec<Option<ChaCha8Rng>>,
+    seed: u64,
     /// One queue per receiver, ordered by (delivery tick, send order), so a delivery pops
     /// straight into the receiver's inbox.
     queues: Vec<BinaryHeap<Reverse<Slot>>>,
@@ -100,12 +104,13 @@ pub struct FaultyNet {
 
 impl FaultyNet {
     /// A network between nodes with ids up to `max_id`, with the given link model, drawing
-    /// from `rng`.
-    pub fn new(model: LinkModel, max_id: NodeId, rng: ChaCha8Rng) -> FaultyNet {
+    /// from one stream per link of the run with root seed `seed`.
+    pub fn new(model: LinkModel, max_id: NodeId, seed: u64) -> FaultyNet {
         let ids = usize::from(max_id.0) + 1;
         FaultyNet {
             model,
-            rng,
+            links: vec![None; ids * ids],
+            seed,
             queues: (0..ids).map(|_| BinaryHeap::new()).collect(),
             slab: Vec::new(),
             free: Vec::new(),
@@ -160,10 +165,13 @@ impl FaultyNet {
         if self.blocked[link] {
             return (SendFate::Partitioned, false);
         }
-        if chance_ppm(&mut self.rng, self.model.loss_ppm) {
+        let (from, to) = (msg.from, msg.to);
+        let seed = self.seed;
+        let rng = self.links[link].get_or_insert_with(|| stream(seed, Consumer::Link(from, to)));
+        if chance_ppm(rng, self.model.loss_ppm) {
             return (SendFate::Lost, false);
         }
-        let duplicated = chance_ppm(&mut self.rng, self.model.duplicate_ppm);
+        let duplicated = chance_ppm(rng, self.model.duplicate_ppm);
         if duplicated {
             let copy = msg.clone();
             self.enqueue(now, link, copy);
@@ -173,7 +181,10 @@ impl FaultyNet {
     }
 
     fn enqueue(&mut self, now: Tick, link: usize, msg: InFlight) {
-        let at = (now + self.model.draw_delay(&mut self.rng)).max(self.clogged_until[link]);
+        let rng = self.links[link]
+            .as_mut()
+            .expect("send made the link's stream");
+        let at = (now + self.model.draw_delay(rng)).max(self.clogged_until[link]);
         self.order += 1;
         let to = usize::from(msg.to.0);
         let slot = match self.free.pop() {
@@ -236,7 +247,7 @@ mod tests {
     }
 
     fn net(model: LinkModel) -> FaultyNet {
-        FaultyNet::new(model, NodeId(9), stream(1, Consumer::Network))
+        FaultyNet::new(model, NodeId(9), 1)
     }
 
     #[test]
