@@ -229,7 +229,6 @@ impl FaultyNet {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::streams::{stream, Consumer};
     use node::{Digest, Message};
 
     fn msg(id: u64, from: u8, to: u8) -> InFlight {
