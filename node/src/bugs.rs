@@ -143,9 +143,9 @@ impl PlantedBug {
             PlantedBug::SingleMissRemoval => (
                 "single-miss-removal",
                 "membership",
-                "a node is removed after a single missed heartbeat, so views flap",
+                "a node is removed after a single missed heartbeat",
                 None,
-                "convergence",
+                "membership-accuracy",
             ),
             PlantedBug::StaleGossipRevives => (
                 "stale-gossip-revives",

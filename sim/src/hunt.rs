@@ -5,7 +5,7 @@
 use crate::judge::{run_checked, RunKey};
 use crate::profile::{resolve, Profile};
 use crate::run::RunOptions;
-use crate::shrink::shrink;
+use crate::shrink::{shrink, Target};
 use checker::properties::Property;
 use node::{PlantedBug, Variant};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -117,7 +117,12 @@ pub fn hunt(bugs: &[PlantedBug], budget_runs: u64, jobs: usize) -> Vec<BugHunt> 
                     profile: Profile::Default,
                     extra: Vec::new(),
                 };
-                let (small, _) = shrink(&scenario, &key, *property, SHRINK_MAX_RUNS);
+                let (small, _) = shrink(
+                    &scenario,
+                    &key,
+                    &Target::property(*property),
+                    SHRINK_MAX_RUNS,
+                );
                 let run = run_checked(&small, &key, RunOptions::default());
                 (
                     run.execution.world.trace().events(),

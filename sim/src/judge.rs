@@ -1,5 +1,6 @@
 //! Which properties a run must satisfy, and the checker's verdict on it.
 
+use crate::anomaly::{classify, witness_ids};
 use crate::profile::Profile;
 use crate::run::{execute, Execution, RunOptions};
 use crate::scenario::{Fault, Scenario};
@@ -136,6 +137,7 @@ pub fn run_checked(scenario: &Scenario, key: &RunKey, options: RunOptions) -> Ch
     let classic = ClassicScope::of(scenario);
     let properties = promised(scenario.params.variant, key.profile, classic, &key.extra);
     let mut judgement = judge(&execution.record, &properties, FUZZ_BUDGET_STEPS);
+    name_anomalies(&mut judgement, &execution.record.history);
     let placement_only = scenario.params.variant == Variant::Classic
         && classic == ClassicScope::FreshReplicas
         && !key.extra.contains(&Property::Stabilization);
@@ -148,6 +150,20 @@ pub fn run_checked(scenario: &Scenario, key: &RunKey, options: RunOptions) -> Ch
         execution,
         judgement,
         properties,
+    }
+}
+
+/// Gives each linearizability violation the name of its anomaly kind as its signature, so that
+/// campaigns keep one counterexample per kind; the checker's own shape stays in the details.
+fn name_anomalies(judgement: &mut Judgement, history: &[checker::record::Operation]) {
+    for v in judgement
+        .violations
+        .iter_mut()
+        .filter(|v| v.property == Property::Linearizable)
+    {
+        let kind = classify(history, &witness_ids(&v.details));
+        v.details = format!("anomaly: {} ({})\n{}", kind.name(), v.signature, v.details);
+        v.signature = format!("linearizable: {}", kind.name());
     }
 }
 

@@ -4,7 +4,6 @@ use crate::net::faulty::{FaultyNet, LinkModel};
 use crate::net::Network;
 use crate::recorder::Recorder;
 use crate::scenario::{Fault, Scenario};
-use crate::streams::{stream, Consumer};
 use crate::trace::TraceLevel;
 use crate::workload::Clients;
 use crate::world::{NodeState, World, WorldConfig};
@@ -63,10 +62,11 @@ pub fn execute(scenario: &Scenario, seed: u64, options: RunOptions) -> Execution
     };
     let net = Network::Faulty(FaultyNet::new(
         scenario.network.clone(),
-        stream(seed, Consumer::Network),
+        NodeId(scenario.nodes),
+        seed,
     ));
     let mut world = World::new(config, net);
-    let mut clients = Clients::new(&scenario.workload, stream(seed, Consumer::Workload));
+    let mut clients = Clients::new(&scenario.workload, seed);
     let mut faults_fired: BTreeMap<String, u64> = BTreeMap::new();
     let mut next_fault = 0;
     let mut heals: Vec<(Tick, Fault)> = Vec::new();
@@ -99,7 +99,7 @@ pub fn execute(scenario: &Scenario, seed: u64, options: RunOptions) -> Execution
         }
         world.run_tick();
         let answered = world.take_answered();
-        clients.on_answered(&answered, &mut world);
+        clients.on_answered(&answered, &world);
         if now >= scenario.fault_phase_ticks {
             if converged_at.is_none() && clients.idle() && views_agree(&world) {
                 converged_at = Some(now);

@@ -1,7 +1,7 @@
 //! Delta debugging of a failing scenario: fewer faults, shorter partitions, fewer clients and
 //! operations, fewer ticks, fewer nodes, a gentler network, while the same property still fails.
 
-use crate::judge::{run_checked, RunKey};
+use crate::judge::{run_checked, Found, RunKey};
 use crate::run::RunOptions;
 use crate::scenario::{Fault, Scenario};
 use checker::properties::Property;
@@ -15,8 +15,37 @@ pub struct ShrinkReport {
     pub steps: Vec<String>,
 }
 
-/// Whether `scenario` still violates `property`.
-fn fails(scenario: &Scenario, key: &RunKey, property: Property, report: &mut ShrinkReport) -> bool {
+/// What a shrunk scenario must still show: the same property violated, and where given, the
+/// same violation signature (so a counterexample of one anomaly kind stays of that kind).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// The violated property.
+    pub property: Property,
+    /// The violation signature, if it must be kept too.
+    pub signature: Option<String>,
+}
+
+impl Target {
+    /// Any violation of `property`.
+    pub fn property(property: Property) -> Target {
+        Target {
+            property,
+            signature: None,
+        }
+    }
+
+    /// Whether a violation is one this target asks for.
+    pub fn matches(&self, found: &Found) -> bool {
+        found.property == self.property
+            && self
+                .signature
+                .as_ref()
+                .is_none_or(|s| *s == found.signature)
+    }
+}
+
+/// Whether `scenario` still shows `target`.
+fn fails(scenario: &Scenario, key: &RunKey, target: &Target, report: &mut ShrinkReport) -> bool {
     if scenario.validate().is_err() {
         return false;
     }
@@ -26,7 +55,7 @@ fn fails(scenario: &Scenario, key: &RunKey, property: Property, report: &mut Shr
         .judgement
         .violations
         .iter()
-        .any(|v| v.property == property)
+        .any(|v| target.matches(v))
 }
 
 /// Candidate reductions of a scenario, biggest first.
@@ -71,23 +100,14 @@ fn candidates(s: &Scenario) -> Vec<(String, Scenario)> {
             &|c| c.workload.clients -= 1,
         );
     }
-    if w.ops_per_client > 1 {
-        push(
-            format!(
-                "ops per client {} -> {}",
-                w.ops_per_client,
-                w.ops_per_client / 2
-            ),
-            &|c| c.workload.ops_per_client /= 2,
-        );
-        push(
-            format!(
-                "ops per client {} -> {}",
-                w.ops_per_client,
-                w.ops_per_client - 1
-            ),
-            &|c| c.workload.ops_per_client -= 1,
-        );
+    let n = w.ops_per_client;
+    // Halve, then drop a quarter, then one: big steps first, small ones when those fail.
+    let mut smaller_counts: Vec<u32> = vec![n / 2, n - n / 4, n.saturating_sub(1)];
+    smaller_counts.dedup();
+    for fewer in smaller_counts.into_iter().filter(|&m| m < n) {
+        push(format!("ops per client {n} -> {fewer}"), &|c| {
+            c.workload.ops_per_client = fewer
+        });
     }
     if w.keys > 1 {
         push(format!("keys {} -> {}", w.keys, w.keys - 1), &|c| {
@@ -160,11 +180,11 @@ fn describe(fault: &Fault) -> String {
     format!("{}@{}", fault.kind_name(), fault.at())
 }
 
-/// Shrinks `scenario` while it still violates `property`, within `max_runs` runs.
+/// Shrinks `scenario` while it still shows `target`, within `max_runs` runs.
 pub fn shrink(
     scenario: &Scenario,
     key: &RunKey,
-    property: Property,
+    target: &Target,
     max_runs: u64,
 ) -> (Scenario, ShrinkReport) {
     let mut report = ShrinkReport::default();
@@ -174,7 +194,7 @@ pub fn shrink(
             if report.runs >= max_runs {
                 break 'progress;
             }
-            if fails(&candidate, key, property, &mut report) {
+            if fails(&candidate, key, target, &mut report) {
                 report.steps.push(what);
                 current = candidate;
                 continue 'progress;

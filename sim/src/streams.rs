@@ -14,8 +14,13 @@ pub enum Consumer {
     Network,
     /// The fault schedule generator.
     Faults,
-    /// The client workload.
+    /// The workload's own choices (the final reads' coordinators).
     Workload,
+    /// The network's draws for messages on one directed link.
+    Link(NodeId, NodeId),
+    /// One client's operations, keys, values, coordinators and think times: a stream per client,
+    /// so that shrinking one client's work does not reshuffle every other client's.
+    Client(u32),
     /// A scenario script (the grader's random choices).
     Scenario,
     /// One node's protocol randomness (per incarnation: a restart draws a fresh stream).
@@ -29,6 +34,8 @@ impl Consumer {
             Consumer::Faults => 2,
             Consumer::Workload => 3,
             Consumer::Scenario => 4,
+            Consumer::Client(i) => (2 << 32) | u64::from(i),
+            Consumer::Link(from, to) => (3 << 32) | (u64::from(from.0) << 8) | u64::from(to.0),
             Consumer::Node(id, incarnation) => {
                 (1 << 32) | (u64::from(incarnation) << 8) | u64::from(id.0)
             }

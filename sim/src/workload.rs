@@ -1,6 +1,11 @@
 //! Closed-loop clients: each issues an operation, waits for its answer, thinks, and goes again.
+//!
+//! Every client draws from its own random stream (its operations, keys, coordinators and think
+//! times), so removing one client's tail while shrinking leaves every other client's operations
+//! as they were.
 
 use crate::scenario::Workload;
+use crate::streams::{stream, Consumer};
 use crate::world::World;
 use node::random::{below, between};
 use node::{OpId, Request, Tick};
@@ -11,7 +16,8 @@ use std::rc::Rc;
 /// One client.
 #[derive(Debug, Clone)]
 struct Client {
-    remaining: u32,
+    rng: ChaCha8Rng,
+    issued: u32,
     pending: Option<OpId>,
     next_at: Tick,
 }
@@ -20,30 +26,36 @@ struct Client {
 #[derive(Debug)]
 pub struct Clients {
     spec: Workload,
+    /// The final reads' coordinators.
     rng: ChaCha8Rng,
     clients: Vec<Client>,
     owner: BTreeMap<OpId, usize>,
     next_op: OpId,
-    final_reads: Vec<OpId>,
+}
+
+/// A random live coordinator, or `None` when no node runs.
+fn coordinator(world: &World, rng: &mut ChaCha8Rng) -> Option<node::NodeId> {
+    let live = world.live_ids();
+    (!live.is_empty()).then(|| live[below(rng, live.len() as u64) as usize])
 }
 
 impl Clients {
-    /// The clients of `spec`, drawing from `rng`.
-    pub fn new(spec: &Workload, rng: ChaCha8Rng) -> Clients {
+    /// The clients of `spec` in the run with root seed `seed`.
+    pub fn new(spec: &Workload, seed: u64) -> Clients {
         let clients = (0..spec.clients)
-            .map(|_| Client {
-                remaining: spec.ops_per_client,
+            .map(|i| Client {
+                rng: stream(seed, Consumer::Client(i)),
+                issued: 0,
                 pending: None,
                 next_at: spec.start_tick,
             })
             .collect();
         Clients {
             spec: spec.clone(),
-            rng,
+            rng: stream(seed, Consumer::Workload),
             clients,
             owner: BTreeMap::new(),
             next_op: 0,
-            final_reads: Vec::new(),
         }
     }
 
@@ -52,40 +64,39 @@ impl Clients {
         self.owner.is_empty()
     }
 
-    fn key(&mut self) -> Rc<str> {
-        format!("k{}", below(&mut self.rng, u64::from(self.spec.keys))).into()
-    }
-
-    fn invoke(&mut self, world: &mut World, client: usize, request: Request) -> bool {
-        let live = world.live_ids();
-        if live.is_empty() {
-            return false;
-        }
-        let coordinator = live[below(&mut self.rng, live.len() as u64) as usize];
+    fn invoke(
+        &mut self,
+        world: &mut World,
+        client: usize,
+        coordinator: node::NodeId,
+        request: Request,
+    ) -> OpId {
         self.next_op += 1;
         let op = self.next_op;
         self.owner.insert(op, client);
         world.invoke(op, client as u64, coordinator, request);
-        true
+        op
     }
 
     /// Clients whose think time is over issue their next operation.
     pub fn issue(&mut self, world: &mut World) {
         let now = world.now();
+        let mix = self.spec.mix;
         for i in 0..self.clients.len() {
-            let c = &self.clients[i];
-            if c.pending.is_some() || c.remaining == 0 || now < c.next_at {
+            let c = &mut self.clients[i];
+            if c.pending.is_some() || c.issued == self.spec.ops_per_client || now < c.next_at {
                 continue;
             }
-            let sequence = self.spec.ops_per_client - c.remaining;
-            let mix = self.spec.mix;
+            let Some(to) = coordinator(world, &mut c.rng) else {
+                return;
+            };
             let draw = below(
-                &mut self.rng,
+                &mut c.rng,
                 u64::from(mix.create + mix.read + mix.update + mix.delete),
             ) as u32;
-            let key = self.key();
+            let key: Rc<str> = format!("k{}", below(&mut c.rng, u64::from(self.spec.keys))).into();
             // Unique values, so every read can be attributed to the write it saw.
-            let value: Rc<str> = format!("c{i}v{sequence}").into();
+            let value: Rc<str> = format!("c{i}v{}", c.issued).into();
             let request = if draw < mix.create {
                 Request::Create { key, value }
             } else if draw < mix.create + mix.read {
@@ -95,23 +106,20 @@ impl Clients {
             } else {
                 Request::Delete { key }
             };
-            if self.invoke(world, i, request) {
-                let c = &mut self.clients[i];
-                c.pending = Some(self.next_op);
-                c.remaining -= 1;
-            }
+            c.issued += 1;
+            let op = self.invoke(world, i, to, request);
+            self.clients[i].pending = Some(op);
         }
     }
 
     /// Frees the clients whose operations were answered.
-    pub fn on_answered(&mut self, ops: &[OpId], world: &mut World) {
+    pub fn on_answered(&mut self, ops: &[OpId], world: &World) {
         let now = world.now();
+        let think_ticks_max = self.spec.think_ticks_max.max(1);
         for op in ops {
-            if let Some(i) = self.owner.remove(op) {
-                if let Some(c) = self.clients.get_mut(i) {
-                    c.pending = None;
-                    c.next_at = now + between(&mut self.rng, 1, self.spec.think_ticks_max.max(1));
-                }
+            if let Some(c) = self.owner.remove(op).and_then(|i| self.clients.get_mut(i)) {
+                c.pending = None;
+                c.next_at = now + between(&mut c.rng, 1, think_ticks_max);
             }
         }
     }
@@ -119,10 +127,8 @@ impl Clients {
     /// Operations whose coordinator crashed stay open in the history; their clients move on.
     pub fn on_orphaned(&mut self, ops: &[OpId]) {
         for op in ops {
-            if let Some(i) = self.owner.remove(op) {
-                if let Some(c) = self.clients.get_mut(i) {
-                    c.pending = None;
-                }
+            if let Some(c) = self.owner.remove(op).and_then(|i| self.clients.get_mut(i)) {
+                c.pending = None;
             }
         }
     }
@@ -131,14 +137,15 @@ impl Clients {
     pub fn final_reads(&mut self, world: &mut World) {
         for k in 0..self.spec.keys {
             let client = self.clients.len() + k as usize;
-            if self.invoke(
-                world,
-                client,
-                Request::Read {
-                    key: format!("k{k}").into(),
-                },
-            ) {
-                self.final_reads.push(self.next_op);
+            if let Some(to) = coordinator(world, &mut self.rng) {
+                self.invoke(
+                    world,
+                    client,
+                    to,
+                    Request::Read {
+                        key: format!("k{k}").into(),
+                    },
+                );
             }
         }
     }

@@ -4,7 +4,7 @@ use crate::net::{InFlight, Network};
 use crate::recorder::Recorder;
 use crate::streams::{stream, Consumer};
 use crate::trace::{Event, Trace, TraceLevel};
-use node::{Input, Message, Node, NodeId, Observation, OpId, Outbox, Params, Request, Tick};
+use node::{Input, Node, NodeId, Observation, OpId, Outbox, Params, Request, Tick};
 use rand_chacha::ChaCha8Rng;
 use std::rc::Rc;
 
@@ -169,6 +169,8 @@ impl World {
             let slot = &mut self.slots[i];
             if slot.state == NodeState::Up {
                 self.net.collect(now, slot.id, &mut slot.inbox);
+            } else {
+                self.net.discard_due(now, slot.id);
             }
         }
         for i in (0..self.slots.len()).rev() {
@@ -307,66 +309,79 @@ impl World {
     /// Takes a node's outputs into the network, the trace and the record.
     fn absorb(&mut self, from: NodeId) {
         let now = self.now;
-        let mut out = std::mem::take(&mut self.outbox);
-        for observation in out.observations.drain(..) {
-            self.trace.record(
-                now,
-                &Event::Observe {
-                    node: from,
-                    observation: &observation,
-                },
-            );
-            self.seq += 1;
-            self.recorder.observe(now, self.seq, from, observation);
+        // Borrow the fields apart instead of moving the outbox out and back: this runs for
+        // every input of every node.
+        let World {
+            outbox,
+            trace,
+            recorder,
+            net,
+            seq,
+            answered,
+            ..
+        } = self;
+        if !outbox.observations.is_empty() {
+            for observation in outbox.observations.drain(..) {
+                trace.record(
+                    now,
+                    &Event::Observe {
+                        node: from,
+                        observation: &observation,
+                    },
+                );
+                *seq += 1;
+                recorder.observe(now, *seq, from, observation);
+            }
         }
-        for (to, message) in out.sends.drain(..) {
-            self.seq += 1;
-            let id = self.seq;
-            self.send(now, id, from, to, message);
+        if !outbox.sends.is_empty() {
+            for (to, message) in outbox.sends.drain(..) {
+                *seq += 1;
+                let id = *seq;
+                // The trace hashes the payload after the network took it: keep a cheap copy
+                // (payloads share their strings and tables through `Rc`).
+                let payload = message.clone();
+                let (fate, duplicated) = net.send(
+                    now,
+                    InFlight {
+                        id,
+                        from,
+                        to,
+                        message,
+                    },
+                );
+                trace.record(
+                    now,
+                    &Event::Send {
+                        id,
+                        from,
+                        to,
+                        message: &payload,
+                        fate,
+                        duplicated,
+                    },
+                );
+                recorder.count_send(fate, duplicated);
+            }
         }
-        for reply in out.replies.drain(..) {
-            self.trace.record(
-                now,
-                &Event::Reply {
-                    node: from,
-                    reply: &reply,
-                },
-            );
-            self.seq += 1;
-            self.recorder.complete(now, self.seq, &reply);
-            self.answered.push(reply.op);
+        if !outbox.replies.is_empty() {
+            for reply in outbox.replies.drain(..) {
+                trace.record(
+                    now,
+                    &Event::Reply {
+                        node: from,
+                        reply: &reply,
+                    },
+                );
+                *seq += 1;
+                recorder.complete(now, *seq, &reply);
+                answered.push(reply.op);
+            }
         }
-        self.outbox = out;
     }
 
     /// The operations answered since the last call, in answer order.
     pub fn take_answered(&mut self) -> Vec<OpId> {
         std::mem::take(&mut self.answered)
-    }
-
-    fn send(&mut self, now: Tick, id: u64, from: NodeId, to: NodeId, message: Message) {
-        // The trace hashes the payload after the network took ownership of it: keep a cheap
-        // copy (payloads share their strings and tables through `Rc`).
-        let payload = message.clone();
-        let (fate, duplicated) = self.net.send(
-            now,
-            InFlight {
-                id,
-                from,
-                to,
-                message,
-            },
-        );
-        let event = Event::Send {
-            id,
-            from,
-            to,
-            message: &payload,
-            fate,
-            duplicated,
-        };
-        self.trace.record(now, &event);
-        self.recorder.count_send(fate, duplicated);
     }
 
     /// Every observation recorded so far, with its stamp and node.

@@ -8,7 +8,7 @@ use sim::judge::{run_checked, RunKey};
 use sim::profile::Profile;
 use sim::run::RunOptions;
 use sim::seedfile::SeedFile;
-use sim::shrink::shrink;
+use sim::shrink::{shrink, Target};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::AtomicBool;
@@ -74,7 +74,7 @@ fn a_planted_bug_is_found_replayed_bit_for_bit_and_shrunk() {
 
     // Shrinking keeps the property failing and makes the scenario smaller.
     let property = file.property.unwrap();
-    let (small, report) = shrink(&file.scenario, &key, property, 300);
+    let (small, report) = shrink(&file.scenario, &key, &Target::property(property), 300);
     assert!(!report.steps.is_empty(), "nothing was removed");
     let shrunk = run_checked(&small, &key, RunOptions::default());
     assert!(shrunk

@@ -1,15 +1,13 @@
 //! `sim fuzz`: the main job.
 
-use super::{parse_bug, parse_profile, parse_variant, Failure, EXIT_OK, EXIT_VIOLATION};
+use super::{Failure, GeneratorArgs, EXIT_OK, EXIT_VIOLATION};
 use crate::fuzz::{fuzz, FuzzOptions, FuzzSummary, Progress};
 use crate::judge::{run_checked, RunKey};
-use crate::profile::Profile;
 use crate::run::RunOptions;
 use crate::seedfile::SeedFile;
-use crate::shrink::shrink;
+use crate::shrink::{shrink, Target};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use node::{PlantedBug, Variant};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -31,15 +29,9 @@ pub struct FuzzArgs {
     /// Worker threads (default: the number of cores).
     #[arg(long)]
     jobs: Option<usize>,
-    /// calm | default | hostile
-    #[arg(long, default_value = "default", value_parser = parse_profile)]
-    profile: Profile,
-    /// classic | versioned (default: the default variant)
-    #[arg(long, value_parser = parse_variant)]
-    variant: Option<Variant>,
-    /// A planted bug (see `sim bugs`).
-    #[arg(long, default_value = "none", value_parser = parse_bug)]
-    bug: PlantedBug,
+    /// Fault model, variant and planted bug.
+    #[command(flatten)]
+    generator: GeneratorArgs,
     /// A property to check on top of what the variant promises (repeatable).
     #[arg(long = "check", value_parser = super::parse_property)]
     checks: Vec<checker::properties::Property>,
@@ -120,9 +112,9 @@ pub fn run(args: FuzzArgs) -> Result<u8, Failure> {
         seed,
         runs: args.runs,
         jobs,
-        profile: args.profile,
-        variant: args.variant.unwrap_or_default(),
-        bug: args.bug,
+        profile: args.generator.profile,
+        variant: args.generator.variant.unwrap_or_default(),
+        bug: args.generator.bug,
         extra: args.checks,
         shard: args.shard,
         out: args.out,
@@ -186,13 +178,17 @@ fn shrink_kept(options: &FuzzOptions, summary: &mut FuzzSummary) {
             profile: file.profile,
             extra: options.extra.clone(),
         };
-        let (smaller, report) = shrink(&file.scenario, &key, kept.property, SHRINK_MAX_RUNS);
+        let target = Target {
+            property: kept.property,
+            signature: Some(kept.signature.clone()),
+        };
+        let (smaller, report) = shrink(&file.scenario, &key, &target, SHRINK_MAX_RUNS);
         let verified = run_checked(&smaller, &key, RunOptions::default());
         if !verified
             .judgement
             .violations
             .iter()
-            .any(|v| v.property == kept.property)
+            .any(|v| target.matches(v))
         {
             continue;
         }

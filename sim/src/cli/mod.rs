@@ -66,6 +66,20 @@ enum Command {
     Hunt(hunt::HuntArgs),
 }
 
+/// How the generator draws a scenario from a seed: fault model, store variant, planted bug.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct GeneratorArgs {
+    /// calm | default | hostile
+    #[arg(long, default_value = "default", value_parser = parse_profile)]
+    pub profile: crate::profile::Profile,
+    /// classic | versioned (default: the default variant)
+    #[arg(long, value_parser = parse_variant)]
+    pub variant: Option<node::Variant>,
+    /// A planted bug (see `sim bugs`).
+    #[arg(long, default_value = "none", value_parser = parse_bug)]
+    pub bug: node::PlantedBug,
+}
+
 fn parse_property(name: &str) -> Result<checker::properties::Property, String> {
     name.parse()
 }

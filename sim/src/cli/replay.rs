@@ -1,15 +1,14 @@
 //! `sim replay`: one run, bit for bit, with its trace and verdict.
 
-use super::{parse_bug, parse_profile, parse_variant, Failure, EXIT_OK, EXIT_VIOLATION};
+use super::{Failure, GeneratorArgs, EXIT_OK, EXIT_VIOLATION};
 use crate::judge::{run_checked, RunKey};
-use crate::profile::{resolve, Profile};
+use crate::profile::resolve;
 use crate::run::RunOptions;
 use crate::scenario::Scenario;
 use crate::seedfile::SeedFile;
 use crate::trace::TraceLevel;
 use crate::world::{NodeState, World};
 use clap::{Args, ValueEnum};
-use node::{PlantedBug, Variant};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -31,15 +30,9 @@ pub struct ReplayArgs {
     /// A seed to resolve with the generator instead.
     #[arg(long)]
     seed: Option<u64>,
-    /// Profile for `--seed`.
-    #[arg(long, default_value = "default", value_parser = parse_profile)]
-    profile: Profile,
-    /// Variant for `--seed`.
-    #[arg(long, value_parser = parse_variant)]
-    variant: Option<Variant>,
-    /// Planted bug for `--seed`.
-    #[arg(long, default_value = "none", value_parser = parse_bug)]
-    bug: PlantedBug,
+    /// With `--seed`: fault model, variant and planted bug.
+    #[command(flatten)]
+    generator: GeneratorArgs,
     /// short | full
     #[arg(long, value_enum, default_value = "short")]
     trace: TraceArg,
@@ -58,10 +51,13 @@ pub struct ReplayArgs {
 pub fn load_run(
     file: Option<&PathBuf>,
     seed: Option<u64>,
-    profile: Profile,
-    variant: Option<Variant>,
-    bug: PlantedBug,
+    generator: &GeneratorArgs,
 ) -> Result<(Scenario, RunKey, String), Failure> {
+    let GeneratorArgs {
+        profile,
+        variant,
+        bug,
+    } = *generator;
     match file {
         Some(path) => {
             let file = SeedFile::load(path).map_err(|e| Failure::usage(e.0))?;
@@ -149,13 +145,7 @@ pub fn dump_state(world: &World) -> String {
 
 /// Runs `sim replay`.
 pub fn run(args: ReplayArgs) -> Result<u8, Failure> {
-    let (scenario, key, title) = load_run(
-        args.file.as_ref(),
-        args.seed,
-        args.profile,
-        args.variant,
-        args.bug,
-    )?;
+    let (scenario, key, title) = load_run(args.file.as_ref(), args.seed, &args.generator)?;
     let trace = match args.trace {
         TraceArg::Short => TraceLevel::Short,
         TraceArg::Full => TraceLevel::Full,

@@ -4,7 +4,7 @@ use super::{Failure, EXIT_OK, EXIT_VIOLATION};
 use crate::judge::{run_checked, RunKey};
 use crate::run::RunOptions;
 use crate::seedfile::{Expect, SeedFile};
-use crate::shrink::shrink;
+use crate::shrink::{shrink, Target};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -35,13 +35,25 @@ pub fn run(args: ShrinkArgs) -> Result<u8, Failure> {
         .property
         .filter(|p| before.judgement.violations.iter().any(|v| &v.property == p))
         .unwrap_or(found.property);
-    let (smaller, report) = shrink(&file.scenario, &key, property, args.max_runs);
+    // Keep the file's signature where the run still shows it, so the kind of failure stays.
+    let signature = file.signature.clone().filter(|s| {
+        before
+            .judgement
+            .violations
+            .iter()
+            .any(|v| &v.signature == s)
+    });
+    let target = Target {
+        property,
+        signature,
+    };
+    let (smaller, report) = shrink(&file.scenario, &key, &target, args.max_runs);
     let after = run_checked(&smaller, &key, RunOptions::default());
     let Some(verified) = after
         .judgement
         .violations
         .iter()
-        .find(|v| v.property == property)
+        .find(|v| target.matches(v))
         .cloned()
     else {
         return Err(Failure {

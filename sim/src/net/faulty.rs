@@ -5,6 +5,7 @@
 //! (delivery tick, send sequence), so delivery order is fully determined by the seed.
 
 use super::{InFlight, SendFate};
+use crate::streams::{stream, Consumer};
 use node::random::{between, chance_ppm};
 use node::{NodeId, Tick};
 use rand_chacha::ChaCha8Rng;
@@ -74,61 +75,49 @@ impl LinkModel {
     }
 }
 
-/// A message waiting in the queue, ordered by (delivery tick, send sequence).
-#[derive(Debug)]
-struct Queued {
-    at: Tick,
-    order: u64,
-    msg: InFlight,
-}
-
-impl PartialEq for Queued {
-    fn eq(&self, other: &Self) -> bool {
-        (self.at, self.order) == (other.at, other.order)
-    }
-}
-impl Eq for Queued {}
-impl PartialOrd for Queued {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Queued {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (self.at, self.order).cmp(&(other.at, other.order))
-    }
-}
-
-/// Slots per node id in the link tables.
-const IDS: usize = 256;
+/// A queued message's place in its receiver's queue: (delivery tick, send order, slab slot).
+/// Kept small so heap operations move 24 bytes, not whole messages.
+type Slot = (Tick, u64, u32);
 
 /// The fuzzing network.
 #[derive(Debug)]
 pub struct FaultyNet {
     model: LinkModel,
-    rng: ChaCha8Rng,
-    queue: BinaryHeap<Reverse<Queued>>,
+    /// One random stream per directed link, made on first use, so that changing the traffic
+    /// on one link (say, while shrinking) leaves every other link's draws as they were.
+    links: Vec<Option<ChaCha8Rng>>,
+    seed: u64,
+    /// One queue per receiver, ordered by (delivery tick, send order), so a delivery pops
+    /// straight into the receiver's inbox.
+    queues: Vec<BinaryHeap<Reverse<Slot>>>,
+    /// The messages the queues point at, and the free slots.
+    slab: Vec<Option<InFlight>>,
+    free: Vec<u32>,
     order: u64,
-    /// `blocked[from * 256 + to]`: messages on the link are lost (partitions, one-way or not).
+    /// Node ids are below this; the link tables are `ids * ids`, sized by the cluster.
+    ids: usize,
+    /// `blocked[from * ids + to]`: messages on the link are lost (partitions, one-way or not).
     blocked: Vec<bool>,
-    /// `clogged_until[from * 256 + to]`: messages on the link wait until this tick.
+    /// `clogged_until[from * ids + to]`: messages on the link wait until this tick.
     clogged_until: Vec<Tick>,
-    due: Vec<Vec<InFlight>>,
-    due_tick: Option<Tick>,
 }
 
 impl FaultyNet {
-    /// A network with the given link model, drawing from `rng`.
-    pub fn new(model: LinkModel, rng: ChaCha8Rng) -> FaultyNet {
+    /// A network between nodes with ids up to `max_id`, with the given link model, drawing
+    /// from one stream per link of the run with root seed `seed`.
+    pub fn new(model: LinkModel, max_id: NodeId, seed: u64) -> FaultyNet {
+        let ids = usize::from(max_id.0) + 1;
         FaultyNet {
             model,
-            rng,
-            queue: BinaryHeap::new(),
+            links: vec![None; ids * ids],
+            seed,
+            queues: (0..ids).map(|_| BinaryHeap::new()).collect(),
+            slab: Vec::new(),
+            free: Vec::new(),
             order: 0,
-            blocked: vec![false; IDS * IDS],
-            clogged_until: vec![0; IDS * IDS],
-            due: (0..IDS).map(|_| Vec::new()).collect(),
-            due_tick: None,
+            ids,
+            blocked: vec![false; ids * ids],
+            clogged_until: vec![0; ids * ids],
         }
     }
 
@@ -142,18 +131,20 @@ impl FaultyNet {
         &self.model
     }
 
-    fn link(from: NodeId, to: NodeId) -> usize {
-        usize::from(from.0) * IDS + usize::from(to.0)
+    fn link(&self, from: NodeId, to: NodeId) -> usize {
+        usize::from(from.0) * self.ids + usize::from(to.0)
     }
 
     /// Blocks (`true`) or unblocks the directed link `from -> to`.
     pub fn set_blocked(&mut self, from: NodeId, to: NodeId, blocked: bool) {
-        self.blocked[Self::link(from, to)] = blocked;
+        let link = self.link(from, to);
+        self.blocked[link] = blocked;
     }
 
     /// Holds messages on `from -> to` until `until`.
     pub fn clog(&mut self, from: NodeId, to: NodeId, until: Tick) {
-        let slot = &mut self.clogged_until[Self::link(from, to)];
+        let link = self.link(from, to);
+        let slot = &mut self.clogged_until[link];
         *slot = (*slot).max(until);
     }
 
@@ -165,19 +156,22 @@ impl FaultyNet {
 
     /// Messages waiting in the network.
     pub fn in_flight(&self) -> usize {
-        self.queue.len()
+        self.queues.iter().map(BinaryHeap::len).sum()
     }
 
     /// Hands a message to the network. Returns its fate and whether a duplicate was queued too.
     pub fn send(&mut self, now: Tick, msg: InFlight) -> (SendFate, bool) {
-        let link = Self::link(msg.from, msg.to);
+        let link = self.link(msg.from, msg.to);
         if self.blocked[link] {
             return (SendFate::Partitioned, false);
         }
-        if chance_ppm(&mut self.rng, self.model.loss_ppm) {
+        let (from, to) = (msg.from, msg.to);
+        let seed = self.seed;
+        let rng = self.links[link].get_or_insert_with(|| stream(seed, Consumer::Link(from, to)));
+        if chance_ppm(rng, self.model.loss_ppm) {
             return (SendFate::Lost, false);
         }
-        let duplicated = chance_ppm(&mut self.rng, self.model.duplicate_ppm);
+        let duplicated = chance_ppm(rng, self.model.duplicate_ppm);
         if duplicated {
             let copy = msg.clone();
             self.enqueue(now, link, copy);
@@ -187,34 +181,54 @@ impl FaultyNet {
     }
 
     fn enqueue(&mut self, now: Tick, link: usize, msg: InFlight) {
-        let at = (now + self.model.draw_delay(&mut self.rng)).max(self.clogged_until[link]);
+        let rng = self.links[link]
+            .as_mut()
+            .expect("send made the link's stream");
+        let at = (now + self.model.draw_delay(rng)).max(self.clogged_until[link]);
         self.order += 1;
-        self.queue.push(Reverse(Queued {
-            at,
-            order: self.order,
-            msg,
-        }));
+        let to = usize::from(msg.to.0);
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                self.slab[slot as usize] = Some(msg);
+                slot
+            }
+            None => {
+                self.slab.push(Some(msg));
+                (self.slab.len() - 1) as u32
+            }
+        };
+        self.queues[to].push(Reverse((at, self.order, slot)));
     }
 
-    /// Moves every message for `to` due at or before `now` into `inbox`, oldest first. Messages
-    /// due for a node that does not collect them this tick (crashed, not started) are lost.
+    /// Moves every message for `to` due at or before `now` into `inbox`, oldest first.
     pub fn collect(&mut self, now: Tick, to: NodeId, inbox: &mut Vec<InFlight>) {
-        if self.due_tick != Some(now) {
-            self.due_tick = Some(now);
-            self.due.iter_mut().for_each(Vec::clear);
-            while self.queue.peek().is_some_and(|q| q.0.at <= now) {
-                let Reverse(q) = self.queue.pop().expect("peeked");
-                self.due[usize::from(q.msg.to.0)].push(q.msg);
-            }
+        let queue = &mut self.queues[usize::from(to.0)];
+        while queue.peek().is_some_and(|q| q.0 .0 <= now) {
+            let Reverse((_, _, slot)) = queue.pop().expect("peeked");
+            inbox.push(
+                self.slab[slot as usize]
+                    .take()
+                    .expect("a queued slot holds a message"),
+            );
+            self.free.push(slot);
         }
-        inbox.append(&mut self.due[usize::from(to.0)]);
+    }
+
+    /// Drops every message for `to` due at or before `now`: it is down (crashed or not started)
+    /// and the messages reach nobody.
+    pub fn discard_due(&mut self, now: Tick, to: NodeId) {
+        let queue = &mut self.queues[usize::from(to.0)];
+        while queue.peek().is_some_and(|q| q.0 .0 <= now) {
+            let Reverse((_, _, slot)) = queue.pop().expect("peeked");
+            self.slab[slot as usize] = None;
+            self.free.push(slot);
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::streams::{stream, Consumer};
     use node::{Digest, Message};
 
     fn msg(id: u64, from: u8, to: u8) -> InFlight {
@@ -232,7 +246,7 @@ mod tests {
     }
 
     fn net(model: LinkModel) -> FaultyNet {
-        FaultyNet::new(model, stream(1, Consumer::Network))
+        FaultyNet::new(model, NodeId(9), 1)
     }
 
     #[test]
@@ -302,12 +316,13 @@ mod tests {
     }
 
     #[test]
-    fn messages_due_for_a_node_that_does_not_collect_are_lost() {
+    fn messages_due_for_a_node_that_is_down_are_lost() {
         let mut n = net(LinkModel::constant(1));
         n.send(0, msg(1, 1, 2));
         n.send(0, msg(2, 1, 3));
         let mut inbox = Vec::new();
         n.collect(1, NodeId(3), &mut inbox);
+        n.discard_due(1, NodeId(2));
         n.collect(2, NodeId(2), &mut inbox);
         assert_eq!(inbox.iter().map(|m| m.id).collect::<Vec<_>>(), [2]);
     }

@@ -65,6 +65,14 @@ impl Network {
         }
     }
 
+    /// Drops what is due for a node that is not running. EmulNet keeps such messages in its
+    /// buffer forever, as the original did; the faulty network loses them.
+    pub fn discard_due(&mut self, now: Tick, to: NodeId) {
+        if let Network::Faulty(net) = self {
+            net.discard_due(now, to);
+        }
+    }
+
     /// Moves every message for `to` that is due at `now` into `inbox`, in delivery order.
     pub fn collect(&mut self, now: Tick, to: NodeId, inbox: &mut Vec<InFlight>) {
         match self {
