@@ -38,6 +38,10 @@ pub enum PlantedBug {
     StaleGossipRevives,
     /// Stabilization: a hand-over overwrites the newer value a replica already holds.
     StabilizeOverwrites,
+    /// Versioned: a new or restarted replica votes before it has recovered the key.
+    VoteBeforeRecovery,
+    /// Versioned: an operation skips its first round and writes without learning the state.
+    SkipFirstRound,
 }
 
 /// What the catalog says about a bug.
@@ -57,7 +61,7 @@ pub struct BugInfo {
 
 impl PlantedBug {
     /// Every planted bug, the control (`None`) first.
-    pub const ALL: [PlantedBug; 13] = [
+    pub const ALL: [PlantedBug; 15] = [
         PlantedBug::None,
         PlantedBug::OneReplyQuorum,
         PlantedBug::ReadAnyTwo,
@@ -71,6 +75,8 @@ impl PlantedBug {
         PlantedBug::SingleMissRemoval,
         PlantedBug::StaleGossipRevives,
         PlantedBug::StabilizeOverwrites,
+        PlantedBug::VoteBeforeRecovery,
+        PlantedBug::SkipFirstRound,
     ];
 
     /// The catalog entry.
@@ -160,6 +166,20 @@ impl PlantedBug {
                 "a hand-over overwrites the newer value a replica already holds",
                 Some("classic"),
                 "durability",
+            ),
+            PlantedBug::VoteBeforeRecovery => (
+                "vote-before-recovery",
+                "versioned acceptor",
+                "a new or restarted replica votes on a key before it has recovered it",
+                Some("versioned"),
+                "linearizable",
+            ),
+            PlantedBug::SkipFirstRound => (
+                "skip-first-round",
+                "versioned proposer",
+                "an operation skips its first round and writes without learning the current state",
+                Some("versioned"),
+                "stabilization",
             ),
         };
         BugInfo {

@@ -5,6 +5,7 @@ use super::{Env, VersionedStore};
 use crate::agreement::{
     Ballot, Config, Handover, OpRef, RangeId, Refusal, Replica, SealVote, Standing, Versioned, Vote,
 };
+use crate::bugs::PlantedBug;
 use crate::ids::{NodeId, Tick};
 use crate::message::{Message, Observation, OpKind, Role};
 use rand_core::RngCore;
@@ -238,7 +239,10 @@ impl VersionedStore {
     ) -> Option<&mut KeySlot> {
         self.note_ballot(key, ballot);
         let range = self.range_of(key);
-        if !self.ranges[range].seat.votes_in(ballot.epoch) {
+        // Planted bug `vote-before-recovery`: a seat that holds nothing votes anyway.
+        let unrecovered_votes = env.params.bug == PlantedBug::VoteBeforeRecovery
+            && matches!(self.ranges[range].seat, Seat::Outside);
+        if !self.ranges[range].seat.votes_in(ballot.epoch) && !unrecovered_votes {
             self.refuse_key(from, key, ballot, range, env);
             return None;
         }

@@ -6,6 +6,7 @@ use crate::agreement::{
     Ballot, Config, Handover, OpRef, RangeId, Refusal, Replica, SealVote, Standing, Versioned,
     Vote, WriteId, LINEAGE_WRITES,
 };
+use crate::bugs::PlantedBug;
 use crate::ids::{NodeId, OpId, Tick};
 use crate::message::{
     Ack, ClientReply, Message, Observation, OpKind, Reason, Request, Role, TxnId,
@@ -478,6 +479,12 @@ impl VersionedStore {
         round.ballot = ballot;
         round.step = KeyStep::Preparing(Tally::new());
         round.sent_at = env.now;
+        // Planted bug `skip-first-round`: go straight to accepting, on an assumed-empty state.
+        if env.params.bug == PlantedBug::SkipFirstRound
+            && matches!(round.purpose, Purpose::Client(_))
+        {
+            return self.propose(key, env);
+        }
         for id in to {
             let key = Rc::clone(key);
             env.send(id, Message::Prepare { key, ballot });
