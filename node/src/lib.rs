@@ -125,6 +125,16 @@ impl Node {
         }
     }
 
+    /// Whether the node's stabilization hand-overs are done. The classic store's hand-overs
+    /// are messages sent once, so it is always done; the versioned store is done when it drives
+    /// no hand-over round and none of its seats is frozen in one.
+    pub fn handovers_done(&self) -> bool {
+        match &self.store {
+            Store::Classic(_) => true,
+            Store::Versioned(s) => s.handovers_done(),
+        }
+    }
+
     /// How many client operations this node coordinates and has not answered.
     pub fn pending_ops(&self) -> usize {
         match &self.store {

@@ -101,7 +101,11 @@ pub fn execute(scenario: &Scenario, seed: u64, options: RunOptions) -> Execution
         let answered = world.take_answered();
         clients.on_answered(&answered, &world);
         if now >= scenario.fault_phase_ticks {
-            if converged_at.is_none() && clients.idle() && views_agree(&world) {
+            if converged_at.is_none()
+                && clients.idle()
+                && views_agree(&world)
+                && handovers_done(&world)
+            {
                 converged_at = Some(now);
             }
             if let Some(at) = converged_at {
@@ -243,6 +247,16 @@ fn apply_fault(world: &mut World, fault: &Fault, clients: &mut Clients) -> bool 
         Fault::Join { .. } => {}
     }
     true
+}
+
+/// Whether every running node's hand-overs are done (design.md: converged means views equal and
+/// handovers done).
+fn handovers_done(world: &World) -> bool {
+    world
+        .slots()
+        .iter()
+        .filter(|s| s.state == NodeState::Up)
+        .all(|s| s.node.handovers_done())
 }
 
 /// Whether every running node's view is exactly the set of running nodes.

@@ -215,6 +215,16 @@ impl VersionedStore {
         lines
     }
 
+    /// Whether this node drives no hand-over and none of its seats is frozen in one: what
+    /// "handovers done" means for convergence.
+    pub fn handovers_done(&self) -> bool {
+        self.range_rounds.is_empty()
+            && self
+                .ranges
+                .iter()
+                .all(|r| !matches!(r.seat, Seat::Frozen { .. }))
+    }
+
     /// How many client operations this node coordinates and has not answered.
     pub fn pending_ops(&self) -> usize {
         self.key_rounds.values().filter(|r| r.is_client()).count()
