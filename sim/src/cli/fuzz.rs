@@ -113,7 +113,7 @@ pub fn run(args: FuzzArgs) -> Result<u8, Failure> {
         runs: args.runs,
         jobs,
         profile: args.generator.profile,
-        variant: args.generator.variant.unwrap_or_default(),
+        variant: args.generator.variant(),
         bug: args.generator.bug,
         extra: args.checks,
         shard: args.shard,

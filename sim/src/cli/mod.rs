@@ -72,12 +72,21 @@ pub struct GeneratorArgs {
     /// calm | default | hostile
     #[arg(long, default_value = "default", value_parser = parse_profile)]
     pub profile: crate::profile::Profile,
-    /// classic | versioned (default: the default variant)
+    /// classic | versioned (default: the planted bug's variant, else versioned)
     #[arg(long, value_parser = parse_variant)]
     pub variant: Option<node::Variant>,
     /// A planted bug (see `sim bugs`).
     #[arg(long, default_value = "none", value_parser = parse_bug)]
     pub bug: node::PlantedBug,
+}
+
+impl GeneratorArgs {
+    /// The variant asked for; without `--variant`, the one the planted bug applies to, or the
+    /// default variant.
+    pub fn variant(&self) -> node::Variant {
+        self.variant
+            .unwrap_or_else(|| crate::hunt::variant_for(self.bug))
+    }
 }
 
 fn parse_property(name: &str) -> Result<checker::properties::Property, String> {

@@ -53,11 +53,7 @@ pub fn load_run(
     seed: Option<u64>,
     generator: &GeneratorArgs,
 ) -> Result<(Scenario, RunKey, String), Failure> {
-    let GeneratorArgs {
-        profile,
-        variant,
-        bug,
-    } = *generator;
+    let GeneratorArgs { profile, bug, .. } = *generator;
     match file {
         Some(path) => {
             let file = SeedFile::load(path).map_err(|e| Failure::usage(e.0))?;
@@ -78,7 +74,7 @@ pub fn load_run(
         }
         None => {
             let seed = seed.expect("clap requires a file or --seed");
-            let variant = variant.unwrap_or_default();
+            let variant = generator.variant();
             let key = RunKey {
                 seed,
                 profile,
