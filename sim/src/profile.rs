@@ -235,7 +235,66 @@ fn draw_faults(
         }
     }
     faults.sort_by_key(Fault::at);
+    if profile == Profile::Default {
+        keep_crash_budget(&mut faults, repair_ticks(s));
+    }
     faults
+}
+
+/// Ticks a crashed node's group needs, once it is back (or removed), to be repaired: removal or
+/// rejoin everywhere, and the keys handed over.
+fn repair_ticks(s: &Scenario) -> Tick {
+    let p = &s.params;
+    2 * p.tremove_ticks + 2 * p.sweep_interval_ticks + 8 * s.network.delay_ticks_bound() + 20
+}
+
+/// The `default` budget: the next crash only after the previous one is repaired. A partition or
+/// clog delays that repair, so a crash must also wait `repair_ticks` after every message fault
+/// that overlapped the repair window; crashes that come too early are dropped with their restart.
+fn keep_crash_budget(faults: &mut Vec<Fault>, repair_ticks: Tick) {
+    let disturbed_until = |faults: &[Fault], from: Tick, to: Tick| {
+        faults
+            .iter()
+            .filter_map(|f| match f {
+                Fault::Partition { at, heal_at, .. } if *at <= to && *heal_at >= from => {
+                    Some(*heal_at)
+                }
+                Fault::Clog { at, until, .. } if *at <= to && *until >= from => Some(*until),
+                _ => None,
+            })
+            .max()
+    };
+    let mut repaired_at: Tick = 0;
+    let mut dropped: Vec<u8> = Vec::new();
+    let mut kept = Vec::with_capacity(faults.len());
+    for fault in faults.iter() {
+        match fault {
+            Fault::Crash { at, node } => {
+                // Before the first crash there is nothing to repair.
+                let since_previous = repaired_at.saturating_sub(repair_ticks);
+                let repaired = match disturbed_until(faults, since_previous, *at) {
+                    Some(healed) if repaired_at > 0 => repaired_at.max(healed + repair_ticks),
+                    _ => repaired_at,
+                };
+                if *at < repaired {
+                    dropped.push(*node);
+                    continue;
+                }
+                // A permanent crash is repaired once its removal has spread.
+                repaired_at = at + repair_ticks;
+            }
+            Fault::Restart { at, node } => {
+                if let Some(i) = dropped.iter().position(|n| n == node) {
+                    dropped.remove(i);
+                    continue;
+                }
+                repaired_at = at + repair_ticks;
+            }
+            _ => {}
+        }
+        kept.push(fault.clone());
+    }
+    *faults = kept;
 }
 
 /// Crashes and restarts. `default` keeps the budget: one node down or amnesiac at a time, and
@@ -244,8 +303,7 @@ fn draw_faults(
 fn draw_crashes(rng: &mut ChaCha8Rng, profile: Profile, s: &Scenario, faults: &mut Vec<Fault>) {
     let p = &s.params;
     let end = s.fault_phase_ticks;
-    let delay = s.network.delay_ticks_bound();
-    let repair_ticks = 2 * p.tremove_ticks + 2 * p.sweep_interval_ticks + 8 * delay + 20;
+    let repair_ticks = repair_ticks(s);
     let mut t = between(rng, 30, 80);
     while t + 10 < end {
         let victims: Vec<u8> = if profile == Profile::Hostile && coin(rng) {
@@ -315,6 +373,33 @@ mod tests {
             free >= 200,
             "{free} of 1000 default seeds are free of message faults"
         );
+    }
+
+    #[test]
+    fn default_crashes_wait_for_repair_after_message_faults() {
+        for seed in 0..2000 {
+            let s = resolve(Profile::Default, Variant::Classic, PlantedBug::None, seed);
+            let repair = repair_ticks(&s);
+            let crashes: Vec<Tick> = s
+                .faults
+                .iter()
+                .filter(|f| matches!(f, Fault::Crash { .. }))
+                .map(Fault::at)
+                .collect();
+            for &crash in crashes.iter().skip(1) {
+                for f in &s.faults {
+                    let healed = match f {
+                        Fault::Partition { at, heal_at, .. } if *at <= crash => *heal_at,
+                        Fault::Clog { at, until, .. } if *at <= crash => *until,
+                        _ => continue,
+                    };
+                    assert!(
+                        healed + repair <= crash || healed < crashes[0],
+                        "seed {seed}: crash at {crash} within {repair} ticks of a message fault healed at {healed}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -135,6 +135,9 @@ pub fn dump_state(world: &World) -> String {
             );
         }
         let _ = writeln!(out, "  pending operations: {}", slot.node.pending_ops());
+        for line in slot.node.store_summary() {
+            let _ = writeln!(out, "  {line}");
+        }
     }
     out
 }
