@@ -654,13 +654,6 @@ pub struct Outbox {
     pub observations: Vec<Observation>,
 }
 
-impl Outbox {
-    /// Whether nothing is waiting.
-    pub fn is_empty(&self) -> bool {
-        self.sends.is_empty() && self.replies.is_empty() && self.observations.is_empty()
-    }
-}
-
 /// One input to a node's step function.
 #[derive(Debug, Clone)]
 pub enum Input {

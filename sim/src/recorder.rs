@@ -165,11 +165,6 @@ impl Recorder {
         self.message_faults
     }
 
-    /// Operations invoked and not answered (still open).
-    pub fn open_ops(&self) -> usize {
-        self.open.len()
-    }
-
     /// Every observation, in order.
     pub fn observations(&self) -> &[(Tick, u64, NodeId, Observation)] {
         &self.observations

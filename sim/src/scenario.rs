@@ -179,21 +179,9 @@ impl Scenario {
             .collect()
     }
 
-    /// Whether a node restarts with an empty store (amnesia) in it.
-    pub fn has_restarts(&self) -> bool {
-        self.faults
-            .iter()
-            .any(|f| matches!(f, Fault::Restart { .. }))
-    }
-
     /// The run's tick cap.
     pub fn tick_cap(&self) -> Tick {
         self.fault_phase_ticks + self.quiet_ticks_max
-    }
-
-    /// How many operations clients issue, final reads excluded.
-    pub fn client_ops(&self) -> u64 {
-        u64::from(self.workload.clients) * u64::from(self.workload.ops_per_client)
     }
 
     /// Checks what serde cannot: ids in range, faults sorted and inside the fault phase.

@@ -388,9 +388,4 @@ impl World {
     pub fn observations(&self) -> &[(Tick, u64, NodeId, Observation)] {
         self.recorder.observations()
     }
-
-    /// The run's root seed.
-    pub fn seed(&self) -> u64 {
-        self.seed
-    }
 }

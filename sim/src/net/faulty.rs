@@ -126,11 +126,6 @@ impl FaultyNet {
         self.model = model;
     }
 
-    /// The link model in force.
-    pub fn model(&self) -> &LinkModel {
-        &self.model
-    }
-
     fn link(&self, from: NodeId, to: NodeId) -> usize {
         usize::from(from.0) * self.ids + usize::from(to.0)
     }
@@ -152,11 +147,6 @@ impl FaultyNet {
     pub fn heal_all(&mut self) {
         self.blocked.iter_mut().for_each(|b| *b = false);
         self.clogged_until.iter_mut().for_each(|c| *c = 0);
-    }
-
-    /// Messages waiting in the network.
-    pub fn in_flight(&self) -> usize {
-        self.queues.iter().map(BinaryHeap::len).sum()
     }
 
     /// Hands a message to the network. Returns its fate and whether a duplicate was queued too.
