@@ -1,5 +1,6 @@
 //! Seed files: one YAML file per recorded seed, written atomically, read strictly.
 
+use crate::judge::RunKey;
 use crate::profile::Profile;
 use crate::scenario::Scenario;
 use checker::properties::Property;
@@ -107,6 +108,15 @@ impl SeedFile {
             )));
         }
         Ok(file)
+    }
+
+    /// What identifies its run besides the scenario: seed, profile, extra checks.
+    pub fn run_key(&self) -> RunKey {
+        RunKey {
+            seed: self.seed,
+            profile: self.profile,
+            extra: self.extra_checks.clone(),
+        }
     }
 
     /// The YAML text of the file.

@@ -4,7 +4,7 @@
 
 use node::{PlantedBug, Variant};
 use sim::fuzz::{fuzz, FuzzOptions, Progress};
-use sim::judge::{run_checked, RunKey};
+use sim::judge::run_checked;
 use sim::profile::Profile;
 use sim::run::RunOptions;
 use sim::seedfile::SeedFile;
@@ -60,11 +60,7 @@ fn a_planted_bug_is_found_replayed_bit_for_bit_and_shrunk() {
     assert_eq!(file.bug, PlantedBug::OneReplyQuorum);
 
     // Replaying the file gives the same trace hash and the same violation.
-    let key = RunKey {
-        seed: file.seed,
-        profile: file.profile,
-        extra: file.extra_checks.clone(),
-    };
+    let key = file.run_key();
     let replayed = run_checked(&file.scenario, &key, RunOptions::default());
     assert_eq!(format!("{:016x}", replayed.trace_hash()), file.trace_hash);
     assert_eq!(

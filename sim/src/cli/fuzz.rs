@@ -2,7 +2,7 @@
 
 use super::{Failure, GeneratorArgs, EXIT_OK, EXIT_VIOLATION};
 use crate::fuzz::{fuzz, FuzzOptions, FuzzSummary, Progress};
-use crate::judge::{run_checked, RunKey};
+use crate::judge::run_checked;
 use crate::run::RunOptions;
 use crate::seedfile::SeedFile;
 use crate::shrink::{shrink, Target};
@@ -151,7 +151,7 @@ pub fn run(args: FuzzArgs) -> Result<u8, Failure> {
     })?;
     bar.finish_and_clear();
     if options.shrink {
-        shrink_kept(&options, &mut summary);
+        shrink_kept(&mut summary);
     }
     if args.json {
         println!("{}", json_summary(&summary));
@@ -168,16 +168,12 @@ pub fn run(args: FuzzArgs) -> Result<u8, Failure> {
 }
 
 /// Shrinks each kept failing seed, re-verifies the shrunk scenario, and rewrites its file.
-fn shrink_kept(options: &FuzzOptions, summary: &mut FuzzSummary) {
+fn shrink_kept(summary: &mut FuzzSummary) {
     for kept in &summary.failing_seeds {
         let Ok(mut file) = SeedFile::load(&kept.file) else {
             continue;
         };
-        let key = RunKey {
-            seed: file.seed,
-            profile: file.profile,
-            extra: options.extra.clone(),
-        };
+        let key = file.run_key();
         let target = Target {
             property: kept.property,
             signature: Some(kept.signature.clone()),

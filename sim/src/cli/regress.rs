@@ -1,7 +1,7 @@
 //! `sim regress`: every seed file behaves as it expects.
 
 use super::{Failure, EXIT_OK, EXIT_VIOLATION};
-use crate::judge::{run_checked, RunKey};
+use crate::judge::run_checked;
 use crate::run::RunOptions;
 use crate::seedfile::{seed_files, Expect, SeedFile};
 use checker::properties::Property;
@@ -21,11 +21,7 @@ pub struct RegressArgs {
 
 /// What a seed file's run does now: `None` passes, `Some(property)` fails it.
 pub fn outcome(file: &SeedFile) -> Option<Property> {
-    let key = RunKey {
-        seed: file.seed,
-        profile: file.profile,
-        extra: file.extra_checks.clone(),
-    };
+    let key = file.run_key();
     let checked = run_checked(&file.scenario, &key, RunOptions::default());
     match (&file.property, checked.judgement.violations.is_empty()) {
         (_, true) => None,

@@ -57,11 +57,7 @@ pub fn load_run(
     match file {
         Some(path) => {
             let file = SeedFile::load(path).map_err(|e| Failure::usage(e.0))?;
-            let key = RunKey {
-                seed: file.seed,
-                profile: file.profile,
-                extra: file.extra_checks.clone(),
-            };
+            let key = file.run_key();
             let title = format!(
                 "{} (seed {}, {} {}, bug {})",
                 path.display(),

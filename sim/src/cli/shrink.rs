@@ -1,7 +1,7 @@
 //! `sim shrink`: a smaller scenario that fails the same property.
 
 use super::{Failure, EXIT_OK, EXIT_VIOLATION};
-use crate::judge::{run_checked, RunKey};
+use crate::judge::run_checked;
 use crate::run::RunOptions;
 use crate::seedfile::{Expect, SeedFile};
 use crate::shrink::{shrink, Target};
@@ -21,11 +21,7 @@ pub struct ShrinkArgs {
 /// Runs `sim shrink`: writes `<name>-shrunk.yaml` next to the file.
 pub fn run(args: ShrinkArgs) -> Result<u8, Failure> {
     let file = SeedFile::load(&args.file).map_err(|e| Failure::usage(e.0))?;
-    let key = RunKey {
-        seed: file.seed,
-        profile: file.profile,
-        extra: file.extra_checks.clone(),
-    };
+    let key = file.run_key();
     let before = run_checked(&file.scenario, &key, RunOptions::default());
     let Some(found) = before.judgement.first().cloned() else {
         println!("{}: the run passes; nothing to shrink", args.file.display());
