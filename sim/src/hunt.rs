@@ -117,13 +117,13 @@ pub fn hunt(bugs: &[PlantedBug], budget_runs: u64, jobs: usize) -> Vec<BugHunt> 
                     profile: Profile::Default,
                     extra: Vec::new(),
                 };
-                let (small, _) = shrink(
+                let run = shrink(
                     &scenario,
                     &key,
                     &Target::property(*property),
                     SHRINK_MAX_RUNS,
-                );
-                let run = run_checked(&small, &key, RunOptions::default());
+                )
+                .run;
                 (
                     run.execution.world.trace().events(),
                     run.execution.record.history.len() as u64,

@@ -1,7 +1,7 @@
 //! Delta debugging of a failing scenario: fewer faults, shorter partitions, fewer clients and
 //! operations, fewer ticks, fewer nodes, a gentler network, while the same property still fails.
 
-use crate::judge::{run_checked, Found, RunKey};
+use crate::judge::{run_checked, Checked, Found, RunKey};
 use crate::run::RunOptions;
 use crate::scenario::{Fault, Scenario};
 use checker::properties::Property;
@@ -44,10 +44,15 @@ impl Target {
     }
 }
 
-/// Whether `scenario` still shows `target`.
-fn fails(scenario: &Scenario, key: &RunKey, target: &Target, report: &mut ShrinkReport) -> bool {
+/// The run of `scenario` if it still shows `target`.
+fn failing_run(
+    scenario: &Scenario,
+    key: &RunKey,
+    target: &Target,
+    report: &mut ShrinkReport,
+) -> Option<Checked> {
     if scenario.validate().is_err() {
-        return false;
+        return None;
     }
     report.runs += 1;
     let checked = run_checked(scenario, key, RunOptions::default());
@@ -56,6 +61,7 @@ fn fails(scenario: &Scenario, key: &RunKey, target: &Target, report: &mut Shrink
         .violations
         .iter()
         .any(|v| target.matches(v))
+        .then_some(checked)
 }
 
 /// Candidate reductions of a scenario, biggest first.
@@ -180,27 +186,42 @@ fn describe(fault: &Fault) -> String {
     format!("{}@{}", fault.kind_name(), fault.at())
 }
 
+/// A shrunk scenario, with its run: the verification the callers report from, so nobody runs
+/// the result again.
+#[derive(Debug)]
+pub struct Shrunk {
+    /// The smallest scenario found that still shows the target (the original if none).
+    pub scenario: Scenario,
+    /// The run of `scenario`.
+    pub run: Checked,
+    /// What was tried and removed.
+    pub report: ShrinkReport,
+}
+
 /// Shrinks `scenario` while it still shows `target`, within `max_runs` runs.
-pub fn shrink(
-    scenario: &Scenario,
-    key: &RunKey,
-    target: &Target,
-    max_runs: u64,
-) -> (Scenario, ShrinkReport) {
+pub fn shrink(scenario: &Scenario, key: &RunKey, target: &Target, max_runs: u64) -> Shrunk {
     let mut report = ShrinkReport::default();
     let mut current = scenario.clone();
+    let mut run = None;
     'progress: loop {
         for (what, candidate) in candidates(&current) {
             if report.runs >= max_runs {
                 break 'progress;
             }
-            if fails(&candidate, key, target, &mut report) {
+            if let Some(checked) = failing_run(&candidate, key, target, &mut report) {
                 report.steps.push(what);
                 current = candidate;
+                run = Some(checked);
                 continue 'progress;
             }
         }
         break;
     }
-    (current, report)
+    // Nothing could be removed: the run of the original is the verification.
+    let run = run.unwrap_or_else(|| run_checked(&current, key, RunOptions::default()));
+    Shrunk {
+        scenario: current,
+        run,
+        report,
+    }
 }

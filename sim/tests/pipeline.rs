@@ -70,7 +70,8 @@ fn a_planted_bug_is_found_replayed_bit_for_bit_and_shrunk() {
 
     // Shrinking keeps the property failing and makes the scenario smaller.
     let property = file.property.unwrap();
-    let (small, report) = shrink(&file.scenario, &key, &Target::property(property), 300);
+    let shrunk = shrink(&file.scenario, &key, &Target::property(property), 300);
+    let (small, report) = (shrunk.scenario, shrunk.report);
     assert!(!report.steps.is_empty(), "nothing was removed");
     let shrunk = run_checked(&small, &key, RunOptions::default());
     assert!(shrunk

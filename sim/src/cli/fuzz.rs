@@ -2,10 +2,8 @@
 
 use super::{Failure, GeneratorArgs, EXIT_OK, EXIT_VIOLATION};
 use crate::fuzz::{fuzz, FuzzOptions, FuzzSummary, Progress};
-use crate::judge::run_checked;
-use crate::run::RunOptions;
 use crate::seedfile::SeedFile;
-use crate::shrink::{shrink, Target};
+use crate::shrink::{shrink, Shrunk, Target};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
@@ -178,8 +176,11 @@ fn shrink_kept(summary: &mut FuzzSummary) {
             property: kept.property,
             signature: Some(kept.signature.clone()),
         };
-        let (smaller, report) = shrink(&file.scenario, &key, &target, SHRINK_MAX_RUNS);
-        let verified = run_checked(&smaller, &key, RunOptions::default());
+        let Shrunk {
+            scenario: smaller,
+            run: verified,
+            report,
+        } = shrink(&file.scenario, &key, &target, SHRINK_MAX_RUNS);
         if !verified
             .judgement
             .violations

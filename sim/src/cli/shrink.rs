@@ -4,7 +4,7 @@ use super::{Failure, EXIT_OK, EXIT_VIOLATION};
 use crate::judge::run_checked;
 use crate::run::RunOptions;
 use crate::seedfile::{Expect, SeedFile};
-use crate::shrink::{shrink, Target};
+use crate::shrink::{shrink, Shrunk, Target};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -43,8 +43,11 @@ pub fn run(args: ShrinkArgs) -> Result<u8, Failure> {
         property,
         signature,
     };
-    let (smaller, report) = shrink(&file.scenario, &key, &target, args.max_runs);
-    let after = run_checked(&smaller, &key, RunOptions::default());
+    let Shrunk {
+        scenario: smaller,
+        run: after,
+        report,
+    } = shrink(&file.scenario, &key, &target, args.max_runs);
     let Some(verified) = after
         .judgement
         .violations
