@@ -60,14 +60,11 @@ pub(super) fn check(record: &RunRecord) -> Vec<Violation> {
 #[cfg(test)]
 mod tests {
     use super::super::fixture::{self, read};
-    use super::super::{check_record, Property, Violation};
+    use super::super::{Property, Violation};
     use crate::record::{Outcome, Reason, RunRecord};
-    use crate::Budget;
 
     fn violations(record: &RunRecord) -> Vec<Violation> {
-        check_record(record, &[Property::Availability], Budget::Steps(1))
-            .remove(0)
-            .violations
+        fixture::violations(record, Property::Availability)
     }
 
     fn timed_out_read(record: &mut RunRecord, index: usize) {

@@ -44,14 +44,11 @@ pub(super) fn check(record: &RunRecord) -> Vec<Violation> {
 #[cfg(test)]
 mod tests {
     use super::super::fixture;
-    use super::super::{check_record, Property, Violation};
+    use super::super::{Property, Violation};
     use crate::record::RunRecord;
-    use crate::Budget;
 
     fn violations(record: &RunRecord) -> Vec<Violation> {
-        check_record(record, &[Property::Convergence], Budget::Steps(1))
-            .remove(0)
-            .violations
+        fixture::violations(record, Property::Convergence)
     }
 
     #[test]

@@ -90,14 +90,11 @@ pub(super) fn check(record: &RunRecord, timeline: &Timeline<'_>) -> Vec<Violatio
 #[cfg(test)]
 mod tests {
     use super::super::fixture::{self, at, create, delete, update};
-    use super::super::{check_record, Property, Violation};
+    use super::super::{Property, Violation};
     use crate::record::{Outcome, ProcessEvent, Reason, RunRecord, StoredKey};
-    use crate::Budget;
 
     fn violations(record: &RunRecord) -> Vec<Violation> {
-        check_record(record, &[Property::Durability], Budget::Steps(1))
-            .remove(0)
-            .violations
+        fixture::violations(record, Property::Durability)
     }
 
     fn stores_of_key<'a>(record: &'a mut RunRecord, key: &str) -> Vec<&'a mut StoredKey> {

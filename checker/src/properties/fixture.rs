@@ -2,13 +2,23 @@
 //! operations on two keys acknowledged by their replicas, and final stores that match. Each
 //! property's tests change it the way a real bug would.
 
+use super::{check_record, Property, Violation};
 use crate::record::{
     Ack, Bounds, FinalNode, KvInput, NodeId, Operation, Outcome, Reason, RunRecord, Stamp,
     StoreEvent, StoredKey, Tick, ViewChange, Window,
 };
 use crate::ring::replicas;
+use crate::Budget;
 
 pub const NODES: [NodeId; 5] = [1, 2, 3, 4, 5];
+
+/// The violations `property` reports on `record`. The budget is one search step: enough for
+/// every property but `linearizable`, whose tests give it a real budget.
+pub fn violations(record: &RunRecord, property: Property) -> Vec<Violation> {
+    check_record(record, &[property], Budget::Steps(1))
+        .remove(0)
+        .violations
+}
 
 /// The stamp of `tick`; `n` separates events inside one tick.
 pub fn at(tick: Tick, n: u64) -> Stamp {

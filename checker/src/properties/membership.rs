@@ -121,14 +121,11 @@ pub(super) fn accuracy(record: &RunRecord, timeline: &Timeline<'_>) -> Vec<Viola
 #[cfg(test)]
 mod tests {
     use super::super::fixture::{self, at};
-    use super::super::{check_record, Property, Violation};
+    use super::super::{Property, Violation};
     use crate::record::{ProcessEvent, RunRecord, ViewChange, Window};
-    use crate::Budget;
 
     fn violations(record: &RunRecord, property: Property) -> Vec<Violation> {
-        check_record(record, &[property], Budget::Steps(1))
-            .remove(0)
-            .violations
+        fixture::violations(record, property)
     }
 
     /// Node 3 crashes at tick 200; the others remove it at `removed_at` (if given); the run

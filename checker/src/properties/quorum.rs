@@ -93,14 +93,11 @@ pub(super) fn op_kind(input: &KvInput) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::super::fixture::{self, at};
-    use super::super::{check_record, Property};
+    use super::super::Property;
     use crate::record::{Ack, ViewChange};
-    use crate::Budget;
 
     fn violations(record: &crate::record::RunRecord) -> Vec<super::Violation> {
-        check_record(record, &[Property::Quorum], Budget::Steps(1))
-            .remove(0)
-            .violations
+        fixture::violations(record, Property::Quorum)
     }
 
     #[test]

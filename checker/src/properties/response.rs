@@ -60,14 +60,11 @@ pub(super) fn check(record: &RunRecord, timeline: &Timeline<'_>) -> Vec<Violatio
 #[cfg(test)]
 mod tests {
     use super::super::fixture::{self, at};
-    use super::super::{check_record, Property, Violation};
+    use super::super::{Property, Violation};
     use crate::record::{Outcome, ProcessEvent, Reason, RunRecord};
-    use crate::Budget;
 
     fn violations(record: &RunRecord) -> Vec<Violation> {
-        check_record(record, &[Property::BoundedResponse], Budget::Steps(1))
-            .remove(0)
-            .violations
+        fixture::violations(record, Property::BoundedResponse)
     }
 
     #[test]

@@ -123,14 +123,11 @@ pub(super) fn check(record: &RunRecord) -> Vec<Violation> {
 #[cfg(test)]
 mod tests {
     use super::super::fixture;
-    use super::super::{check_record, Property, Violation};
+    use super::super::{Property, Violation};
     use crate::record::{RunRecord, StoredKey};
-    use crate::Budget;
 
     fn violations(record: &RunRecord) -> Vec<Violation> {
-        check_record(record, &[Property::Stabilization], Budget::Steps(1))
-            .remove(0)
-            .violations
+        fixture::violations(record, Property::Stabilization)
     }
 
     fn store_of(record: &mut RunRecord, node: u8) -> &mut Vec<StoredKey> {
