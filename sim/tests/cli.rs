@@ -76,3 +76,62 @@ fn grader_writes_logs_and_reports_across_processes() {
     assert_eq!(report, again);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn regress_writes_trace_hashes_and_names_the_file_whose_hash_changed() {
+    let dir = std::env::temp_dir().join(format!("sim-cli-hashes-{}", std::process::id()));
+    let seeds = dir.join("seeds");
+    std::fs::create_dir_all(&seeds).unwrap();
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for name in [
+        "classic-default-one-reply-quorum-quorum-1.yaml",
+        "fixed-versioned-genesis-lost-self-messages.yaml",
+    ] {
+        std::fs::copy(manifest.join("../seeds").join(name), seeds.join(name)).unwrap();
+    }
+    let hashes = dir.join("hashes.txt");
+    let (code, _, stderr) = sim(&[
+        "regress",
+        seeds.to_str().unwrap(),
+        "--hashes-out",
+        hashes.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let written = std::fs::read_to_string(&hashes).unwrap();
+    assert_eq!(written.lines().count(), 2, "{written}");
+    let (code, stdout, _) = sim(&[
+        "regress",
+        seeds.to_str().unwrap(),
+        "--hashes-against",
+        hashes.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(stdout.contains("2 compared, 0 differ"), "{stdout}");
+    // A recorded hash that differs from the replay is a failure naming the file.
+    let first = written.lines().next().unwrap();
+    let (name, _) = first.rsplit_once(' ').unwrap();
+    let tampered = written.replacen(first, &format!("{name} 0123456789abcdef"), 1);
+    std::fs::write(&hashes, tampered).unwrap();
+    let (code, stdout, _) = sim(&[
+        "regress",
+        seeds.to_str().unwrap(),
+        "--hashes-against",
+        hashes.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains(&format!("HASH      {name}  was 0123456789abcdef")),
+        "{stdout}"
+    );
+    std::fs::write(&hashes, "not a hash line\n").unwrap();
+    assert_one_line_usage_error(
+        &[
+            "regress",
+            seeds.to_str().unwrap(),
+            "--hashes-against",
+            hashes.to_str().unwrap(),
+        ],
+        "hashes.txt:1: hash: found",
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
