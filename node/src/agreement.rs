@@ -6,6 +6,7 @@
 
 use crate::ids::{Incarnation, NodeId};
 use crate::message::{OpKind, TxnId};
+use serde::{Deserialize, Serialize};
 use std::rc::Rc;
 
 /// One seat in a replica set: a node in one incarnation.
@@ -13,7 +14,7 @@ use std::rc::Rc;
 /// A restarted node has lost its votes, so it must never answer for the seat its previous
 /// incarnation held: naming seats by (node, incarnation) makes an amnesiac node a new replica
 /// that has to be handed the state before it votes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Replica {
     /// The node.
     pub id: NodeId,
@@ -28,12 +29,12 @@ pub struct Replica {
 /// replicas, so a range is the unit whose replica set changes, and readiness (which epoch of a
 /// range a node has recovered) is tracked per range, which is what lets a node tell "never
 /// written" from "not handed over yet" for keys it has never seen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct RangeId(pub u16);
 
 /// A range's replica set in one epoch. Epoch 0 is the introducer alone, in incarnation 0; every
 /// later epoch is chosen by a seal round at a quorum of the previous one.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Config {
     /// The range.
     pub range: RangeId,
@@ -67,7 +68,7 @@ impl Config {
 
 /// A proposal number. Ordered by epoch first, so that every ballot of an epoch beats every
 /// ballot of the epochs before it; the node and its incarnation make ballots unique.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Ballot {
     /// The range epoch the ballot belongs to.
     pub epoch: u64,
@@ -97,7 +98,7 @@ impl Ballot {
 
 /// Which client write produced a state, so that a coordinator that retries after losing a
 /// ballot race can tell whether its own write already got in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct WriteId {
     /// The coordinator.
     pub node: NodeId,
@@ -111,7 +112,7 @@ pub struct WriteId {
 pub const LINEAGE_WRITES: usize = 8;
 
 /// The state of one key: a value or a tombstone, with the number of writes that produced it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 pub struct Versioned {
     /// The value; `None` for a key never written or deleted (a tombstone once `version > 0`).
     pub value: Option<Rc<str>>,
@@ -146,7 +147,7 @@ impl Versioned {
 }
 
 /// What an acceptor accepted for one key: the ballot and the state proposed under it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Vote {
     /// The ballot.
     pub ballot: Ballot,
@@ -155,7 +156,7 @@ pub struct Vote {
 }
 
 /// What an acceptor accepted in a range's seal round: the configuration proposed to follow.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct SealVote {
     /// The ballot.
     pub ballot: Ballot,
@@ -167,7 +168,7 @@ pub struct SealVote {
 pub type Handover = Rc<[(Rc<str>, Vote)]>;
 
 /// Why an acceptor would not promise or accept.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Refusal {
     /// It promised a higher ballot of the same epoch: another proposer is at work.
     Promised(Ballot),
@@ -179,7 +180,7 @@ pub enum Refusal {
 }
 
 /// How a seat stands in an epoch of its range, as it tells the range's steward.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Standing {
     /// It votes on the range's keys in that epoch.
     Voter,
@@ -190,7 +191,7 @@ pub enum Standing {
 }
 
 /// The client operation a proposal serves, for the replicas' log lines.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct OpRef {
     /// The kind of operation.
     pub kind: OpKind,

@@ -23,7 +23,7 @@ impl fmt::Display for NodeId {
 }
 
 /// Displays a node id as the original program's address, `<id>.0.0.0:0`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Address(pub NodeId);
 
 impl fmt::Display for Address {

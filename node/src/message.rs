@@ -4,10 +4,11 @@ use crate::agreement::{
     Ballot, Config, Handover, OpRef, RangeId, Refusal, SealVote, Standing, Versioned, Vote,
 };
 use crate::ids::{Incarnation, NodeId, OpId};
+use serde::{Deserialize, Serialize};
 use std::rc::Rc;
 
 /// One entry of a heartbeat table as it travels in gossip.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Digest {
     /// The member.
     pub id: NodeId,
@@ -29,7 +30,7 @@ const RANGE_WIRE_BYTES: usize = 2;
 const REPLICA_WIRE_BYTES: usize = 5;
 
 /// A client request, and the same request as a coordinator forwards it to a replica.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Request {
     /// Create the key with the value; refused if the key exists.
     Create {
@@ -58,7 +59,7 @@ pub enum Request {
 }
 
 /// The four operation kinds, for logs and observations.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum OpKind {
     /// Create.
     Create,
@@ -113,7 +114,7 @@ impl Request {
 }
 
 /// Why a replica or a coordinator answered as it did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Reason {
     /// Success.
     Ok,
@@ -131,7 +132,7 @@ pub enum Reason {
 pub type TxnId = u32;
 
 /// A message between nodes.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Message {
     /// A node asks to join (or rejoin) the group.
     JoinRequest {
@@ -463,7 +464,7 @@ fn handover_wire_bytes(votes: &Handover) -> usize {
 }
 
 /// One replica's positive reply that a coordinator counted.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Ack {
     /// The replica.
     pub from: NodeId,
@@ -472,7 +473,7 @@ pub struct Ack {
 }
 
 /// The coordinator's answer to a client.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ClientReply {
     /// The operation answered.
     pub op: OpId,
@@ -491,7 +492,7 @@ pub struct ClientReply {
 }
 
 /// Which side of an operation a store observation comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Role {
     /// A replica applying a forwarded request.
     Server,
@@ -510,7 +511,7 @@ impl Role {
 }
 
 /// A structured event a node reports about itself, for the trace, the logs and the checker.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Observation {
     /// The member entered this node's view (the node itself included, at start).
     MemberAdded {
