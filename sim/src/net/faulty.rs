@@ -1,8 +1,8 @@
 //! The fuzzing network: per-message delay, loss, duplication, partitions and clogged links.
 //!
 //! Reordering is not a separate knob: it follows from per-message delays. Every draw is integer
-//! arithmetic on the network's own random stream. Messages are held in one queue ordered by
-//! (delivery tick, send sequence), so delivery order is fully determined by the seed.
+//! arithmetic on the network's own random stream. Each receiver's messages are held in
+//! (delivery tick, send sequence) order, so delivery order is fully determined by the seed.
 
 use super::{InFlight, SendFate};
 use crate::streams::{stream, Consumer};
@@ -10,8 +10,7 @@ use node::random::{between, chance_ppm};
 use node::{NodeId, Tick};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::BTreeMap;
 
 /// How long messages take and how often they go wrong.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,9 +74,73 @@ impl LinkModel {
     }
 }
 
-/// A queued message's place in its receiver's queue: (delivery tick, send order, slab slot).
-/// Kept small so heap operations move 24 bytes, not whole messages.
-type Slot = (Tick, u64, u32);
+/// Ticks ahead of the last delivered tick that a receiver's calendar holds in buckets; later
+/// messages (long tails, clogs) wait in its overflow map. A power of two, so the bucket of a tick
+/// is a mask away.
+const CALENDAR_TICKS: usize = 64;
+
+/// One receiver's queue: a bucket per tick for the next [`CALENDAR_TICKS`] ticks, each in send
+/// order (messages are appended as they are sent), and an overflow map beyond.
+///
+/// Delivery order is (delivery tick, send order), exactly what a priority queue on that pair
+/// gives, without sifting: a message is moved once into its bucket and once into the inbox.
+#[derive(Debug)]
+struct Calendar {
+    /// `buckets[t % CALENDAR_TICKS]` holds the messages due at tick `t`, for
+    /// `drained < t <= drained + CALENDAR_TICKS`.
+    buckets: Vec<Vec<InFlight>>,
+    /// Messages due after the window, by (delivery tick, send order).
+    overflow: BTreeMap<(Tick, u64), InFlight>,
+    /// Every message due at or before this tick has left the calendar.
+    drained: Tick,
+}
+
+impl Calendar {
+    fn new() -> Calendar {
+        Calendar {
+            buckets: (0..CALENDAR_TICKS).map(|_| Vec::new()).collect(),
+            overflow: BTreeMap::new(),
+            drained: 0,
+        }
+    }
+
+    fn bucket(at: Tick) -> usize {
+        (at % CALENDAR_TICKS as Tick) as usize
+    }
+
+    /// Queues a message due at `at` (after every tick drained so far) as the `order`th sent.
+    fn push(&mut self, at: Tick, order: u64, msg: InFlight) {
+        debug_assert!(
+            at > self.drained,
+            "a message is due after the last delivered tick"
+        );
+        if at - self.drained <= CALENDAR_TICKS as Tick {
+            self.buckets[Self::bucket(at)].push(msg);
+        } else {
+            self.overflow.insert((at, order), msg);
+        }
+    }
+
+    /// Hands every message due at or before `now` to `take`, in delivery order.
+    fn drain(&mut self, now: Tick, mut take: impl FnMut(&mut Vec<InFlight>)) {
+        while self.drained < now {
+            let tick = self.drained + 1;
+            take(&mut self.buckets[Self::bucket(tick)]);
+            self.drained = tick;
+            // The window moved by one tick: the overflow that now fits goes to its bucket, in
+            // send order, before any later send can reach that bucket.
+            let horizon = tick + CALENDAR_TICKS as Tick;
+            while let Some(entry) = self.overflow.first_entry() {
+                if entry.key().0 > horizon {
+                    break;
+                }
+                let at = entry.key().0;
+                let msg = entry.remove();
+                self.buckets[Self::bucket(at)].push(msg);
+            }
+        }
+    }
+}
 
 /// The fuzzing network.
 #[derive(Debug)]
@@ -87,12 +150,9 @@ pub struct FaultyNet {
     /// on one link (say, while shrinking) leaves every other link's draws as they were.
     links: Vec<Option<ChaCha8Rng>>,
     seed: u64,
-    /// One queue per receiver, ordered by (delivery tick, send order), so a delivery pops
-    /// straight into the receiver's inbox.
-    queues: Vec<BinaryHeap<Reverse<Slot>>>,
-    /// The messages the queues point at, and the free slots.
-    slab: Vec<Option<InFlight>>,
-    free: Vec<u32>,
+    /// One queue per receiver, in delivery order, so a delivery moves straight into the
+    /// receiver's inbox.
+    queues: Vec<Calendar>,
     order: u64,
     /// Node ids are below this; the link tables are `ids * ids`, sized by the cluster.
     ids: usize,
@@ -111,9 +171,7 @@ impl FaultyNet {
             model,
             links: vec![None; ids * ids],
             seed,
-            queues: (0..ids).map(|_| BinaryHeap::new()).collect(),
-            slab: Vec::new(),
-            free: Vec::new(),
+            queues: (0..ids).map(|_| Calendar::new()).collect(),
             order: 0,
             ids,
             blocked: vec![false; ids * ids],
@@ -177,42 +235,25 @@ impl FaultyNet {
         let at = (now + self.model.draw_delay(rng)).max(self.clogged_until[link]);
         self.order += 1;
         let to = usize::from(msg.to.0);
-        let slot = match self.free.pop() {
-            Some(slot) => {
-                self.slab[slot as usize] = Some(msg);
-                slot
-            }
-            None => {
-                self.slab.push(Some(msg));
-                (self.slab.len() - 1) as u32
-            }
-        };
-        self.queues[to].push(Reverse((at, self.order, slot)));
+        self.queues[to].push(at, self.order, msg);
     }
 
     /// Moves every message for `to` due at or before `now` into `inbox`, oldest first.
     pub fn collect(&mut self, now: Tick, to: NodeId, inbox: &mut Vec<InFlight>) {
-        let queue = &mut self.queues[usize::from(to.0)];
-        while queue.peek().is_some_and(|q| q.0 .0 <= now) {
-            let Reverse((_, _, slot)) = queue.pop().expect("peeked");
-            inbox.push(
-                self.slab[slot as usize]
-                    .take()
-                    .expect("a queued slot holds a message"),
-            );
-            self.free.push(slot);
-        }
+        self.queues[usize::from(to.0)].drain(now, |due| {
+            if inbox.is_empty() {
+                // Hand the bucket over whole; the inbox's empty buffer becomes the bucket.
+                std::mem::swap(inbox, due);
+            } else {
+                inbox.append(due);
+            }
+        });
     }
 
     /// Drops every message for `to` due at or before `now`: it is down (crashed or not started)
     /// and the messages reach nobody.
     pub fn discard_due(&mut self, now: Tick, to: NodeId) {
-        let queue = &mut self.queues[usize::from(to.0)];
-        while queue.peek().is_some_and(|q| q.0 .0 <= now) {
-            let Reverse((_, _, slot)) = queue.pop().expect("peeked");
-            self.slab[slot as usize] = None;
-            self.free.push(slot);
-        }
+        self.queues[usize::from(to.0)].drain(now, Vec::clear);
     }
 }
 
@@ -303,6 +344,37 @@ mod tests {
         assert!(inbox.is_empty());
         n.collect(10, NodeId(2), &mut inbox);
         assert_eq!(inbox.len(), 1);
+    }
+
+    /// The calendar delivers exactly what a priority queue on (delivery tick, send order)
+    /// delivers, at the same ticks, also for delays far past its window (long tails, clogs) and
+    /// when a receiver is drained after a gap of several ticks.
+    #[test]
+    fn calendar_matches_a_priority_queue_on_tick_and_send_order() {
+        use rand_core::RngCore;
+        let mut rng = stream(7, Consumer::Link(NodeId(1), NodeId(2)));
+        let mut calendar = Calendar::new();
+        let mut reference: BTreeMap<(Tick, u64), u64> = BTreeMap::new();
+        let mut order = 0;
+        let mut now = 0;
+        while now < 2_000 {
+            let step = 1 + rng.next_u64() % 3;
+            now += step;
+            let mut got = Vec::new();
+            calendar.drain(now, |due| got.extend(due.drain(..).map(|m| m.id)));
+            let due: Vec<(Tick, u64)> = reference.range(..(now + 1, 0)).map(|(k, _)| *k).collect();
+            let want: Vec<u64> = due.iter().map(|k| reference.remove(k).unwrap()).collect();
+            assert_eq!(got, want, "tick {now}");
+            for _ in 0..rng.next_u64() % 4 {
+                let delay = match rng.next_u64() % 10 {
+                    0 => 1 + rng.next_u64() % (4 * CALENDAR_TICKS as u64),
+                    _ => 1 + rng.next_u64() % 8,
+                };
+                order += 1;
+                calendar.push(now + delay, order, msg(order, 1, 2));
+                reference.insert((now + delay, order), order);
+            }
+        }
     }
 
     #[test]
