@@ -40,7 +40,10 @@ pub fn grader_world(seed: u64, drops: Option<DropWindow>, trace: TraceLevel) -> 
         nodes,
         trace,
     };
-    let net = Network::Emulnet(EmulNet::new(drops, stream(seed, Consumer::Network)));
+    let net = Network::Emulnet(Box::new(EmulNet::new(
+        drops,
+        stream(seed, Consumer::Network),
+    )));
     World::new(config, net)
 }
 

@@ -50,7 +50,7 @@ impl SendFate {
 #[derive(Debug)]
 pub enum Network {
     /// The original EmulNet.
-    Emulnet(emulnet::EmulNet),
+    Emulnet(Box<emulnet::EmulNet>),
     /// The fuzzing network.
     Faulty(faulty::FaultyNet),
 }
