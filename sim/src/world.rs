@@ -337,11 +337,24 @@ impl World {
             for (to, message) in outbox.sends.drain(..) {
                 *seq += 1;
                 let id = *seq;
-                // The trace hashes the payload after the network took it: keep a cheap copy
-                // (payloads share their strings and tables through `Rc`).
-                let payload = message.clone();
-                let (fate, duplicated) = net.send(
+                // Decide the message's fate, record the send from a borrow, then hand the
+                // message over: no copy of the payload for the trace.
+                let route = net.route(now, from, to, &message);
+                let (fate, duplicated) = (route.fate, route.duplicated());
+                trace.record(
                     now,
+                    &Event::Send {
+                        id,
+                        from,
+                        to,
+                        message: &message,
+                        fate,
+                        duplicated,
+                    },
+                );
+                recorder.count_send(fate, duplicated);
+                net.take(
+                    &route,
                     InFlight {
                         id,
                         from,
@@ -349,18 +362,6 @@ impl World {
                         message,
                     },
                 );
-                trace.record(
-                    now,
-                    &Event::Send {
-                        id,
-                        from,
-                        to,
-                        message: &payload,
-                        fate,
-                        duplicated,
-                    },
-                );
-                recorder.count_send(fate, duplicated);
             }
         }
         if !outbox.replies.is_empty() {

@@ -9,7 +9,7 @@
 
 use super::{InFlight, SendFate};
 use node::random::below;
-use node::{NodeId, Tick};
+use node::{Message, NodeId, Tick};
 use rand_chacha::ChaCha8Rng;
 
 /// EmulNet's buffer capacity (`ENBUFFSIZE`).
@@ -48,22 +48,27 @@ impl EmulNet {
         }
     }
 
-    /// `ENsend`.
-    pub fn send(&mut self, now: Tick, msg: InFlight) -> SendFate {
+    /// `ENsend`'s decision: one draw per send, then the buffer cap, the size cap and the drop
+    /// window, in the original's order; [`Self::take`] queues what it lets through.
+    pub fn route(&mut self, now: Tick, message: &Message) -> SendFate {
         let draw = below(&mut self.rng, 100) as u32;
         let dropping = self.drops.filter(|d| d.from <= now && now < d.to);
         if self.buffer.len() >= BUFFER_CAP_MESSAGES {
             return SendFate::BufferFull;
         }
-        if msg.message.wire_bytes() >= PAYLOAD_CAP_BYTES {
+        if message.wire_bytes() >= PAYLOAD_CAP_BYTES {
             return SendFate::TooLarge;
         }
         if dropping.is_some_and(|d| draw < d.percent) {
             return SendFate::Lost;
         }
+        SendFate::Queued
+    }
+
+    /// Puts a message that [`Self::route`] queued into the shared buffer.
+    pub fn take(&mut self, msg: InFlight) {
         self.waiting[usize::from(msg.to.0)] += 1;
         self.buffer.push(msg);
-        SendFate::Queued
     }
 
     /// `ENrecv`: scan from the end, swap-remove what is addressed to `to`.

@@ -4,7 +4,7 @@
 //! arithmetic on the network's own random stream. Each receiver's messages are held in
 //! (delivery tick, send sequence) order, so delivery order is fully determined by the seed.
 
-use super::{InFlight, SendFate};
+use super::{InFlight, Route, SendFate};
 use crate::streams::{stream, Consumer};
 use node::random::{between, chance_ppm};
 use node::{NodeId, Tick};
@@ -207,35 +207,44 @@ impl FaultyNet {
         self.clogged_until.iter_mut().for_each(|c| *c = 0);
     }
 
-    /// Hands a message to the network. Returns its fate and whether a duplicate was queued too.
-    pub fn send(&mut self, now: Tick, msg: InFlight) -> (SendFate, bool) {
-        let link = self.link(msg.from, msg.to);
+    /// Decides what becomes of a message on `from -> to` sent at `now`, drawing from the
+    /// link's stream in a fixed order (loss, duplication, the copy's delay, the delay), without
+    /// taking the message: the caller records the send, then hands it over with [`Self::take`].
+    pub fn route(&mut self, now: Tick, from: NodeId, to: NodeId) -> Route {
+        let link = self.link(from, to);
         if self.blocked[link] {
-            return (SendFate::Partitioned, false);
+            return Route::dropped(SendFate::Partitioned);
         }
-        let (from, to) = (msg.from, msg.to);
         let seed = self.seed;
+        let model = &self.model;
         let rng = self.links[link].get_or_insert_with(|| stream(seed, Consumer::Link(from, to)));
-        if chance_ppm(rng, self.model.loss_ppm) {
-            return (SendFate::Lost, false);
+        if chance_ppm(rng, model.loss_ppm) {
+            return Route::dropped(SendFate::Lost);
         }
-        let duplicated = chance_ppm(rng, self.model.duplicate_ppm);
-        if duplicated {
-            let copy = msg.clone();
-            self.enqueue(now, link, copy);
+        let duplicated = chance_ppm(rng, model.duplicate_ppm);
+        let clogged_until = self.clogged_until[link];
+        let mut deliver_at = || (now + model.draw_delay(rng)).max(clogged_until);
+        let copy_at = duplicated.then(&mut deliver_at);
+        Route {
+            fate: SendFate::Queued,
+            deliver_at: deliver_at(),
+            copy_at,
         }
-        self.enqueue(now, link, msg);
-        (SendFate::Queued, duplicated)
     }
 
-    fn enqueue(&mut self, now: Tick, link: usize, msg: InFlight) {
-        let rng = self.links[link]
-            .as_mut()
-            .expect("send made the link's stream");
-        let at = (now + self.model.draw_delay(rng)).max(self.clogged_until[link]);
-        self.order += 1;
+    /// Queues `msg` as `route` (made for it by [`Self::route`]) says: the copy first, then
+    /// the message; nothing when it was dropped.
+    pub fn take(&mut self, route: &Route, msg: InFlight) {
+        if route.fate != SendFate::Queued {
+            return;
+        }
         let to = usize::from(msg.to.0);
-        self.queues[to].push(at, self.order, msg);
+        if let Some(copy_at) = route.copy_at {
+            self.order += 1;
+            self.queues[to].push(copy_at, self.order, msg.clone());
+        }
+        self.order += 1;
+        self.queues[to].push(route.deliver_at, self.order, msg);
     }
 
     /// Moves every message for `to` due at or before `now` into `inbox`, oldest first.
@@ -280,11 +289,19 @@ mod tests {
         FaultyNet::new(model, NodeId(9), 1)
     }
 
+    /// Routes and takes a message, as the world does; returns its fate and whether a copy
+    /// was queued too.
+    fn send(n: &mut FaultyNet, now: Tick, msg: InFlight) -> (SendFate, bool) {
+        let route = n.route(now, msg.from, msg.to);
+        n.take(&route, msg);
+        (route.fate, route.duplicated())
+    }
+
     #[test]
     fn constant_delay_delivers_in_send_order() {
         let mut n = net(LinkModel::constant(2));
         for id in 0..5 {
-            assert_eq!(n.send(10, msg(id, 1, 2)).0, SendFate::Queued);
+            assert_eq!(send(&mut n, 10, msg(id, 1, 2)).0, SendFate::Queued);
         }
         let mut inbox = Vec::new();
         n.collect(11, NodeId(2), &mut inbox);
@@ -309,7 +326,7 @@ mod tests {
         let mut n = net(model);
         let (mut lost, mut dup) = (0, 0);
         for id in 0..10_000 {
-            match n.send(0, msg(id, 1, 2)) {
+            match send(&mut n, 0, msg(id, 1, 2)) {
                 (SendFate::Lost, _) => lost += 1,
                 (_, true) => dup += 1,
                 _ => {}
@@ -332,11 +349,11 @@ mod tests {
     fn partitions_are_directed_and_clogs_hold_messages() {
         let mut n = net(LinkModel::constant(1));
         n.set_blocked(NodeId(1), NodeId(2), true);
-        assert_eq!(n.send(0, msg(1, 1, 2)).0, SendFate::Partitioned);
-        assert_eq!(n.send(0, msg(2, 2, 1)).0, SendFate::Queued, "one-way");
+        assert_eq!(send(&mut n, 0, msg(1, 1, 2)).0, SendFate::Partitioned);
+        assert_eq!(send(&mut n, 0, msg(2, 2, 1)).0, SendFate::Queued, "one-way");
         n.set_blocked(NodeId(1), NodeId(2), false);
         n.clog(NodeId(1), NodeId(2), 10);
-        n.send(0, msg(3, 1, 2));
+        send(&mut n, 0, msg(3, 1, 2));
         let mut inbox = Vec::new();
         for t in 1..10 {
             n.collect(t, NodeId(2), &mut inbox);
@@ -380,8 +397,8 @@ mod tests {
     #[test]
     fn messages_due_for_a_node_that_is_down_are_lost() {
         let mut n = net(LinkModel::constant(1));
-        n.send(0, msg(1, 1, 2));
-        n.send(0, msg(2, 1, 3));
+        send(&mut n, 0, msg(1, 1, 2));
+        send(&mut n, 0, msg(2, 1, 3));
         let mut inbox = Vec::new();
         n.collect(1, NodeId(3), &mut inbox);
         n.discard_due(1, NodeId(2));

@@ -46,6 +46,33 @@ impl SendFate {
     }
 }
 
+/// What a network decided for one message before taking it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route {
+    /// What becomes of the message.
+    pub fate: SendFate,
+    /// When it is delivered (when queued).
+    deliver_at: Tick,
+    /// When its duplicate is delivered, if the network makes one.
+    copy_at: Option<Tick>,
+}
+
+impl Route {
+    /// A message the network does not queue.
+    fn dropped(fate: SendFate) -> Route {
+        Route {
+            fate,
+            deliver_at: 0,
+            copy_at: None,
+        }
+    }
+
+    /// Whether the network also queues a duplicate.
+    pub fn duplicated(&self) -> bool {
+        self.copy_at.is_some()
+    }
+}
+
 /// The network of a run.
 #[derive(Debug)]
 pub enum Network {
@@ -56,12 +83,24 @@ pub enum Network {
 }
 
 impl Network {
-    /// Hands a message to the network at time `now`; says what became of it and whether the
-    /// network also queued a duplicate.
-    pub fn send(&mut self, now: Tick, msg: InFlight) -> (SendFate, bool) {
+    /// Decides what becomes of `message`, sent on `from -> to` at `now`, without taking it,
+    /// so that the send can be recorded from a borrow of the payload; then [`Network::take`]
+    /// hands it over. Splitting the two saves a clone of every message sent.
+    pub fn route(&mut self, now: Tick, from: NodeId, to: NodeId, message: &Message) -> Route {
         match self {
-            Network::Emulnet(net) => (net.send(now, msg), false),
-            Network::Faulty(net) => net.send(now, msg),
+            Network::Emulnet(net) => Route::dropped(net.route(now, message)),
+            Network::Faulty(net) => net.route(now, from, to),
+        }
+    }
+
+    /// Queues a message as its route says.
+    pub fn take(&mut self, route: &Route, msg: InFlight) {
+        if route.fate != SendFate::Queued {
+            return;
+        }
+        match self {
+            Network::Emulnet(net) => net.take(msg),
+            Network::Faulty(net) => net.take(route, msg),
         }
     }
 
