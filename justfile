@@ -70,9 +70,10 @@ test:
 ci:
     bash .ci/run
 
-# Criterion benchmarks (release): grader scenarios, the checker on the Porcupine data.
+# Speed figures: fuzz runs/s, ns per event and instructions per run for each variant, a grader
+# scenario and the checker on the Porcupine data (`BENCH_RUNS=10000 just bench`).
 bench:
-    PORCUPINE_DATA="${PORCUPINE_DATA:-$(cd .. && pwd)/shared/data/porcupine}" cargo bench --workspace
+    PORCUPINE_DATA="${PORCUPINE_DATA:-$(cd .. && pwd)/shared/data/porcupine}" scripts/bench
 
 # Regenerate the README's planted-bug tables from `sim bugs` and `sim hunt --all`.
 readme-tables: build

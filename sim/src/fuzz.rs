@@ -78,6 +78,7 @@ struct SeedResult {
     failure: Option<Found>,
     unknown: bool,
     ticks: u64,
+    events: u64,
     outcomes: [u64; 3],
     faults: BTreeMap<String, u64>,
     coverage: BTreeMap<String, u64>,
@@ -106,6 +107,9 @@ pub struct FuzzSummary {
     pub seconds: f64,
     /// Simulated ticks.
     pub ticks: u64,
+    /// Trace events (every send, delivery, timer, client and node event), so that speed can
+    /// be stated per event.
+    pub events: u64,
     /// Kept failing seeds, sorted by seed.
     pub failing_seeds: Vec<FailingSeed>,
     /// Operation outcomes: ok, rejected, unknown.
@@ -209,6 +213,7 @@ fn run_one(options: &FuzzOptions, seed: u64, index: u64) -> SeedResult {
         failure: checked.judgement.first().cloned(),
         unknown: checked.judgement.unknown,
         ticks: checked.execution.ticks,
+        events: checked.execution.world.trace().events(),
         outcomes,
         faults: checked.execution.faults,
         coverage: checked.execution.coverage,
@@ -335,6 +340,7 @@ pub fn fuzz(
             ran.push(result.seed);
             summary.runs += 1;
             summary.ticks += result.ticks;
+            summary.events += result.events;
             summary.unknown += u64::from(result.unknown && result.failure.is_none());
             for (total, n) in summary.outcomes.iter_mut().zip(result.outcomes) {
                 *total += n;

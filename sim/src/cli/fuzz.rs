@@ -221,6 +221,8 @@ fn json_summary(s: &FuzzSummary) -> String {
         "seconds": s.seconds,
         "runs_per_second": s.runs as f64 / seconds,
         "ticks_per_second": s.ticks as f64 / seconds,
+        "events": s.events,
+        "events_per_second": s.events as f64 / seconds,
         "failing_seeds": failing,
         "outcomes": { "ok": s.outcomes[0], "rejected": s.outcomes[1], "unknown": s.outcomes[2] },
         "faults": s.faults,
