@@ -3,15 +3,16 @@
 set shell := ["bash", "-euo", "pipefail", "-c"]
 set positional-arguments
 
-sim := "target/release/sim"
+sim := "target/campaign/sim"
 
 # List the recipes.
 default:
     @just --list
 
-# Build the release binary every recipe uses.
+# Build the binary every recipe uses (the `campaign` profile: release with whole-program
+# optimisation; see Cargo.toml).
 build:
-    cargo build --release -p sim --quiet
+    cargo build --profile campaign -p sim --quiet
 
 # The main job: `just fuzz --runs 10000` (any `sim fuzz` flags).
 fuzz *ARGS: build
