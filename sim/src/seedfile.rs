@@ -93,7 +93,12 @@ impl SeedFile {
             SeedFileError(format!("{name}:{line}: {}", serde_message(&e)))
         })?;
         file.check().map_err(|invalid| {
-            let line = line_of(text, &invalid.field);
+            // A missing `property` belongs with the `expect: fail` that needs it.
+            let at = match invalid.field.as_str() {
+                "property" => "expect",
+                field => field,
+            };
+            let line = line_of(text, at);
             SeedFileError(format!("{name}:{line}: {invalid}"))
         })?;
         Ok(file)

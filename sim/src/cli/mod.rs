@@ -109,8 +109,38 @@ fn parse_variant(name: &str) -> Result<node::Variant, String> {
 }
 
 fn parse_bug(name: &str) -> Result<node::PlantedBug, String> {
-    node::PlantedBug::parse(name)
-        .ok_or_else(|| format!("unknown bug {name:?} (`sim bugs` lists them)"))
+    node::PlantedBug::parse(name).ok_or_else(|| {
+        let names: Vec<&str> = node::PlantedBug::ALL.iter().map(|b| b.name()).collect();
+        format!(
+            "unknown bug {name:?} (expected one of {}; `sim bugs` describes them)",
+            names.join(", ")
+        )
+    })
+}
+
+/// The most worker threads a command starts: more cannot help on any machine this runs on,
+/// and spawning without a bound can fail.
+pub const JOBS_MAX: usize = 1024;
+
+/// A count that must be at least 1 (`--runs`, `--max-runs`, `--duration`).
+fn parse_positive(text: &str) -> Result<u64, String> {
+    match text.parse::<u64>() {
+        Ok(0) => Err("found 0; allowed: 1 or more".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!(
+            "found {text:?}; allowed: a whole number from 1 to {}",
+            u64::MAX
+        )),
+    }
+}
+
+/// `--jobs`: worker threads, in `1..=JOBS_MAX`.
+fn parse_jobs(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(jobs) if (1..=JOBS_MAX).contains(&jobs) => Ok(jobs),
+        Ok(jobs) => Err(format!("found {jobs}; allowed: 1..={JOBS_MAX}")),
+        Err(_) => Err(format!("found {text:?}; allowed: 1..={JOBS_MAX}")),
+    }
 }
 
 /// Parses the arguments and runs the command; returns the exit status.
