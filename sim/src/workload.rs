@@ -121,7 +121,7 @@ impl Clients {
         for op in ops {
             if let Some(c) = self.owner.remove(op).and_then(|i| self.clients.get_mut(i)) {
                 c.pending = None;
-                c.next_at = now + between(&mut c.rng, 1, think_ticks_max);
+                c.next_at = now.saturating_add(between(&mut c.rng, 1, think_ticks_max));
             }
         }
     }
