@@ -216,10 +216,17 @@ fn serde_message(e: &serde_yaml::Error) -> String {
         let (_, expected) = rest
             .split_once(", expected ")
             .unwrap_or(("", "no other field"));
-        return format!(
-            "{}: found an unknown field; allowed: {expected}",
-            child(&between_ticks(rest))
-        );
+        let name = between_ticks(rest);
+        // A typo names its own path; a key that is no name at all is reported at its parent.
+        return if is_path(&name) {
+            format!(
+                "{}: found an unknown field; allowed: {expected}",
+                child(&name)
+            )
+        } else {
+            let parent = if path.is_empty() { "document" } else { path };
+            format!("{parent}: found an unknown field {name:?}; allowed: {expected}")
+        };
     }
     let mismatch = [
         "invalid type: ",

@@ -143,8 +143,9 @@ fn parse_jobs(text: &str) -> Result<usize, String> {
     }
 }
 
-/// Parses the arguments and runs the command; returns the exit status.
-pub fn main_with_args(args: Vec<String>) -> ExitCode {
+/// Parses the arguments and runs the command: its exit status, or the failure whose one line
+/// goes to stderr. In-process callers (the input fuzz test) see exactly what `sim` would do.
+pub fn execute(args: Vec<String>) -> Result<u8, Failure> {
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(err) => {
@@ -154,15 +155,16 @@ pub fn main_with_args(args: Vec<String>) -> ExitCode {
                 ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
             ) {
                 print!("{err}");
-                return ExitCode::from(EXIT_OK);
+                return Ok(EXIT_OK);
             }
             let rendered = err.to_string();
-            let first = rendered.lines().next().unwrap_or("error: bad usage");
-            eprintln!("{first}");
-            return ExitCode::from(EXIT_USAGE);
+            let first = rendered.lines().next().unwrap_or("bad usage");
+            return Err(Failure::usage(
+                first.strip_prefix("error: ").unwrap_or(first),
+            ));
         }
     };
-    let result = match cli.command {
+    match cli.command {
         Command::Fuzz(args) => fuzz::run(args),
         Command::Replay(args) => replay::run(args),
         Command::Shrink(args) => shrink::run(args),
@@ -171,8 +173,12 @@ pub fn main_with_args(args: Vec<String>) -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Bugs => hunt::bugs(),
         Command::Hunt(args) => hunt::run(args),
-    };
-    match result {
+    }
+}
+
+/// Parses the arguments and runs the command; returns the exit status.
+pub fn main_with_args(args: Vec<String>) -> ExitCode {
+    match execute(args) {
         Ok(code) => ExitCode::from(code),
         Err(failure) => {
             eprintln!("error: {}", failure.message);
