@@ -108,6 +108,15 @@ fn one(path: &str, value: u64) -> Vec<Value> {
     }]
 }
 
+/// Where a range rule finds its field's values.
+#[derive(Debug, Clone, Copy)]
+pub enum Values {
+    /// One value, at the rule's own path.
+    Scalar(fn(&Scenario) -> u64),
+    /// Every element of a list (or every field a fault kind has), each with its path.
+    Each(fn(&Scenario) -> Vec<Value>),
+}
+
 /// What a rule asks of its field.
 #[derive(Debug, Clone, Copy)]
 pub enum Check {
@@ -118,7 +127,7 @@ pub enum Check {
         /// Largest allowed.
         max: Limit,
         /// Every occurrence of the field in a scenario.
-        values: fn(&Scenario) -> Vec<Value>,
+        values: Values,
     },
     /// A condition that is not a range; `broken` gives the first offending path and what it
     /// holds.
@@ -151,7 +160,12 @@ impl Rule {
     /// The first occurrence in `s` that breaks the rule.
     fn first_broken(&self, s: &Scenario) -> Option<Invalid> {
         match self.check {
-            Check::Range { min, max, values } => values(s).into_iter().find_map(|v| {
+            Check::Range { min, max, values } => match values {
+                Values::Scalar(value) => one(self.field, value(s)),
+                Values::Each(values) => values(s),
+            }
+            .into_iter()
+            .find_map(|v| {
                 let (lo, hi) = (min.value(s, v.item_limit), max.value(s, v.item_limit));
                 (!(lo..=hi).contains(&v.value)).then(|| {
                     let concrete = format!("{lo}..={hi}");
@@ -299,192 +313,133 @@ fn nodes(s: &Scenario) -> u64 {
     u64::from(s.nodes)
 }
 
-/// A ticks field in `lo..=PROTOCOL_TICKS_MAX`.
-const fn protocol_ticks(field: &'static str, values: fn(&Scenario) -> Vec<Value>) -> Rule {
+/// A range rule on one field.
+const fn scalar(field: &'static str, min: Limit, max: Limit, value: fn(&Scenario) -> u64) -> Rule {
     Rule {
         field,
         check: Check::Range {
-            min: Limit::Fixed(1),
-            max: Limit::Fixed(PROTOCOL_TICKS_MAX),
-            values,
+            min,
+            max,
+            values: Values::Scalar(value),
         },
     }
 }
 
-/// A probability field in `0..=PPM_MAX`.
-const fn ppm(field: &'static str, values: fn(&Scenario) -> Vec<Value>) -> Rule {
+/// A range rule on every element of a list field.
+const fn list(
+    field: &'static str,
+    min: Limit,
+    max: Limit,
+    values: fn(&Scenario) -> Vec<Value>,
+) -> Rule {
     Rule {
         field,
         check: Check::Range {
-            min: Limit::Fixed(0),
-            max: Limit::Fixed(PPM_MAX),
-            values,
+            min,
+            max,
+            values: Values::Each(values),
         },
     }
 }
 
-/// A workload count in `0..=max`.
-const fn count(field: &'static str, max: u64, values: fn(&Scenario) -> Vec<Value>) -> Rule {
-    Rule {
+/// A protocol timeout or interval, in `1..=PROTOCOL_TICKS_MAX`.
+const fn protocol_ticks(field: &'static str, value: fn(&Scenario) -> u64) -> Rule {
+    scalar(
         field,
-        check: Check::Range {
-            min: Limit::Fixed(0),
-            max: Limit::Fixed(max),
-            values,
-        },
-    }
+        Limit::Fixed(1),
+        Limit::Fixed(PROTOCOL_TICKS_MAX),
+        value,
+    )
 }
+
+/// A probability, in `0..=PPM_MAX`.
+const fn ppm(field: &'static str, value: fn(&Scenario) -> u64) -> Rule {
+    scalar(field, Limit::Fixed(0), Limit::Fixed(PPM_MAX), value)
+}
+
+const ONE: Limit = Limit::Fixed(1);
+const ZERO: Limit = Limit::Fixed(0);
+const NODES: Limit = Limit::Of("nodes", nodes);
+const LAST_FAULT_TICK: Limit = Limit::Of("fault_phase_ticks - 1", last_fault_tick);
 
 /// Every field's range, in the order they are checked.
 pub const RULES: &[Rule] = &[
-    Rule {
-        field: "nodes",
-        check: Check::Range {
-            min: Limit::Fixed(1),
-            max: Limit::Fixed(NODES_MAX),
-            values: |s| one("nodes", nodes(s)),
-        },
-    },
-    Rule {
-        field: "fault_phase_ticks",
-        check: Check::Range {
-            min: Limit::Fixed(1),
-            max: Limit::Fixed(PHASE_TICKS_MAX),
-            values: |s| one("fault_phase_ticks", s.fault_phase_ticks),
-        },
-    },
-    Rule {
-        field: "quiet_ticks_max",
-        check: Check::Range {
-            min: Limit::Fixed(1),
-            max: Limit::Fixed(PHASE_TICKS_MAX),
-            values: |s| one("quiet_ticks_max", s.quiet_ticks_max),
-        },
-    },
-    Rule {
-        field: "params.introducer",
-        check: Check::Range {
-            min: Limit::Fixed(1),
-            max: Limit::Of("nodes", nodes),
-            values: |s| one("params.introducer", u64::from(s.params.introducer.0)),
-        },
-    },
-    Rule {
-        field: "params.seed_nodes[]",
-        check: Check::Range {
-            min: Limit::Fixed(1),
-            max: Limit::Of("nodes", nodes),
-            values: |s| {
-                each("params.seed_nodes", &s.params.seed_nodes, |n| {
-                    u64::from(n.0)
-                })
-            },
-        },
-    },
-    protocol_ticks("params.tfail_ticks", |s| {
-        one("params.tfail_ticks", s.params.tfail_ticks)
+    scalar("nodes", ONE, Limit::Fixed(NODES_MAX), nodes),
+    scalar(
+        "fault_phase_ticks",
+        ONE,
+        Limit::Fixed(PHASE_TICKS_MAX),
+        |s| s.fault_phase_ticks,
+    ),
+    scalar("quiet_ticks_max", ONE, Limit::Fixed(PHASE_TICKS_MAX), |s| {
+        s.quiet_ticks_max
     }),
-    Rule {
-        field: "params.tremove_ticks",
-        check: Check::Range {
-            min: Limit::Of("params.tfail_ticks", |s| s.params.tfail_ticks),
-            max: Limit::Fixed(PROTOCOL_TICKS_MAX),
-            values: |s| one("params.tremove_ticks", s.params.tremove_ticks),
-        },
-    },
-    Rule {
-        field: "params.gossip_fanout",
-        check: Check::Range {
-            min: Limit::Fixed(1),
-            max: Limit::Fixed(FANOUT_MAX),
-            values: |s| one("params.gossip_fanout", s.params.gossip_fanout as u64),
-        },
-    },
+    scalar("params.introducer", ONE, NODES, |s| {
+        u64::from(s.params.introducer.0)
+    }),
+    list("params.seed_nodes[]", ONE, NODES, |s| {
+        each("params.seed_nodes", &s.params.seed_nodes, |n| {
+            u64::from(n.0)
+        })
+    }),
+    protocol_ticks("params.tfail_ticks", |s| s.params.tfail_ticks),
+    scalar(
+        "params.tremove_ticks",
+        Limit::Of("params.tfail_ticks", |s| s.params.tfail_ticks),
+        Limit::Fixed(PROTOCOL_TICKS_MAX),
+        |s| s.params.tremove_ticks,
+    ),
+    scalar("params.gossip_fanout", ONE, Limit::Fixed(FANOUT_MAX), |s| {
+        s.params.gossip_fanout as u64
+    }),
     protocol_ticks("params.probe_interval_ticks", |s| {
-        one("params.probe_interval_ticks", s.params.probe_interval_ticks)
+        s.params.probe_interval_ticks
     }),
-    protocol_ticks("params.join_retry_ticks", |s| {
-        one("params.join_retry_ticks", s.params.join_retry_ticks)
-    }),
+    protocol_ticks("params.join_retry_ticks", |s| s.params.join_retry_ticks),
     protocol_ticks("params.sweep_interval_ticks", |s| {
-        one("params.sweep_interval_ticks", s.params.sweep_interval_ticks)
+        s.params.sweep_interval_ticks
     }),
-    Rule {
-        field: "params.replicas",
-        check: Check::Range {
-            min: Limit::Fixed(1),
-            max: Limit::Of("nodes", nodes),
-            values: |s| one("params.replicas", s.params.replicas as u64),
-        },
-    },
-    Rule {
-        field: "params.quorum",
-        check: Check::Range {
-            min: Limit::Fixed(1),
-            max: Limit::Of("params.replicas", |s| s.params.replicas as u64),
-            values: |s| one("params.quorum", s.params.quorum as u64),
-        },
-    },
-    protocol_ticks("params.op_timeout_ticks", |s| {
-        one("params.op_timeout_ticks", s.params.op_timeout_ticks)
-    }),
-    Rule {
-        field: "network.delay_ticks_min",
-        check: Check::Range {
-            min: Limit::Fixed(1),
-            max: Limit::Fixed(DELAY_TICKS_MAX),
-            values: |s| one("network.delay_ticks_min", s.network.delay_ticks_min),
-        },
-    },
-    Rule {
-        field: "network.delay_ticks_max",
-        check: Check::Range {
-            min: Limit::Of("network.delay_ticks_min", |s| s.network.delay_ticks_min),
-            max: Limit::Fixed(DELAY_TICKS_MAX),
-            values: |s| one("network.delay_ticks_max", s.network.delay_ticks_max),
-        },
-    },
-    ppm("network.tail_ppm", |s| {
-        one("network.tail_ppm", u64::from(s.network.tail_ppm))
-    }),
-    Rule {
-        field: "network.tail_delay_ticks_max",
-        check: Check::Range {
-            min: Limit::Of("network.delay_ticks_max", |s| s.network.delay_ticks_max),
-            max: Limit::Fixed(DELAY_TICKS_MAX),
-            values: |s| {
-                one(
-                    "network.tail_delay_ticks_max",
-                    s.network.tail_delay_ticks_max,
-                )
-            },
-        },
-    },
-    ppm("network.loss_ppm", |s| {
-        one("network.loss_ppm", u64::from(s.network.loss_ppm))
-    }),
+    scalar("params.replicas", ONE, NODES, |s| s.params.replicas as u64),
+    scalar(
+        "params.quorum",
+        ONE,
+        Limit::Of("params.replicas", |s| s.params.replicas as u64),
+        |s| s.params.quorum as u64,
+    ),
+    protocol_ticks("params.op_timeout_ticks", |s| s.params.op_timeout_ticks),
+    scalar(
+        "network.delay_ticks_min",
+        ONE,
+        Limit::Fixed(DELAY_TICKS_MAX),
+        |s| s.network.delay_ticks_min,
+    ),
+    scalar(
+        "network.delay_ticks_max",
+        Limit::Of("network.delay_ticks_min", |s| s.network.delay_ticks_min),
+        Limit::Fixed(DELAY_TICKS_MAX),
+        |s| s.network.delay_ticks_max,
+    ),
+    ppm("network.tail_ppm", |s| u64::from(s.network.tail_ppm)),
+    scalar(
+        "network.tail_delay_ticks_max",
+        Limit::Of("network.delay_ticks_max", |s| s.network.delay_ticks_max),
+        Limit::Fixed(DELAY_TICKS_MAX),
+        |s| s.network.tail_delay_ticks_max,
+    ),
+    ppm("network.loss_ppm", |s| u64::from(s.network.loss_ppm)),
     ppm("network.duplicate_ppm", |s| {
-        one("network.duplicate_ppm", u64::from(s.network.duplicate_ppm))
+        u64::from(s.network.duplicate_ppm)
     }),
-    Rule {
-        field: "quiet_delay_ticks",
-        check: Check::Range {
-            min: Limit::Fixed(1),
-            max: Limit::Fixed(DELAY_TICKS_MAX),
-            values: |s| one("quiet_delay_ticks", s.quiet_delay_ticks),
-        },
-    },
-    Rule {
-        field: "faults[].at",
-        check: Check::Range {
-            min: Limit::Fixed(0),
-            max: Limit::Of("fault_phase_ticks - 1", last_fault_tick),
-            values: |s| {
-                let at = |(i, f): (usize, &Fault)| one(&format!("faults[{i}].at"), f.at());
-                s.faults.iter().enumerate().flat_map(at).collect()
-            },
-        },
-    },
+    scalar(
+        "quiet_delay_ticks",
+        ONE,
+        Limit::Fixed(DELAY_TICKS_MAX),
+        |s| s.quiet_delay_ticks,
+    ),
+    list("faults[].at", ZERO, LAST_FAULT_TICK, |s| {
+        let at = |(i, f): (usize, &Fault)| one(&format!("faults[{i}].at"), f.at());
+        s.faults.iter().enumerate().flat_map(at).collect()
+    }),
     Rule {
         field: "faults[].at",
         check: Check::Condition {
@@ -501,14 +456,12 @@ pub const RULES: &[Rule] = &[
             },
         },
     },
-    Rule {
-        field: "faults[].node, faults[].from, faults[].to",
-        check: Check::Range {
-            min: Limit::Fixed(1),
-            max: Limit::Of("nodes", nodes),
-            values: fault_nodes,
-        },
-    },
+    list(
+        "faults[].node, faults[].from, faults[].to",
+        ONE,
+        NODES,
+        fault_nodes,
+    ),
     Rule {
         field: "faults[].from, faults[].to (partition)",
         check: Check::Condition {
@@ -526,16 +479,13 @@ pub const RULES: &[Rule] = &[
             },
         },
     },
-    Rule {
-        field: "faults[].heal_at, faults[].until",
-        check: Check::Range {
-            min: Limit::Item("at"),
-            // The quiet phase heals what is still cut; shrinking a fault phase can leave a heal
-            // after it.
-            max: Limit::Of("fault_phase_ticks + quiet_ticks_max", Scenario::tick_cap),
-            values: fault_ends,
-        },
-    },
+    // The quiet phase heals what is still cut; shrinking a fault phase can leave a heal after it.
+    list(
+        "faults[].heal_at, faults[].until",
+        Limit::Item("at"),
+        Limit::Of("fault_phase_ticks + quiet_ticks_max", Scenario::tick_cap),
+        fault_ends,
+    ),
     Rule {
         field: "faults[].node (join)",
         check: Check::Condition {
@@ -560,58 +510,45 @@ pub const RULES: &[Rule] = &[
             },
         },
     },
-    Rule {
-        field: "faults[].rate_permille",
-        check: Check::Range {
-            min: Limit::Fixed(RATE_PERMILLE_MIN),
-            max: Limit::Fixed(RATE_PERMILLE_MAX),
-            values: |s| {
-                s.faults
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, f)| match f {
-                        Fault::Skew { rate_permille, .. } => Some(Value {
-                            path: format!("faults[{i}].rate_permille"),
-                            value: *rate_permille,
-                            item_limit: 0,
-                        }),
-                        _ => None,
-                    })
-                    .collect()
-            },
+    list(
+        "faults[].rate_permille",
+        Limit::Fixed(RATE_PERMILLE_MIN),
+        Limit::Fixed(RATE_PERMILLE_MAX),
+        |s| {
+            let rate = |(i, f): (usize, &Fault)| match f {
+                Fault::Skew { rate_permille, .. } => {
+                    one(&format!("faults[{i}].rate_permille"), *rate_permille)
+                }
+                _ => Vec::new(),
+            };
+            s.faults.iter().enumerate().flat_map(rate).collect()
         },
-    },
-    count("workload.clients", CLIENTS_MAX, |s| {
-        one("workload.clients", u64::from(s.workload.clients))
+    ),
+    scalar("workload.clients", ZERO, Limit::Fixed(CLIENTS_MAX), |s| {
+        u64::from(s.workload.clients)
     }),
-    Rule {
-        field: "workload.keys",
-        check: Check::Range {
-            min: Limit::Fixed(1),
-            max: Limit::Fixed(KEYS_MAX),
-            values: |s| one("workload.keys", u64::from(s.workload.keys)),
-        },
-    },
-    count("workload.ops_per_client", OPS_PER_CLIENT_MAX, |s| {
-        one(
-            "workload.ops_per_client",
-            u64::from(s.workload.ops_per_client),
-        )
+    scalar("workload.keys", ONE, Limit::Fixed(KEYS_MAX), |s| {
+        u64::from(s.workload.keys)
     }),
-    count("workload.think_ticks_max", DELAY_TICKS_MAX, |s| {
-        one("workload.think_ticks_max", s.workload.think_ticks_max)
+    scalar(
+        "workload.ops_per_client",
+        ZERO,
+        Limit::Fixed(OPS_PER_CLIENT_MAX),
+        |s| u64::from(s.workload.ops_per_client),
+    ),
+    scalar(
+        "workload.think_ticks_max",
+        ZERO,
+        Limit::Fixed(DELAY_TICKS_MAX),
+        |s| s.workload.think_ticks_max,
+    ),
+    scalar("workload.start_tick", ZERO, LAST_FAULT_TICK, |s| {
+        s.workload.start_tick
     }),
-    Rule {
-        field: "workload.start_tick",
-        check: Check::Range {
-            min: Limit::Fixed(0),
-            max: Limit::Of("fault_phase_ticks - 1", last_fault_tick),
-            values: |s| one("workload.start_tick", s.workload.start_tick),
-        },
-    },
-    count(
+    list(
         "workload.mix.create, workload.mix.read, workload.mix.update, workload.mix.delete",
-        MIX_WEIGHT_MAX,
+        ZERO,
+        Limit::Fixed(MIX_WEIGHT_MAX),
         |s| {
             let m = s.workload.mix;
             [
