@@ -458,6 +458,17 @@ mod tests {
     }
 
     #[test]
+    fn a_huge_campaign_is_counted_not_listed() {
+        let all = options(u64::MAX, None);
+        assert_eq!(all.seed_count(), u64::MAX);
+        assert_eq!(all.nth_seed(u64::MAX - 1), 100u64.wrapping_add(u64::MAX - 1));
+        let shard = options(u64::MAX, Some((4, 4)));
+        assert_eq!(shard.seed_count(), u64::MAX / 4);
+        assert_eq!(shard.nth_seed(1), 107);
+        assert_eq!(options(2, Some((3, 4))).seed_count(), 0);
+    }
+
+    #[test]
     fn ranges_compress_seed_lists() {
         assert_eq!(
             ranges(vec![5, 3, 4, 9, 10, 12]),
