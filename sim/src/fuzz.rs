@@ -461,7 +461,10 @@ mod tests {
     fn a_huge_campaign_is_counted_not_listed() {
         let all = options(u64::MAX, None);
         assert_eq!(all.seed_count(), u64::MAX);
-        assert_eq!(all.nth_seed(u64::MAX - 1), 100u64.wrapping_add(u64::MAX - 1));
+        assert_eq!(
+            all.nth_seed(u64::MAX - 1),
+            100u64.wrapping_add(u64::MAX - 1)
+        );
         let shard = options(u64::MAX, Some((4, 4)));
         assert_eq!(shard.seed_count(), u64::MAX / 4);
         assert_eq!(shard.nth_seed(1), 107);
