@@ -63,6 +63,11 @@ grader-sweep FROM="1" TO="500": build
 compat:
     PORCUPINE_DATA="${PORCUPINE_DATA:-$(cd .. && pwd)/shared/data/porcupine}" cargo run --release --quiet -p checker --example compat
 
+# The long run of the seed-file and history fuzz test (sim/tests/inputs.rs): CASES mutated inputs,
+# 0 panics and 0 hangs, every exit-2 line naming the file and line; prints the figures.
+fuzz-inputs CASES="100000":
+    INPUT_FUZZ_CASES={{CASES}} PORCUPINE_DATA="${PORCUPINE_DATA:-$(cd .. && pwd)/shared/data/porcupine}" cargo test --release -p sim --test inputs -- --nocapture 2>&1 | grep -E '^(inputs|test result)'
+
 # Run the tests exactly as CI does (the README's test command).
 test:
     cargo test --workspace --release

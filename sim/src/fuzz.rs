@@ -1,7 +1,7 @@
 //! `sim fuzz`: many seeds over all cores, failing seeds on disk at once, a summary at the end.
 
 use crate::judge::{run_checked, Checked, Found, RunKey};
-use crate::profile::{resolve, Profile};
+use crate::profile::{resolve_checked, Drift, Profile};
 use crate::run::RunOptions;
 use crate::scenario::Scenario;
 use crate::seedfile::{Expect, SeedFile, FORMAT_VERSION};
@@ -11,7 +11,7 @@ use checker::record::Outcome;
 use node::{PlantedBug, Variant};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
@@ -48,12 +48,28 @@ pub struct FuzzOptions {
 }
 
 impl FuzzOptions {
+    /// How many seeds this invocation runs (its shard of the `runs`), without listing them: a
+    /// campaign of `u64::MAX` runs stopped by `--duration` must not allocate them all.
+    pub fn seed_count(&self) -> u64 {
+        match self.shard {
+            None => self.runs,
+            Some((k, m)) if self.runs >= k => (self.runs - k) / m + 1,
+            Some(_) => 0,
+        }
+    }
+
+    /// The `n`-th seed this invocation runs (`n < seed_count()`): index `i = n * m + k - 1`.
+    pub fn nth_seed(&self, n: u64) -> u64 {
+        let index = match self.shard {
+            None => n,
+            Some((k, m)) => n * m + (k - 1),
+        };
+        self.seed.wrapping_add(index)
+    }
+
     /// The seeds this invocation runs, in order.
     pub fn seeds(&self) -> Vec<u64> {
-        (0..self.runs)
-            .filter(|i| self.shard.is_none_or(|(k, m)| i % m == k - 1))
-            .map(|i| self.seed.wrapping_add(i))
-            .collect()
+        (0..self.seed_count()).map(|n| self.nth_seed(n)).collect()
     }
 }
 
@@ -186,8 +202,8 @@ pub fn first_divergence(scenario: &Scenario, key: &RunKey) -> String {
     }
 }
 
-fn run_one(options: &FuzzOptions, seed: u64, index: u64) -> SeedResult {
-    let scenario = resolve(options.profile, options.variant, options.bug, seed);
+fn run_one(options: &FuzzOptions, seed: u64, index: u64) -> Result<SeedResult, Drift> {
+    let scenario = resolve_checked(options.profile, options.variant, options.bug, seed)?;
     let key = RunKey {
         seed,
         profile: options.profile,
@@ -208,7 +224,7 @@ fn run_one(options: &FuzzOptions, seed: u64, index: u64) -> SeedResult {
             Outcome::Unknown => 2,
         }] += 1;
     }
-    SeedResult {
+    Ok(SeedResult {
         seed,
         failure: checked.judgement.first().cloned(),
         unknown: checked.judgement.unknown,
@@ -220,7 +236,7 @@ fn run_one(options: &FuzzOptions, seed: u64, index: u64) -> SeedResult {
         trace_hash,
         divergence,
         scenario,
-    }
+    })
 }
 
 /// Keeps, per violation signature, the lowest failing seed on disk.
@@ -291,16 +307,25 @@ pub trait Progress: Sync {
     fn seed_done(&self, failures: u64);
 }
 
+/// Why a campaign stopped without a summary.
+#[derive(Debug)]
+pub enum FuzzError {
+    /// A failing seed could not be written.
+    Write(std::io::Error),
+    /// The generator drew a scenario outside the stated ranges (the lowest such seed).
+    Drift(Drift),
+}
+
 /// Runs the campaign. `stop` is raised by Ctrl-C; the campaign also raises it itself.
 pub fn fuzz(
     options: &FuzzOptions,
     stop: &Arc<AtomicBool>,
     progress: &dyn Progress,
-) -> std::io::Result<FuzzSummary> {
+) -> Result<FuzzSummary, FuzzError> {
     let started = Instant::now();
-    let seeds = options.seeds();
-    let next = AtomicUsize::new(0);
-    let (tx, rx) = mpsc::channel::<SeedResult>();
+    let count = options.seed_count();
+    let next = AtomicU64::new(0);
+    let (tx, rx) = mpsc::channel::<Result<SeedResult, Drift>>();
     let mut summary = FuzzSummary {
         seed: options.seed,
         ..FuzzSummary::default()
@@ -308,19 +333,21 @@ pub fn fuzz(
     let mut kept = Kept::default();
     let mut ran = Vec::new();
     let mut write_error = None;
+    let mut drift: Option<Drift> = None;
     std::thread::scope(|scope| {
         for _ in 0..options.jobs.max(1) {
             let tx = tx.clone();
-            let (next, seeds, stop) = (&next, &seeds, Arc::clone(stop));
+            let (next, stop) = (&next, Arc::clone(stop));
             scope.spawn(move || loop {
                 if stop.load(Ordering::SeqCst) {
                     return;
                 }
                 let index = next.fetch_add(1, Ordering::SeqCst);
-                let Some(&seed) = seeds.get(index) else {
+                if index >= count {
                     return;
-                };
-                if tx.send(run_one(options, seed, index as u64)).is_err() {
+                }
+                let seed = options.nth_seed(index);
+                if tx.send(run_one(options, seed, index)).is_err() {
                     return;
                 }
             });
@@ -336,6 +363,17 @@ pub fn fuzz(
                     continue;
                 }
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            };
+            let result = match result {
+                Ok(result) => result,
+                Err(found) => {
+                    // Caught at once: no run of a scenario outside the ranges counts.
+                    stop.store(true, Ordering::SeqCst);
+                    if drift.as_ref().is_none_or(|d| found.seed < d.seed) {
+                        drift = Some(found);
+                    }
+                    continue;
+                }
             };
             ran.push(result.seed);
             summary.runs += 1;
@@ -376,9 +414,12 @@ pub fn fuzz(
         }
     });
     if let Some(e) = write_error {
-        return Err(e);
+        return Err(FuzzError::Write(e));
     }
-    summary.stopped_early = (ran.len() as u64) < seeds.len() as u64;
+    if let Some(d) = drift {
+        return Err(FuzzError::Drift(d));
+    }
+    summary.stopped_early = (ran.len() as u64) < count;
     summary.ran = ranges(ran);
     summary.failing_seeds = kept.by_signature.into_values().collect();
     summary.failing_seeds.sort_by_key(|f| f.seed);
@@ -420,6 +461,20 @@ mod tests {
         assert_eq!(total, all.len(), "shards are disjoint");
         assert_eq!(union, all);
         assert_eq!(options(37, Some((2, 4))).seeds()[..2], [101, 105]);
+    }
+
+    #[test]
+    fn a_huge_campaign_is_counted_not_listed() {
+        let all = options(u64::MAX, None);
+        assert_eq!(all.seed_count(), u64::MAX);
+        assert_eq!(
+            all.nth_seed(u64::MAX - 1),
+            100u64.wrapping_add(u64::MAX - 1)
+        );
+        let shard = options(u64::MAX, Some((4, 4)));
+        assert_eq!(shard.seed_count(), u64::MAX / 4);
+        assert_eq!(shard.nth_seed(1), 107);
+        assert_eq!(options(2, Some((3, 4))).seed_count(), 0);
     }
 
     #[test]

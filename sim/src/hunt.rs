@@ -55,7 +55,7 @@ type StartResult = (u64, f64, Option<(u64, Property)>);
 fn hunt_from(bug: PlantedBug, variant: Variant, start: u64, budget_runs: u64) -> StartResult {
     let began = Instant::now();
     for i in 0..budget_runs {
-        let seed = start + i;
+        let seed = start.wrapping_add(i); // like fuzz: `--runs` near u64::MAX must not overflow
         let scenario = resolve(Profile::Default, variant, bug, seed);
         let key = RunKey {
             seed,

@@ -17,5 +17,7 @@ pub mod shrink;
 pub mod streams;
 pub mod trace;
 pub mod trace_hash;
+pub mod validate;
 pub mod workload;
 pub mod world;
+pub mod yaml_line;

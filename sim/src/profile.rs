@@ -7,6 +7,7 @@
 use crate::net::faulty::LinkModel;
 use crate::scenario::{Fault, OpMix, Scenario, Workload};
 use crate::streams::{stream, Consumer};
+use crate::validate::Invalid;
 use node::random::{below, between};
 use node::{Params, PlantedBug, Tick, Variant};
 use rand_chacha::ChaCha8Rng;
@@ -123,6 +124,51 @@ pub fn resolve(profile: Profile, variant: Variant, bug: PlantedBug, seed: u64) -
         scenario.faults = draw_faults(rng, profile, &scenario, message_faults);
     }
     scenario
+}
+
+/// A scenario the generator drew outside the stated ranges: a bug of the generator, reported
+/// with the seed that shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Drift {
+    /// The seed that drew it.
+    pub seed: u64,
+    /// Its profile.
+    pub profile: Profile,
+    /// Its variant.
+    pub variant: Variant,
+    /// The field out of range.
+    pub invalid: Invalid,
+}
+
+impl std::fmt::Display for Drift {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "generator: seed {} ({} {}): scenario.{}",
+            self.seed,
+            self.variant.name(),
+            self.profile.name(),
+            self.invalid
+        )
+    }
+}
+
+/// [`resolve`], with the scenario checked against the stated ranges, as every scenario that
+/// enters a run is.
+pub fn resolve_checked(
+    profile: Profile,
+    variant: Variant,
+    bug: PlantedBug,
+    seed: u64,
+) -> Result<Scenario, Drift> {
+    let scenario = resolve(profile, variant, bug, seed);
+    scenario.validate().map_err(|invalid| Drift {
+        seed,
+        profile,
+        variant,
+        invalid,
+    })?;
+    Ok(scenario)
 }
 
 fn draw_link_model(rng: &mut ChaCha8Rng, profile: Profile) -> LinkModel {

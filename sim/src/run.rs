@@ -46,9 +46,14 @@ pub struct Execution {
     pub coverage: BTreeMap<String, u64>,
 }
 
-/// Ticks to let stabilization finish once views agree, before the final reads.
+/// Ticks to let stabilization finish once views agree, before the final reads (saturating, as
+/// every sum of ticks from a seed file is: validation bounds them, this keeps them from wrapping
+/// even where it was skipped).
 fn settle_ticks(s: &Scenario) -> Tick {
-    s.params.sweep_interval_ticks + 4 * s.quiet_delay_ticks + 2
+    s.params
+        .sweep_interval_ticks
+        .saturating_add(s.quiet_delay_ticks.saturating_mul(4))
+        .saturating_add(2)
 }
 
 /// Runs `scenario` with root seed `seed`.
@@ -109,7 +114,7 @@ pub fn execute(scenario: &Scenario, seed: u64, options: RunOptions) -> Execution
                 converged_at = Some(now);
             }
             if let Some(at) = converged_at {
-                if !final_reads_issued && now >= at + settle_ticks(scenario) {
+                if !final_reads_issued && now >= at.saturating_add(settle_ticks(scenario)) {
                     final_reads_issued = true;
                     clients.final_reads(&mut world);
                 } else if final_reads_issued && clients.idle() {
@@ -384,9 +389,11 @@ fn build_record(world: &World, s: &Scenario, converged_at: Option<Tick>, ticks: 
         })
         .min()
         .unwrap_or(1000)
-        .min(1000);
+        .clamp(1, 1000);
     // A slow clock stretches every local timeout by 1000 / rate.
-    let stretch = |ticks: Tick| ticks * 1000 / slowest_permille - ticks;
+    let stretch =
+        |ticks: Tick| (ticks.saturating_mul(1000) / slowest_permille).saturating_sub(ticks);
+    let sum = |terms: &[Tick]| terms.iter().fold(0, |a: Tick, &t| a.saturating_add(t));
     RunRecord {
         nodes: s.node_ids().iter().map(|n| n.0).collect(),
         history: recorder.history().to_vec(),
@@ -401,9 +408,14 @@ fn build_record(world: &World, s: &Scenario, converged_at: Option<Tick>, ticks: 
         bounds: Bounds {
             tfail_ticks: p.tfail_ticks,
             tremove_ticks: p.tremove_ticks,
-            detection_slack_ticks: stretch(p.tremove_ticks) + 2 * p.tfail_ticks + 6 * delay + 5,
+            detection_slack_ticks: sum(&[
+                stretch(p.tremove_ticks),
+                p.tfail_ticks.saturating_mul(2),
+                delay.saturating_mul(6),
+                5,
+            ]),
             op_timeout_ticks: p.op_timeout_ticks,
-            response_slack_ticks: stretch(p.op_timeout_ticks) + 2 * delay + 2,
+            response_slack_ticks: sum(&[stretch(p.op_timeout_ticks), delay.saturating_mul(2), 2]),
             replicas: p.replicas,
             quorum: p.quorum,
         },

@@ -113,6 +113,16 @@ pub struct OpMix {
     pub delete: u32,
 }
 
+impl OpMix {
+    /// The sum of the weights, in `u64` so that no weights can overflow it.
+    pub fn total(&self) -> u64 {
+        [self.create, self.read, self.update, self.delete]
+            .into_iter()
+            .map(u64::from)
+            .sum()
+    }
+}
+
 /// The closed-loop client workload.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -179,73 +189,13 @@ impl Scenario {
             .collect()
     }
 
-    /// The run's tick cap.
+    /// The run's tick cap (saturating: a scenario that is not validated must not wrap it).
     pub fn tick_cap(&self) -> Tick {
-        self.fault_phase_ticks + self.quiet_ticks_max
+        self.fault_phase_ticks.saturating_add(self.quiet_ticks_max)
     }
 
-    /// Checks what serde cannot: ids in range, faults sorted and inside the fault phase.
-    pub fn validate(&self) -> Result<(), String> {
-        let node_ok = |n: u8| (1..=self.nodes).contains(&n);
-        if self.nodes < 1 {
-            return Err("nodes: must be at least 1".into());
-        }
-        if self.network.delay_ticks_min == 0 || self.quiet_delay_ticks == 0 {
-            return Err("network.delay_ticks_min / quiet_delay_ticks: must be at least 1".into());
-        }
-        if self.network.delay_ticks_min > self.network.delay_ticks_max {
-            return Err("network.delay_ticks_min: larger than delay_ticks_max".into());
-        }
-        if self.workload.keys == 0 {
-            return Err("workload.keys: must be at least 1".into());
-        }
-        let mix = self.workload.mix;
-        if mix.create + mix.read + mix.update + mix.delete == 0 {
-            return Err("workload.mix: all weights are zero".into());
-        }
-        for (i, fault) in self.faults.iter().enumerate() {
-            let nodes: Vec<u8> = match fault {
-                Fault::Crash { node, .. }
-                | Fault::Restart { node, .. }
-                | Fault::Skew { node, .. }
-                | Fault::Join { node, .. } => vec![*node],
-                Fault::Partition { from, to, .. } => from.iter().chain(to).copied().collect(),
-                Fault::Clog { from, to, .. } => vec![*from, *to],
-            };
-            if let Some(bad) = nodes.iter().find(|&&n| !node_ok(n)) {
-                return Err(format!(
-                    "faults[{i}].node: {bad} is not in 1..={}",
-                    self.nodes
-                ));
-            }
-            if fault.at() >= self.fault_phase_ticks {
-                return Err(format!(
-                    "faults[{i}].at: {} is not inside the fault phase (0..{})",
-                    fault.at(),
-                    self.fault_phase_ticks
-                ));
-            }
-            if i > 0 && self.faults[i - 1].at() > fault.at() {
-                return Err(format!("faults[{i}].at: faults must be sorted by time"));
-            }
-            if let Fault::Join { node, .. } = fault {
-                let joins = self
-                    .faults
-                    .iter()
-                    .filter(|f| matches!(f, Fault::Join { node: n, .. } if n == node))
-                    .count();
-                if *node == self.params.introducer.0 || joins > 1 {
-                    return Err(format!("faults[{i}].node: node {node} joins late at most once, and not the introducer"));
-                }
-            }
-            if let Fault::Skew { rate_permille, .. } = fault {
-                if !(500..=2000).contains(rate_permille) {
-                    return Err(format!(
-                        "faults[{i}].rate_permille: {rate_permille} is not in 500..=2000"
-                    ));
-                }
-            }
-        }
-        Ok(())
+    /// Checks every field against its stated range ([`crate::validate::RULES`]).
+    pub fn validate(&self) -> Result<(), crate::validate::Invalid> {
+        crate::validate::validate(self)
     }
 }

@@ -3,9 +3,11 @@
 use crate::judge::RunKey;
 use crate::profile::Profile;
 use crate::scenario::Scenario;
+use crate::validate::{rule_for, Invalid};
+use crate::yaml_line::line_of;
 use checker::properties::Property;
 use node::{PlantedBug, Variant};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -55,17 +57,7 @@ pub struct SeedFile {
     #[serde(default)]
     pub note: String,
     /// The resolved scenario; replay uses only this, never the generator.
-    #[serde(deserialize_with = "checked_scenario")]
     pub scenario: Scenario,
-}
-
-/// Deserializes a scenario and checks what serde cannot, so such errors carry a line too.
-fn checked_scenario<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Scenario, D::Error> {
-    let scenario = Scenario::deserialize(deserializer)?;
-    scenario
-        .validate()
-        .map_err(|e| serde::de::Error::custom(format!("scenario.{e}")))?;
-    Ok(scenario)
 }
 
 /// A seed file that could not be read, as one line naming the file, line and field.
@@ -81,33 +73,78 @@ impl std::fmt::Display for SeedFileError {
 impl SeedFile {
     /// Reads and checks a seed file.
     pub fn load(path: &Path) -> Result<SeedFile, SeedFileError> {
-        let text = fs::read_to_string(path)
-            .map_err(|e| SeedFileError(format!("{}: cannot read: {e}", path.display())))?;
-        let file: SeedFile = serde_yaml::from_str(&text).map_err(|e| {
-            let line = e.location().map(|l| l.line()).unwrap_or(1);
-            // serde_yaml appends " at line L column C"; the line is already in front.
-            let message = e.to_string();
-            let message = message
-                .split(" at line ")
-                .next()
-                .unwrap_or(&message)
-                .to_string();
-            SeedFileError(format!("{}:{line}: {message}", path.display()))
+        let name = path.display().to_string();
+        let bytes =
+            fs::read(path).map_err(|e| SeedFileError(format!("{name}: cannot read: {e}")))?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            let line = 1 + valid.iter().filter(|&&b| b == b'\n').count();
+            SeedFileError(format!(
+                "{name}:{line}: text: found bytes that are not UTF-8; allowed: UTF-8 text"
+            ))
         })?;
-        if file.format != FORMAT_VERSION {
-            return Err(SeedFileError(format!(
-                "{}: format: version {} is not supported (this build reads {FORMAT_VERSION})",
-                path.display(),
-                file.format
-            )));
-        }
-        if file.expect == Expect::Fail && file.property.is_none() {
-            return Err(SeedFileError(format!(
-                "{}: property: `expect: fail` needs the violated property",
-                path.display()
-            )));
-        }
+        SeedFile::from_text(&name, &text)
+    }
+
+    /// Parses and checks the text of a seed file; errors name the file as `name`.
+    pub fn from_text(name: &str, text: &str) -> Result<SeedFile, SeedFileError> {
+        let file: SeedFile = serde_yaml::from_str(text).map_err(|e| {
+            let line = e.location().map_or(1, |l| l.line());
+            SeedFileError(format!("{name}:{line}: {}", serde_message(&e)))
+        })?;
+        file.check().map_err(|invalid| {
+            // A missing `property` belongs with the `expect: fail` that needs it.
+            let at = match invalid.field.as_str() {
+                "property" => "expect",
+                field => field,
+            };
+            let line = line_of(text, at);
+            SeedFileError(format!("{name}:{line}: {invalid}"))
+        })?;
         Ok(file)
+    }
+
+    /// What serde cannot check: the format version, the property of a failing seed, the
+    /// header agreeing with the scenario, and every scenario field in its range.
+    fn check(&self) -> Result<(), Invalid> {
+        let invalid = |field: &str, found: String, allowed: &str| Invalid {
+            field: field.to_string(),
+            found,
+            allowed: allowed.to_string(),
+        };
+        if self.format != FORMAT_VERSION {
+            return Err(invalid(
+                "format",
+                self.format.to_string(),
+                &FORMAT_VERSION.to_string(),
+            ));
+        }
+        if self.expect == Expect::Fail && self.property.is_none() {
+            return Err(invalid(
+                "property",
+                "nothing".into(),
+                "the violated property (`expect: fail` needs it)",
+            ));
+        }
+        let params = &self.scenario.params;
+        if params.variant != self.variant {
+            return Err(invalid(
+                "scenario.params.variant",
+                params.variant.name().into(),
+                &format!("{} (the file's `variant`)", self.variant.name()),
+            ));
+        }
+        if params.bug != self.bug {
+            return Err(invalid(
+                "scenario.params.bug",
+                params.bug.name().into(),
+                &format!("{} (the file's `bug`)", self.bug.name()),
+            ));
+        }
+        self.scenario.validate().map_err(|e| Invalid {
+            field: format!("scenario.{}", e.field),
+            ..e
+        })
     }
 
     /// What identifies its run besides the scenario: seed, profile, extra checks.
@@ -137,6 +174,79 @@ impl SeedFile {
         let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
         fs::write(&tmp, self.to_yaml())?;
         fs::rename(&tmp, path)
+    }
+}
+
+/// A serde error as `field: found X; allowed: Y`, with the allowed values of the field's rule
+/// where it has one (serde only knows the type: `expected u8`). Syntax errors name no field
+/// and are reported as `syntax: ...`.
+fn serde_message(e: &serde_yaml::Error) -> String {
+    let text = e.to_string();
+    // serde_yaml appends " at line L column C"; the line is already in front.
+    let text = text
+        .rsplit_once(" at line ")
+        .map_or(text.as_str(), |(m, _)| m);
+    let is_path = |p: &str| {
+        !p.is_empty()
+            && p.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_.[]".contains(c))
+    };
+    let (path, message) = match text.split_once(": ") {
+        Some((p, m)) if is_path(p) => (p, m),
+        _ => ("", text),
+    };
+    let child = |name: &str| {
+        if path.is_empty() {
+            name.to_string()
+        } else {
+            format!("{path}.{name}")
+        }
+    };
+    let allowed_for = |field: &str, fallback: &str| {
+        rule_for(field.strip_prefix("scenario.").unwrap_or(field))
+            .map_or(fallback.to_string(), |r| r.allowed())
+    };
+    let between_ticks = |m: &str| m.split('`').nth(1).unwrap_or("").to_string();
+    if let Some(rest) = message.strip_prefix("missing field ") {
+        let field = child(&between_ticks(rest));
+        let allowed = allowed_for(&field, "a value (required)");
+        return format!("{field}: found nothing; allowed: {allowed}");
+    }
+    if let Some(rest) = message.strip_prefix("unknown field ") {
+        let (_, expected) = rest
+            .split_once(", expected ")
+            .unwrap_or(("", "no other field"));
+        let name = between_ticks(rest);
+        // A typo names its own path; a key that is no name at all is reported at its parent.
+        return if is_path(&name) {
+            format!(
+                "{}: found an unknown field; allowed: {expected}",
+                child(&name)
+            )
+        } else {
+            let parent = if path.is_empty() { "document" } else { path };
+            format!("{parent}: found an unknown field {name:?}; allowed: {expected}")
+        };
+    }
+    let mismatch = [
+        "invalid type: ",
+        "invalid value: ",
+        "invalid length ",
+        "unknown variant ",
+    ]
+    .iter()
+    .find_map(|p| message.strip_prefix(p))
+    .and_then(|rest| rest.split_once(", expected "));
+    let field = if path.is_empty() { "document" } else { path };
+    match mismatch {
+        Some((found, expected)) => {
+            format!(
+                "{field}: found {found}; allowed: {}",
+                allowed_for(field, expected)
+            )
+        }
+        None if path.is_empty() => format!("syntax: {message}"),
+        None => format!("{path}: {message}"),
     }
 }
 

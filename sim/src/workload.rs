@@ -90,18 +90,20 @@ impl Clients {
             let Some(to) = coordinator(world, &mut c.rng) else {
                 return;
             };
-            let draw = below(
-                &mut c.rng,
-                u64::from(mix.create + mix.read + mix.update + mix.delete),
-            ) as u32;
+            let draw = below(&mut c.rng, mix.total());
             let key: Rc<str> = format!("k{}", below(&mut c.rng, u64::from(self.spec.keys))).into();
             // Unique values, so every read can be attributed to the write it saw.
             let value: Rc<str> = format!("c{i}v{}", c.issued).into();
-            let request = if draw < mix.create {
+            let (create, read, update) = (
+                u64::from(mix.create),
+                u64::from(mix.read),
+                u64::from(mix.update),
+            );
+            let request = if draw < create {
                 Request::Create { key, value }
-            } else if draw < mix.create + mix.read {
+            } else if draw < create + read {
                 Request::Read { key }
-            } else if draw < mix.create + mix.read + mix.update {
+            } else if draw < create + read + update {
                 Request::Update { key, value }
             } else {
                 Request::Delete { key }
@@ -119,7 +121,7 @@ impl Clients {
         for op in ops {
             if let Some(c) = self.owner.remove(op).and_then(|i| self.clients.get_mut(i)) {
                 c.pending = None;
-                c.next_at = now + between(&mut c.rng, 1, think_ticks_max);
+                c.next_at = now.saturating_add(between(&mut c.rng, 1, think_ticks_max));
             }
         }
     }

@@ -1,7 +1,7 @@
 //! `sim fuzz`: the main job.
 
 use super::{Failure, GeneratorArgs, EXIT_OK, EXIT_VIOLATION};
-use crate::fuzz::{fuzz, FuzzOptions, FuzzSummary, Progress};
+use crate::fuzz::{fuzz, FuzzError, FuzzOptions, FuzzSummary, Progress};
 use crate::seedfile::SeedFile;
 use crate::shrink::{shrink, Shrunk, Target};
 use clap::Args;
@@ -19,13 +19,13 @@ pub const SHRINK_MAX_RUNS: u64 = 400;
 #[derive(Debug, Args)]
 pub struct FuzzArgs {
     /// Seeds to run: S, S+1, ..., S+N-1.
-    #[arg(long)]
+    #[arg(long, value_parser = super::parse_positive)]
     runs: u64,
     /// First seed (drawn from the operating system and printed when absent).
     #[arg(long)]
     seed: Option<u64>,
     /// Worker threads (default: the number of cores).
-    #[arg(long)]
+    #[arg(long, value_parser = super::parse_jobs)]
     jobs: Option<usize>,
     /// Fault model, variant and planted bug.
     #[command(flatten)]
@@ -43,7 +43,7 @@ pub struct FuzzArgs {
     #[arg(long)]
     stop_on_failure: bool,
     /// Stop after this many seconds.
-    #[arg(long)]
+    #[arg(long, value_parser = super::parse_positive)]
     duration: Option<u64>,
     /// Print one JSON object on one line on stdout.
     #[arg(long)]
@@ -54,17 +54,12 @@ pub struct FuzzArgs {
 }
 
 fn parse_shard(text: &str) -> Result<(u64, u64), String> {
-    let (k, m) = text.split_once('/').ok_or("expected K/M, e.g. 1/4")?;
-    let k: u64 = k
-        .parse()
-        .map_err(|_| format!("K in {text:?} is not a number"))?;
-    let m: u64 = m
-        .parse()
-        .map_err(|_| format!("M in {text:?} is not a number"))?;
-    if m == 0 || k == 0 || k > m {
-        return Err(format!("{text:?}: need 1 <= K <= M"));
+    let bad = || format!("found {text:?}; allowed: K/M with 1 <= K <= M, e.g. 1/4");
+    let (k, m) = text.split_once('/').ok_or_else(bad)?;
+    match (k.parse::<u64>(), m.parse::<u64>()) {
+        (Ok(k), Ok(m)) if (1..=m).contains(&k) => Ok((k, m)),
+        _ => Err(bad()),
     }
-    Ok((k, m))
 }
 
 /// A seed from the operating system, for campaigns started without `--seed`.
@@ -130,10 +125,8 @@ pub fn run(args: FuzzArgs) -> Result<u8, Failure> {
     let on_signal = Arc::clone(&stop);
     // Ctrl-C stops on a seed boundary; every failing seed found is already on disk.
     let _ = ctrlc::set_handler(move || on_signal.store(true, Ordering::SeqCst));
-    let bar = ProgressBar::with_draw_target(
-        Some(options.seeds().len() as u64),
-        ProgressDrawTarget::stderr(),
-    );
+    let bar =
+        ProgressBar::with_draw_target(Some(options.seed_count()), ProgressDrawTarget::stderr());
     if !std::io::stderr().is_terminal() {
         bar.set_draw_target(ProgressDrawTarget::hidden());
     }
@@ -141,11 +134,12 @@ pub fn run(args: FuzzArgs) -> Result<u8, Failure> {
         ProgressStyle::with_template("{bar:30} {pos}/{len} seeds  {per_sec}  eta {eta}  {msg}")
             .expect("a valid template"),
     );
-    let mut summary = fuzz(&options, &stop, &Bar(bar.clone())).map_err(|e| {
-        Failure::usage(format!(
+    let mut summary = fuzz(&options, &stop, &Bar(bar.clone())).map_err(|e| match e {
+        FuzzError::Write(e) => Failure::usage(format!(
             "--out {}: cannot write seed file: {e}",
             options.out.display()
-        ))
+        )),
+        FuzzError::Drift(drift) => Failure::usage(drift.to_string()),
     })?;
     bar.finish_and_clear();
     if options.shrink {

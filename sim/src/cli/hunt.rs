@@ -16,10 +16,10 @@ pub struct HuntArgs {
     #[arg(long)]
     all: bool,
     /// Runs per starting seed before giving up.
-    #[arg(long, default_value_t = 2000)]
+    #[arg(long, default_value_t = 2000, value_parser = super::parse_positive)]
     runs: u64,
     /// Worker threads (default: the number of cores).
-    #[arg(long)]
+    #[arg(long, value_parser = super::parse_jobs)]
     jobs: Option<usize>,
     /// Print one JSON object on one line.
     #[arg(long)]

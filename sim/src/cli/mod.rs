@@ -109,12 +109,43 @@ fn parse_variant(name: &str) -> Result<node::Variant, String> {
 }
 
 fn parse_bug(name: &str) -> Result<node::PlantedBug, String> {
-    node::PlantedBug::parse(name)
-        .ok_or_else(|| format!("unknown bug {name:?} (`sim bugs` lists them)"))
+    node::PlantedBug::parse(name).ok_or_else(|| {
+        let names: Vec<&str> = node::PlantedBug::ALL.iter().map(|b| b.name()).collect();
+        format!(
+            "unknown bug {name:?} (expected one of {}; `sim bugs` describes them)",
+            names.join(", ")
+        )
+    })
 }
 
-/// Parses the arguments and runs the command; returns the exit status.
-pub fn main_with_args(args: Vec<String>) -> ExitCode {
+/// The most worker threads a command starts: more cannot help on any machine this runs on,
+/// and spawning without a bound can fail.
+pub const JOBS_MAX: usize = 1024;
+
+/// A count that must be at least 1 (`--runs`, `--max-runs`, `--duration`).
+fn parse_positive(text: &str) -> Result<u64, String> {
+    match text.parse::<u64>() {
+        Ok(0) => Err("found 0; allowed: 1 or more".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!(
+            "found {text:?}; allowed: a whole number from 1 to {}",
+            u64::MAX
+        )),
+    }
+}
+
+/// `--jobs`: worker threads, in `1..=JOBS_MAX`.
+fn parse_jobs(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(jobs) if (1..=JOBS_MAX).contains(&jobs) => Ok(jobs),
+        Ok(jobs) => Err(format!("found {jobs}; allowed: 1..={JOBS_MAX}")),
+        Err(_) => Err(format!("found {text:?}; allowed: 1..={JOBS_MAX}")),
+    }
+}
+
+/// Parses the arguments and runs the command: its exit status, or the failure whose one line
+/// goes to stderr. In-process callers (the input fuzz test) see exactly what `sim` would do.
+pub fn execute(args: Vec<String>) -> Result<u8, Failure> {
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(err) => {
@@ -124,15 +155,16 @@ pub fn main_with_args(args: Vec<String>) -> ExitCode {
                 ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
             ) {
                 print!("{err}");
-                return ExitCode::from(EXIT_OK);
+                return Ok(EXIT_OK);
             }
             let rendered = err.to_string();
-            let first = rendered.lines().next().unwrap_or("error: bad usage");
-            eprintln!("{first}");
-            return ExitCode::from(EXIT_USAGE);
+            let first = rendered.lines().next().unwrap_or("bad usage");
+            return Err(Failure::usage(
+                first.strip_prefix("error: ").unwrap_or(first),
+            ));
         }
     };
-    let result = match cli.command {
+    match cli.command {
         Command::Fuzz(args) => fuzz::run(args),
         Command::Replay(args) => replay::run(args),
         Command::Shrink(args) => shrink::run(args),
@@ -141,8 +173,12 @@ pub fn main_with_args(args: Vec<String>) -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Bugs => hunt::bugs(),
         Command::Hunt(args) => hunt::run(args),
-    };
-    match result {
+    }
+}
+
+/// Parses the arguments and runs the command; returns the exit status.
+pub fn main_with_args(args: Vec<String>) -> ExitCode {
+    match execute(args) {
         Ok(code) => ExitCode::from(code),
         Err(failure) => {
             eprintln!("error: {}", failure.message);

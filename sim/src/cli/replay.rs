@@ -2,7 +2,7 @@
 
 use super::{Failure, GeneratorArgs, EXIT_OK, EXIT_VIOLATION};
 use crate::judge::{run_checked, RunKey};
-use crate::profile::resolve;
+use crate::profile::resolve_checked;
 use crate::run::RunOptions;
 use crate::scenario::Scenario;
 use crate::seedfile::SeedFile;
@@ -82,7 +82,9 @@ pub fn load_run(
                 profile.name(),
                 bug.name()
             );
-            Ok((resolve(profile, variant, bug, seed), key, title))
+            let scenario = resolve_checked(profile, variant, bug, seed)
+                .map_err(|drift| Failure::usage(drift.to_string()))?;
+            Ok((scenario, key, title))
         }
     }
 }
@@ -141,6 +143,12 @@ pub fn dump_state(world: &World) -> String {
 /// Runs `sim replay`.
 pub fn run(args: ReplayArgs) -> Result<u8, Failure> {
     let (scenario, key, title) = load_run(args.file.as_ref(), args.seed, &args.generator)?;
+    if let Some(until) = args.until.filter(|&u| u > scenario.tick_cap()) {
+        return Err(Failure::usage(format!(
+            "--until: found {until}; allowed: 0..={} (the run's tick cap)",
+            scenario.tick_cap()
+        )));
+    }
     let trace = match args.trace {
         TraceArg::Short => TraceLevel::Short,
         TraceArg::Full => TraceLevel::Full,

@@ -14,7 +14,7 @@ pub struct ShrinkArgs {
     /// A failing seed file.
     file: PathBuf,
     /// Most runs to spend.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = 1000, value_parser = super::parse_positive)]
     max_runs: u64,
 }
 
