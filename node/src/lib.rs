@@ -8,18 +8,20 @@
 
 pub mod agreement;
 pub mod bugs;
+pub mod client;
 pub mod ids;
 pub mod membership;
 pub mod message;
+pub mod observation;
 pub mod params;
 pub mod random;
 pub mod ring;
 pub mod store;
 
+pub use client::{Ack, ClientReply, OpKind, Reason, Request};
 pub use ids::{Address, Incarnation, NodeId, OpId, Tick};
-pub use message::{
-    Ack, ClientReply, Digest, Input, Message, Observation, OpKind, Outbox, Reason, Request, Role,
-};
+pub use message::{Digest, Input, Message, Outbox};
+pub use observation::{Observation, Role};
 pub use params::{Params, PlantedBug, Variant};
 
 use membership::Membership;

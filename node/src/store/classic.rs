@@ -7,10 +7,10 @@
 //! the ring changed, and drops keys this node no longer replicates, so nothing is over-replicated.
 //! Planted bugs (`Params::bug`) change single decisions here; each is named where it acts.
 
+use crate::client::{Ack, ClientReply, OpKind, Reason, Request, TxnId};
 use crate::ids::{NodeId, OpId, Tick};
-use crate::message::{
-    Ack, ClientReply, Message, Observation, OpKind, Outbox, Reason, Request, Role, TxnId,
-};
+use crate::message::{Message, Outbox};
+use crate::observation::{Observation, Role};
 use crate::params::{Params, PlantedBug};
 use crate::ring::{key_position, Ring};
 use std::collections::BTreeMap;

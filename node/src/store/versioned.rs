@@ -33,9 +33,10 @@ mod proposer;
 mod tests;
 
 use crate::agreement::{Ballot, Config, RangeId, Replica, Vote};
+use crate::client::{Request, TxnId};
 use crate::ids::{NodeId, OpId, Tick};
 use crate::membership::Membership;
-use crate::message::{Message, Outbox, Request};
+use crate::message::{Message, Outbox};
 use crate::params::Params;
 use crate::ring::Ring;
 use crate::StoredEntry;
@@ -99,7 +100,7 @@ pub struct VersionedStore {
     /// It never falls behind the local clock, so that a proposer usually outbids promises left
     /// behind by rounds that gave up earlier (safety does not depend on clocks: only liveness).
     next_round: u64,
-    next_txn: crate::message::TxnId,
+    next_txn: TxnId,
     /// Smoothed round trip of this node's rounds (ticks), for resends and backoffs.
     rtt_ticks: Tick,
 }

@@ -6,8 +6,10 @@ use crate::agreement::{
     Ballot, Config, Handover, OpRef, RangeId, Refusal, Replica, SealVote, Standing, Versioned, Vote,
 };
 use crate::bugs::PlantedBug;
+use crate::client::OpKind;
 use crate::ids::{NodeId, Tick};
-use crate::message::{Message, Observation, OpKind, Role};
+use crate::message::Message;
+use crate::observation::{Observation, Role};
 use rand_core::RngCore;
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;

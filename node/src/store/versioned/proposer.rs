@@ -7,10 +7,10 @@ use crate::agreement::{
     Vote, WriteId, LINEAGE_WRITES,
 };
 use crate::bugs::PlantedBug;
+use crate::client::{Ack, ClientReply, OpKind, Reason, Request, TxnId};
 use crate::ids::{NodeId, OpId, Tick};
-use crate::message::{
-    Ack, ClientReply, Message, Observation, OpKind, Reason, Request, Role, TxnId,
-};
+use crate::message::Message;
+use crate::observation::{Observation, Role};
 use crate::random::between;
 use rand_core::RngCore;
 use std::collections::{BTreeMap, BTreeSet};

@@ -4,8 +4,10 @@
 //! checker written from the key-value model's definition.
 
 use crate::agreement::{Ballot, RangeId, Refusal, Versioned, Vote};
+use crate::client::{ClientReply, Reason, Request};
 use crate::ids::{NodeId, OpId, Tick};
-use crate::message::{ClientReply, Input, Message, Observation, Outbox, Reason, Request};
+use crate::message::{Input, Message, Outbox};
+use crate::observation::Observation;
 use crate::params::{Params, Variant};
 use crate::random::{below, chance_ppm};
 use crate::ring::Ring;
