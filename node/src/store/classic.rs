@@ -13,6 +13,7 @@ use crate::message::{Message, Outbox};
 use crate::observation::{Observation, Role};
 use crate::params::{Params, PlantedBug};
 use crate::ring::{key_position, Ring};
+use crate::store::{Env, Store, StoredEntry};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
@@ -67,8 +68,9 @@ impl Decision {
 }
 
 /// One node's classic store: its replica table and the operations it coordinates.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ClassicStore {
+    me: NodeId,
     data: BTreeMap<Rc<str>, Stored>,
     pending: BTreeMap<TxnId, Pending>,
     next_txn: TxnId,
@@ -91,33 +93,87 @@ fn replicas_at(ring: &Ring, position: u16, params: &Params, out: &mut Vec<NodeId
     }
 }
 
-impl ClassicStore {
-    /// The keys and values this replica holds, sorted by key.
-    pub fn entries(&self) -> impl Iterator<Item = (&Rc<str>, &Rc<str>)> {
-        self.data.iter().map(|(k, s)| (k, &s.value))
-    }
-
-    /// The ring this node last built from its view.
-    pub fn ring(&self) -> &Ring {
+/// The store seen from the node: inputs come as an [`Env`]; the work is done by the methods
+/// below, which take only what they use (so tests can drive them without a membership).
+impl Store for ClassicStore {
+    fn ring(&self) -> &Ring {
         &self.ring
     }
 
-    /// Rebuilds the ring if the view changed since it was built. Client requests call this too,
-    /// so a coordinator routes with its current view even between its own ticks.
-    pub fn sync_ring(&mut self, view: &[NodeId], view_version: u64) {
+    /// Every value this replica holds; classic keeps no versions (0).
+    fn stored(&self) -> Vec<StoredEntry> {
+        self.entries()
+            .map(|(k, v)| StoredEntry {
+                key: Rc::clone(k),
+                value: Some(Rc::clone(v)),
+                version: 0,
+            })
+            .collect()
+    }
+
+    /// Classic keeps nothing beyond its values.
+    fn summary(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// Classic's hand-overs are messages sent once, so they are always done.
+    fn handovers_done(&self) -> bool {
+        true
+    }
+
+    fn pending_ops(&self) -> usize {
+        self.pending.len()
+    }
+
+    fn on_tick(&mut self, env: &mut Env) {
+        let membership = env.membership;
+        let (view, view_version) = (membership.view(), membership.version());
+        self.tick(env.now, view, view_version, env.params, env.out);
+    }
+
+    fn on_message(&mut self, from: NodeId, message: &Message, env: &mut Env) {
+        self.handle(from, message, env.params, env.out);
+    }
+
+    /// Routes with the current view even between the node's own ticks.
+    fn on_client(&mut self, op: OpId, request: Request, env: &mut Env) {
+        self.sync_ring(env.membership.view(), env.membership.version());
+        self.client_request(env.now, op, request, env.params, env.out);
+    }
+}
+
+impl ClassicStore {
+    /// The store of node `me` before it holds anything.
+    pub fn new(me: NodeId) -> ClassicStore {
+        ClassicStore {
+            me,
+            data: BTreeMap::new(),
+            pending: BTreeMap::new(),
+            next_txn: 0,
+            ring: Ring::default(),
+            ring_version: None,
+            stabilized_version: None,
+            deleted: BTreeMap::new(),
+            last_tick: 0,
+            scratch: Vec::new(),
+        }
+    }
+
+    /// The keys and values this replica holds, sorted by key.
+    fn entries(&self) -> impl Iterator<Item = (&Rc<str>, &Rc<str>)> {
+        self.data.iter().map(|(k, s)| (k, &s.value))
+    }
+
+    /// Rebuilds the ring if the view changed since it was built.
+    fn sync_ring(&mut self, view: &[NodeId], view_version: u64) {
         if self.ring_version != Some(view_version) {
             self.ring_version = Some(view_version);
             self.ring = Ring::new(view.iter().copied());
         }
     }
 
-    /// How many operations this node coordinates and has not decided.
-    pub fn pending_ops(&self) -> usize {
-        self.pending.len()
-    }
-
     /// A client request: forward it to the key's replicas under a fresh transaction id.
-    pub fn on_client(
+    fn client_request(
         &mut self,
         now: Tick,
         op: OpId,
@@ -163,22 +219,17 @@ impl ClassicStore {
         self.pending.insert(txn, pending);
     }
 
-    /// A message for the store; returns `false` if it was not one.
-    pub fn on_message(
-        &mut self,
-        me: NodeId,
-        from: NodeId,
-        message: &Message,
-        params: &Params,
-        out: &mut Outbox,
-    ) -> bool {
+    /// A message for the store (others are ignored).
+    fn handle(&mut self, from: NodeId, message: &Message, params: &Params, out: &mut Outbox) {
+        let me = self.me;
         match message {
             Message::KvRequest {
                 txn,
                 request,
                 targets,
             } => {
-                if self.serve(me, from, *txn, request, params, out) {
+                let applied = self.serve(me, from, *txn, request, params, out);
+                if applied {
                     self.forward_to_unknown_replicas(me, request, targets, params, out);
                 }
             }
@@ -214,9 +265,8 @@ impl ClassicStore {
                     self.put(key, value, out);
                 }
             }
-            _ => return false,
+            _ => {}
         }
-        true
     }
 
     fn put(&mut self, key: &Rc<str>, value: &Rc<str>, out: &mut Outbox) {
@@ -353,15 +403,15 @@ impl ClassicStore {
     }
 
     /// Time-outs, and stabilization when the ring changed or a sweep is due.
-    pub fn tick(
+    fn tick(
         &mut self,
-        me: NodeId,
         now: Tick,
         view: &[NodeId],
         view_version: u64,
         params: &Params,
         out: &mut Outbox,
     ) {
+        let me = self.me;
         self.last_tick = now;
         let keep_ticks = 2 * params.op_timeout_ticks;
         self.deleted
@@ -578,7 +628,7 @@ mod tests {
 
     #[test]
     fn replica_semantics_for_every_operation_and_outcome() {
-        let mut s = ClassicStore::default();
+        let mut s = ClassicStore::new(NodeId(1));
         let k = key("k");
         let read = Request::Read { key: k.clone() };
         assert_eq!(serve(&mut s, read.clone()), (false, Reason::NotFound, None));
@@ -644,9 +694,9 @@ mod tests {
 
     /// A coordinator with a full 10-node ring, and the replicas of `k`.
     fn coordinator() -> (ClassicStore, Vec<NodeId>) {
-        let mut s = ClassicStore::default();
+        let mut s = ClassicStore::new(NodeId(1));
         let view: Vec<NodeId> = (1..=10).map(NodeId).collect();
-        s.tick(NodeId(1), 0, &view, 1, &params(), &mut Outbox::default());
+        s.tick(0, &view, 1, &params(), &mut Outbox::default());
         let replicas = s.ring().replicas_of("k", 3);
         (s, replicas)
     }
@@ -665,14 +715,14 @@ mod tests {
             reason,
             value: value.map(key),
         };
-        s.on_message(NodeId(1), from, &message, &params(), out);
+        s.handle(from, &message, &params(), out);
     }
 
     #[test]
     fn a_write_decides_once_at_two_positive_replies() {
         let (mut s, r) = coordinator();
         let mut out = Outbox::default();
-        s.on_client(
+        s.client_request(
             0,
             7,
             Request::Create {
@@ -708,7 +758,7 @@ mod tests {
     fn a_write_fails_at_two_negative_replies_with_their_reason() {
         let (mut s, r) = coordinator();
         let mut out = Outbox::default();
-        s.on_client(
+        s.client_request(
             0,
             7,
             Request::Update {
@@ -730,7 +780,7 @@ mod tests {
     fn a_read_needs_two_equal_values_and_waits_for_the_third_on_disagreement() {
         let (mut s, r) = coordinator();
         let mut out = Outbox::default();
-        s.on_client(0, 7, Request::Read { key: key("k") }, &params(), &mut out);
+        s.client_request(0, 7, Request::Read { key: key("k") }, &params(), &mut out);
         reply(&mut s, r[0], true, Reason::Ok, Some("a"), &mut out);
         reply(&mut s, r[1], true, Reason::Ok, Some("b"), &mut out);
         assert!(
@@ -747,7 +797,7 @@ mod tests {
         );
 
         let mut out = Outbox::default();
-        s.on_client(0, 8, Request::Read { key: key("k") }, &params(), &mut out);
+        s.client_request(0, 8, Request::Read { key: key("k") }, &params(), &mut out);
         let txn = 1;
         for (from, value) in [(r[0], Some("a")), (r[1], Some("b"))] {
             let m = Message::KvReply {
@@ -756,7 +806,7 @@ mod tests {
                 reason: Reason::Ok,
                 value: value.map(key),
             };
-            s.on_message(NodeId(1), from, &m, &params(), &mut out);
+            s.handle(from, &m, &params(), &mut out);
         }
         let m = Message::KvReply {
             txn,
@@ -764,7 +814,7 @@ mod tests {
             reason: Reason::NotFound,
             value: None,
         };
-        s.on_message(NodeId(1), r[2], &m, &params(), &mut out);
+        s.handle(r[2], &m, &params(), &mut out);
         assert_eq!(out.replies.len(), 1);
         assert_eq!(
             (out.replies[0].success, out.replies[0].reason),
@@ -777,19 +827,12 @@ mod tests {
         let (mut s, r) = coordinator();
         let p = params();
         let mut out = Outbox::default();
-        s.on_client(10, 7, Request::Delete { key: key("k") }, &p, &mut out);
+        s.client_request(10, 7, Request::Delete { key: key("k") }, &p, &mut out);
         reply(&mut s, r[0], true, Reason::Ok, None, &mut out);
         let view: Vec<NodeId> = (1..=10).map(NodeId).collect();
-        s.tick(
-            NodeId(1),
-            10 + p.op_timeout_ticks - 1,
-            &view,
-            1,
-            &p,
-            &mut out,
-        );
+        s.tick(10 + p.op_timeout_ticks - 1, &view, 1, &p, &mut out);
         assert!(out.replies.is_empty());
-        s.tick(NodeId(1), 10 + p.op_timeout_ticks, &view, 1, &p, &mut out);
+        s.tick(10 + p.op_timeout_ticks, &view, 1, &p, &mut out);
         assert_eq!(
             (out.replies[0].success, out.replies[0].reason),
             (false, Reason::Timeout)
@@ -798,9 +841,8 @@ mod tests {
 
     #[test]
     fn too_small_a_ring_fails_at_once() {
-        let mut s = ClassicStore::default();
+        let mut s = ClassicStore::new(NodeId(1));
         s.tick(
-            NodeId(1),
             0,
             &[NodeId(1), NodeId(2)],
             1,
@@ -808,7 +850,7 @@ mod tests {
             &mut Outbox::default(),
         );
         let mut out = Outbox::default();
-        s.on_client(0, 7, Request::Read { key: key("k") }, &params(), &mut out);
+        s.client_request(0, 7, Request::Read { key: key("k") }, &params(), &mut out);
         assert!(out.sends.is_empty());
         assert_eq!(out.replies[0].reason, Reason::NoQuorum);
     }
@@ -828,10 +870,9 @@ mod tests {
             .unwrap();
         // The outsider holds the key (say a stale view made it a replica once) and the ring
         // changes: it hands the key to the 3 replicas and drops it.
-        let mut s = ClassicStore::default();
+        let mut s = ClassicStore::new(outsider);
         let mut out = Outbox::default();
-        s.on_message(
-            NodeId(1),
+        s.handle(
             NodeId(99),
             &Message::Replicate {
                 key: key("k"),
@@ -841,7 +882,7 @@ mod tests {
             &mut out,
         );
         let mut out = Outbox::default();
-        s.tick(outsider, 0, &full, 1, &p, &mut out);
+        s.tick(0, &full, 1, &p, &mut out);
         let mut targets: Vec<NodeId> = out
             .sends
             .iter()
@@ -862,14 +903,13 @@ mod tests {
             .map(|d| sweep + d)
             .find(|t| (t + u64::from(outsider.0)) % sweep == 0)
             .unwrap();
-        s.tick(outsider, next_sweep, &full, 1, &p, &mut out);
+        s.tick(next_sweep, &full, 1, &p, &mut out);
         assert_eq!(s.entries().count(), 0, "no over-replication");
 
         // A replica keeps its copy and sends it to the other two after a ring change; a
         // replica that already holds a newer value is not overwritten by the hand-over.
-        let mut r0 = ClassicStore::default();
-        r0.on_message(
-            NodeId(1),
+        let mut r0 = ClassicStore::new(replicas[0]);
+        r0.handle(
             NodeId(99),
             &Message::Replicate {
                 key: key("k"),
@@ -879,11 +919,10 @@ mod tests {
             &mut out,
         );
         let mut out = Outbox::default();
-        r0.tick(replicas[0], 0, &full, 1, &p, &mut out);
+        r0.tick(0, &full, 1, &p, &mut out);
         assert_eq!(out.sends.len(), 2);
         assert_eq!(r0.entries().count(), 1);
-        r0.on_message(
-            NodeId(1),
+        r0.handle(
             NodeId(99),
             &Message::Replicate {
                 key: key("k"),
@@ -900,7 +939,6 @@ mod tests {
         // Without a ring change, a replica's periodic sweep sends nothing.
         let mut out = Outbox::default();
         r0.tick(
-            replicas[0],
             p.sweep_interval_ticks * 10 - u64::from(replicas[0].0),
             &full,
             1,

@@ -10,7 +10,6 @@ use crate::client::OpKind;
 use crate::ids::{NodeId, Tick};
 use crate::message::Message;
 use crate::observation::{Observation, Role};
-use rand_core::RngCore;
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
@@ -155,13 +154,7 @@ impl RangeState {
 }
 
 /// Tells a proposer why its key proposal was not taken.
-fn refuse<R: RngCore + ?Sized>(
-    to: NodeId,
-    key: &Rc<str>,
-    ballot: Ballot,
-    why: Refusal,
-    env: &mut Env<R>,
-) {
+fn refuse(to: NodeId, key: &Rc<str>, ballot: Ballot, why: Refusal, env: &mut Env) {
     let key = Rc::clone(key);
     env.send(to, Message::Refuse { key, ballot, why });
 }
@@ -194,25 +187,13 @@ fn report_change(
 
 impl VersionedStore {
     /// Refuses a key proposal this node cannot vote on, saying why.
-    fn refuse_key<R: RngCore + ?Sized>(
-        &self,
-        from: NodeId,
-        key: &Rc<str>,
-        ballot: Ballot,
-        range: usize,
-        env: &mut Env<R>,
-    ) {
+    fn refuse_key(&self, from: NodeId, key: &Rc<str>, ballot: Ballot, range: usize, env: &mut Env) {
         let why = self.refusal_noted(range, ballot.epoch, env);
         refuse(from, key, ballot, why, env);
     }
 
     /// The refusal for a proposal in `epoch`, with its coverage observation.
-    fn refusal_noted<R: RngCore + ?Sized>(
-        &self,
-        range: usize,
-        epoch: u64,
-        env: &mut Env<R>,
-    ) -> Refusal {
+    fn refusal_noted(&self, range: usize, epoch: u64, env: &mut Env) -> Refusal {
         let state = &self.ranges[range];
         let why = state.refusal(epoch);
         let id = RangeId(range as u16);
@@ -232,12 +213,12 @@ impl VersionedStore {
 
     /// The slot of a key this node votes on under `ballot`, marked busy; otherwise the
     /// proposer is told why not and there is no slot.
-    fn voting_slot<R: RngCore + ?Sized>(
+    fn voting_slot(
         &mut self,
         from: NodeId,
         key: &Rc<str>,
         ballot: Ballot,
-        env: &mut Env<R>,
+        env: &mut Env,
     ) -> Option<&mut KeySlot> {
         self.note_ballot(key, ballot);
         let range = self.range_of(key);
@@ -257,12 +238,12 @@ impl VersionedStore {
     }
 
     /// Phase 1 for a key.
-    pub(super) fn on_prepare<R: RngCore + ?Sized>(
+    pub(super) fn on_prepare(
         &mut self,
         from: NodeId,
         key: &Rc<str>,
         ballot: Ballot,
-        env: &mut Env<R>,
+        env: &mut Env,
     ) {
         let Some(slot) = self.voting_slot(from, key, ballot, env) else {
             return;
@@ -277,14 +258,14 @@ impl VersionedStore {
     }
 
     /// Phase 2 for a key.
-    pub(super) fn on_accept<R: RngCore + ?Sized>(
+    pub(super) fn on_accept(
         &mut self,
         from: NodeId,
         key: &Rc<str>,
         ballot: Ballot,
         state: &Versioned,
         op: Option<OpRef>,
-        env: &mut Env<R>,
+        env: &mut Env,
     ) {
         let Some(slot) = self.voting_slot(from, key, ballot, env) else {
             return;
@@ -330,12 +311,7 @@ impl VersionedStore {
 
     /// A chosen state: a voter behind it adopts it (a chosen value is safe to learn whatever
     /// this node promised since).
-    pub(super) fn on_commit<R: RngCore + ?Sized>(
-        &mut self,
-        key: &Rc<str>,
-        vote: &Vote,
-        env: &mut Env<R>,
-    ) {
+    pub(super) fn on_commit(&mut self, key: &Rc<str>, vote: &Vote, env: &mut Env) {
         let range = self.range_of(key);
         let state = &mut self.ranges[range];
         if !state.seat.votes_in(vote.ballot.epoch) {
@@ -358,12 +334,12 @@ impl VersionedStore {
     }
 
     /// Phase 1 of a range's seal round.
-    pub(super) fn on_seal_prepare<R: RngCore + ?Sized>(
+    pub(super) fn on_seal_prepare(
         &mut self,
         from: NodeId,
         range: RangeId,
         ballot: Ballot,
-        env: &mut Env<R>,
+        env: &mut Env,
     ) {
         let r = usize::from(range.0);
         let state = &mut self.ranges[r];
@@ -393,13 +369,13 @@ impl VersionedStore {
 
     /// Phase 2 of a range's seal round: accepting it freezes the range's keys here, and the
     /// answer carries their votes to the proposer, which hands them to the next configuration.
-    pub(super) fn on_seal_accept<R: RngCore + ?Sized>(
+    pub(super) fn on_seal_accept(
         &mut self,
         from: NodeId,
         range: RangeId,
         ballot: Ballot,
         next: &Rc<Config>,
-        env: &mut Env<R>,
+        env: &mut Env,
     ) {
         let r = usize::from(range.0);
         let now = env.now;
@@ -438,13 +414,13 @@ impl VersionedStore {
 
     /// Becomes a voter of `config` from the handed-over votes, unless it already is one (or
     /// holds a newer seat, or is not a member).
-    pub(super) fn on_install<R: RngCore + ?Sized>(
+    pub(super) fn on_install(
         &mut self,
         from: NodeId,
         config: &Rc<Config>,
         votes: &Handover,
         established: bool,
-        env: &mut Env<R>,
+        env: &mut Env,
     ) {
         self.learn_config(config);
         if !config.has(self.me) {
@@ -492,11 +468,7 @@ impl VersionedStore {
 
     /// A quorum of `config` holds the range: members may vouch for it; a node outside it that
     /// holds an older seat drops the range (nothing it holds is needed for a handover any more).
-    pub(super) fn on_established<R: RngCore + ?Sized>(
-        &mut self,
-        config: &Rc<Config>,
-        env: &mut Env<R>,
-    ) {
+    pub(super) fn on_established(&mut self, config: &Rc<Config>, env: &mut Env) {
         self.learn_config(config);
         let state = &mut self.ranges[usize::from(config.range.0)];
         if config.has(self.me) {
@@ -515,13 +487,13 @@ impl VersionedStore {
 
     /// A steward's digest: answer which keys differ (or that this node is not a voter of that
     /// epoch, so the steward installs it).
-    pub(super) fn on_sync<R: RngCore + ?Sized>(
+    pub(super) fn on_sync(
         &mut self,
         from: NodeId,
         range: RangeId,
         epoch: u64,
         digest: &[(Rc<str>, Option<Ballot>)],
-        env: &mut Env<R>,
+        env: &mut Env,
     ) {
         let state = &self.ranges[usize::from(range.0)];
         if state.newest.epoch > epoch {
@@ -564,12 +536,7 @@ impl VersionedStore {
     /// A sealed (frozen) seat answers too: its votes are final votes of its epoch, and a member
     /// that never voted in that epoch may take them as if the accepts had reached it late. That
     /// keeps a range alive when its last voter froze for a seal whose proposer then crashed.
-    pub(super) fn on_query<R: RngCore + ?Sized>(
-        &mut self,
-        from: NodeId,
-        range: RangeId,
-        env: &mut Env<R>,
-    ) {
+    pub(super) fn on_query(&mut self, from: NodeId, range: RangeId, env: &mut Env) {
         let state = &self.ranges[usize::from(range.0)];
         let Some(config) = state.seat.config() else {
             return;

@@ -12,7 +12,6 @@ use crate::ids::{NodeId, OpId, Tick};
 use crate::message::Message;
 use crate::observation::{Observation, Role};
 use crate::random::between;
-use rand_core::RngCore;
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
@@ -258,7 +257,7 @@ fn apply(request: &Request, current: &Versioned, writer: WriteId) -> (Versioned,
 /// A random wait after losing a race, so that competing proposers stop colliding: up to about
 /// two round trips (`rtt_ticks`, as the node has seen them lately, or a longer span for a
 /// proposer that keeps losing), at most an operation timeout.
-fn backoff_until<R: RngCore + ?Sized>(rtt_ticks: Tick, env: &mut Env<R>) -> Tick {
+fn backoff_until(rtt_ticks: Tick, env: &mut Env) -> Tick {
     let window = (2 * rtt_ticks).clamp(2, env.params.op_timeout_ticks.max(2));
     env.now + between(env.rng, 1, window)
 }
@@ -286,13 +285,7 @@ impl Verdict {
 }
 
 /// Answers a client and logs the coordinator's decision.
-fn answer_client<R: RngCore + ?Sized>(
-    op: OpId,
-    txn: TxnId,
-    request: &Request,
-    verdict: Verdict,
-    env: &mut Env<R>,
-) {
+fn answer_client(op: OpId, txn: TxnId, request: &Request, verdict: Verdict, env: &mut Env) {
     let kind = request.kind();
     env.out.observations.push(Observation::StoreOp {
         role: Role::Coordinator,
@@ -375,12 +368,7 @@ impl VersionedStore {
     }
 
     /// A client request arrives.
-    pub(super) fn client_request<R: RngCore + ?Sized>(
-        &mut self,
-        op: OpId,
-        request: Request,
-        env: &mut Env<R>,
-    ) {
+    pub(super) fn client_request(&mut self, op: OpId, request: Request, env: &mut Env) {
         let key = Rc::clone(request.key());
         let deadline = env.now + env.params.op_timeout_ticks;
         if self.target(self.range_of(&key), env).is_empty() {
@@ -412,13 +400,7 @@ impl VersionedStore {
         txn
     }
 
-    fn start_client<R: RngCore + ?Sized>(
-        &mut self,
-        op: OpId,
-        request: Request,
-        deadline: Tick,
-        env: &mut Env<R>,
-    ) {
+    fn start_client(&mut self, op: OpId, request: Request, deadline: Tick, env: &mut Env) {
         let key = Rc::clone(request.key());
         let txn = self.take_txn();
         let purpose = Purpose::Client(ClientOp {
@@ -432,7 +414,7 @@ impl VersionedStore {
 
     /// An identity round that makes a quorum agree on the key's newest state and sends it to
     /// every replica (anti-entropy). Skipped while the key has a round or clients waiting.
-    pub(super) fn start_repair<R: RngCore + ?Sized>(&mut self, key: &Rc<str>, env: &mut Env<R>) {
+    pub(super) fn start_repair(&mut self, key: &Rc<str>, env: &mut Env) {
         if self.key_rounds.contains_key(key) || self.waiting.contains_key(key) {
             return;
         }
@@ -440,13 +422,7 @@ impl VersionedStore {
         self.start_key_round(Rc::clone(key), Purpose::Repair, deadline, env);
     }
 
-    fn start_key_round<R: RngCore + ?Sized>(
-        &mut self,
-        key: Rc<str>,
-        purpose: Purpose,
-        deadline: Tick,
-        env: &mut Env<R>,
-    ) {
+    fn start_key_round(&mut self, key: Rc<str>, purpose: Purpose, deadline: Tick, env: &mut Env) {
         let range = self.range_of(&key);
         let round = KeyRound {
             purpose,
@@ -464,7 +440,7 @@ impl VersionedStore {
     /// A new attempt: phase 1 under a fresh ballot, in the newest configuration known. The
     /// prepare also goes to the replicas this node's ring names, so that a coordinator whose
     /// knowledge of the range is old (or lost in a restart) learns the newer configuration.
-    fn key_attempt<R: RngCore + ?Sized>(&mut self, key: &Rc<str>, env: &mut Env<R>) {
+    fn key_attempt(&mut self, key: &Rc<str>, env: &mut Env) {
         let range = self.range_of(key);
         let config = Rc::clone(&self.ranges[range].newest);
         let seen = self.seen.get(key).copied().unwrap_or(Ballot::ZERO);
@@ -492,13 +468,13 @@ impl VersionedStore {
     }
 
     /// A promise for a key round.
-    pub(super) fn on_promise<R: RngCore + ?Sized>(
+    pub(super) fn on_promise(
         &mut self,
         from: NodeId,
         key: &Rc<str>,
         ballot: Ballot,
         vote: Option<&Vote>,
-        env: &mut Env<R>,
+        env: &mut Env,
     ) {
         if let Some(v) = vote {
             self.note_ballot(key, v.ballot);
@@ -516,7 +492,7 @@ impl VersionedStore {
     }
 
     /// Phase 2: apply the operation to the newest state a quorum reported.
-    fn propose<R: RngCore + ?Sized>(&mut self, key: &Rc<str>, env: &mut Env<R>) {
+    fn propose(&mut self, key: &Rc<str>, env: &mut Env) {
         let me = self.me;
         let round = self
             .key_rounds
@@ -582,12 +558,12 @@ impl VersionedStore {
     }
 
     /// An acceptance for a key round.
-    pub(super) fn on_accepted<R: RngCore + ?Sized>(
+    pub(super) fn on_accepted(
         &mut self,
         from: NodeId,
         key: &Rc<str>,
         ballot: Ballot,
-        env: &mut Env<R>,
+        env: &mut Env,
     ) {
         let evidence = env.params.quorum;
         let replicas = self.ring.replicas_of(key, env.params.replicas);
@@ -675,13 +651,13 @@ impl VersionedStore {
     }
 
     /// A refusal for a key round.
-    pub(super) fn on_refuse<R: RngCore + ?Sized>(
+    pub(super) fn on_refuse(
         &mut self,
         from: NodeId,
         key: &Rc<str>,
         ballot: Ballot,
         why: &Refusal,
-        env: &mut Env<R>,
+        env: &mut Env,
     ) {
         let rtt = self.rtt_ticks;
         match why {
@@ -732,12 +708,7 @@ impl VersionedStore {
     }
 
     /// Ends a client round with an answer and starts the next operation waiting on the key.
-    fn finish_client<R: RngCore + ?Sized>(
-        &mut self,
-        key: &Rc<str>,
-        verdict: Verdict,
-        env: &mut Env<R>,
-    ) {
+    fn finish_client(&mut self, key: &Rc<str>, verdict: Verdict, env: &mut Env) {
         if let Some(KeyRound {
             purpose: Purpose::Client(c),
             ..
@@ -748,7 +719,7 @@ impl VersionedStore {
         self.next_waiting(key, env);
     }
 
-    fn next_waiting<R: RngCore + ?Sized>(&mut self, key: &Rc<str>, env: &mut Env<R>) {
+    fn next_waiting(&mut self, key: &Rc<str>, env: &mut Env) {
         let Some(queue) = self.waiting.get_mut(key) else {
             return;
         };
@@ -762,7 +733,7 @@ impl VersionedStore {
     }
 
     /// Deadlines, backoffs and resends of key rounds, and queued operations that expired.
-    pub(super) fn key_timers<R: RngCore + ?Sized>(&mut self, env: &mut Env<R>) {
+    pub(super) fn key_timers(&mut self, env: &mut Env) {
         let resend = self.resend_ticks(env.params.op_timeout_ticks);
         let keys: Vec<Rc<str>> = self.key_rounds.keys().cloned().collect();
         for key in keys {
@@ -853,12 +824,12 @@ impl VersionedStore {
 
     /// Starts handing a range over from configuration `from` to `target` (even to the same
     /// seats, if `release`), unless a handover of it is under way here.
-    pub(super) fn start_range_round<R: RngCore + ?Sized>(
+    pub(super) fn start_range_round(
         &mut self,
         from: Rc<Config>,
         target: Vec<Replica>,
         release: bool,
-        env: &mut Env<R>,
+        env: &mut Env,
     ) {
         let id = from.range;
         if self.range_rounds.contains_key(&id) {
@@ -895,7 +866,7 @@ impl VersionedStore {
         }
     }
 
-    fn range_attempt<R: RngCore + ?Sized>(&mut self, range: RangeId, env: &mut Env<R>) {
+    fn range_attempt(&mut self, range: RangeId, env: &mut Env) {
         let Some(round) = self.range_rounds.get(&range) else {
             return;
         };
@@ -918,13 +889,13 @@ impl VersionedStore {
 
     /// A seal promise: on a quorum, propose the next configuration (the one an earlier seal
     /// round may already have chosen, if a promise carries one).
-    pub(super) fn on_seal_promise<R: RngCore + ?Sized>(
+    pub(super) fn on_seal_promise(
         &mut self,
         from: NodeId,
         range: RangeId,
         ballot: Ballot,
         vote: Option<&SealVote>,
-        env: &mut Env<R>,
+        env: &mut Env,
     ) {
         // Where the ring places the range now, a round trip after the round began: a view
         // that flapped for a tick must not cost two handovers.
@@ -980,13 +951,13 @@ impl VersionedStore {
 
     /// A seal acceptance with the acceptor's frozen votes: on a quorum the seal is chosen, and
     /// the newest vote of each key among the quorum goes to the next configuration.
-    pub(super) fn on_seal_accepted<R: RngCore + ?Sized>(
+    pub(super) fn on_seal_accepted(
         &mut self,
         from: NodeId,
         range: RangeId,
         ballot: Ballot,
         frozen: &Handover,
-        env: &mut Env<R>,
+        env: &mut Env,
     ) {
         let Some(round) = self.range_round_for(range, ballot, from) else {
             return;
@@ -1042,13 +1013,13 @@ impl VersionedStore {
     }
 
     /// A seal refusal.
-    pub(super) fn on_seal_refuse<R: RngCore + ?Sized>(
+    pub(super) fn on_seal_refuse(
         &mut self,
         from: NodeId,
         range: RangeId,
         ballot: Ballot,
         why: &Refusal,
-        env: &mut Env<R>,
+        env: &mut Env,
     ) {
         let rtt = self.rtt_ticks;
         let state = &mut self.ranges[usize::from(range.0)];
@@ -1096,13 +1067,7 @@ impl VersionedStore {
 
     /// A new seat installed the range: on a quorum the handover is done; tell the old and new
     /// seats (old ones drop the range, new ones can vouch for it) and everyone else.
-    pub(super) fn on_installed<R: RngCore + ?Sized>(
-        &mut self,
-        from: NodeId,
-        range: RangeId,
-        epoch: u64,
-        env: &mut Env<R>,
-    ) {
+    pub(super) fn on_installed(&mut self, from: NodeId, range: RangeId, epoch: u64, env: &mut Env) {
         let Some(round) = self.range_rounds.get_mut(&range) else {
             return;
         };
@@ -1140,7 +1105,7 @@ impl VersionedStore {
     }
 
     /// Deadlines, backoffs and resends of range rounds.
-    pub(super) fn range_timers<R: RngCore + ?Sized>(&mut self, env: &mut Env<R>) {
+    pub(super) fn range_timers(&mut self, env: &mut Env) {
         let resend = self.resend_ticks(env.params.op_timeout_ticks);
         let ranges: Vec<RangeId> = self.range_rounds.keys().copied().collect();
         for range in ranges {
@@ -1197,7 +1162,7 @@ impl VersionedStore {
     }
 
     /// The steward sends its digest of the range's key ballots to the other seats.
-    pub(super) fn send_sync<R: RngCore + ?Sized>(&mut self, range: usize, env: &mut Env<R>) {
+    pub(super) fn send_sync(&mut self, range: usize, env: &mut Env) {
         let me = self.me;
         let state = &mut self.ranges[range];
         state.resync_at = None;
@@ -1228,14 +1193,14 @@ impl VersionedStore {
     /// A vote that a quorum of seats holds was chosen, so the seats behind it (the steward
     /// included) just take it as a commit. Anything else that stays out of sync across two
     /// syncs gets an identity round, once the key has been idle here for an operation timeout.
-    pub(super) fn on_sync_reply<R: RngCore + ?Sized>(
+    pub(super) fn on_sync_reply(
         &mut self,
         from: NodeId,
         range: RangeId,
         epoch: u64,
         standing: Standing,
         stale: &super::acceptor::SyncStale,
-        env: &mut Env<R>,
+        env: &mut Env,
     ) {
         let state = &mut self.ranges[usize::from(range.0)];
         let super::Seat::Voter(config) = &state.seat else {
