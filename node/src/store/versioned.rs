@@ -26,9 +26,20 @@
 //! the other seats (anti-entropy), runs an identity round for every key that differs, and
 //! installs seats that have not recovered the range. Nodes that hold a range they should not,
 //! or should hold one they do not, ask the nodes their ring names ([`Message::Query`]).
+//!
+//! Where the code is: this file holds the store's state, dispatch and the sweep; the acceptor
+//! side is `acceptor` (seats, key votes) and `range_acceptor` (seals, installs, syncs); the
+//! proposer side is `client_op` (client operations and their answers), `key_round` (per-key
+//! rounds), `handover` (seal and install rounds) and `anti_entropy` (the steward's syncs), with
+//! what both kinds of round share (tallies, refusals, backoff, round trips) in `round`.
 
 mod acceptor;
-mod proposer;
+mod anti_entropy;
+mod client_op;
+mod handover;
+mod key_round;
+mod range_acceptor;
+mod round;
 #[cfg(test)]
 mod tests;
 
@@ -40,7 +51,9 @@ use crate::message::Message;
 use crate::params::Params;
 use crate::ring::Ring;
 use acceptor::{RangeState, Seat};
-use proposer::{KeyRound, RangeRound, Waiting};
+use client_op::Waiting;
+use handover::RangeRound;
+use key_round::KeyRound;
 use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
 
