@@ -251,7 +251,7 @@ fn too_small_a_ring_fails_at_once() {
         &params(),
         &mut Outbox::default(),
     );
-    let mut out = ask(&mut s, Request::Read { key: key("k") });
+    let out = ask(&mut s, Request::Read { key: key("k") });
     assert!(out.sends.is_empty());
     assert_eq!(out.replies[0].reason, Reason::NoQuorum);
 }
