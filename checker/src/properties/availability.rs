@@ -48,12 +48,7 @@ pub(super) fn check(record: &RunRecord) -> Vec<Violation> {
             op.invoke.tick,
             refusal.name()
         );
-        violations.push(
-            Violation::new(Class::Refused(kind, refusal), message)
-                .on_key(op.input.key())
-                .with_ops([op.id])
-                .with_nodes([op.coordinator]),
-        );
+        violations.push(Violation::by_op(Class::Refused(kind, refusal), op, message));
     }
     violations
 }

@@ -47,16 +47,9 @@ pub fn ok(id: u64, input: KvInput, invoke: Tick, done: Tick, output: Option<&str
         })
         .collect();
     Operation {
-        id,
-        client: id,
-        coordinator: 1,
-        input,
-        invoke: at(invoke, id),
-        complete: Some(at(done, id)),
-        outcome: Outcome::Ok,
-        reason: Reason::Ok,
         output: output.map(str::to_string),
         acks,
+        ..failed(id, input, invoke, done, Outcome::Ok, Reason::Ok)
     }
 }
 

@@ -72,12 +72,7 @@ pub(super) fn check(record: &RunRecord, timeline: &Timeline<'_>) -> Vec<Violatio
             decided.tick,
             acks.join(", ")
         );
-        violations.push(
-            Violation::new(class, message)
-                .on_key(key)
-                .with_ops([op.id])
-                .with_nodes([op.coordinator]),
-        );
+        violations.push(Violation::by_op(class, op, message));
     }
     violations
 }
@@ -85,7 +80,7 @@ pub(super) fn check(record: &RunRecord, timeline: &Timeline<'_>) -> Vec<Violatio
 #[cfg(test)]
 mod tests {
     use super::super::fixture::{self, at};
-    use super::super::Property;
+    use super::super::{Class, OpKind, Property};
     use crate::record::{Ack, ViewChange};
 
     fn violations(record: &crate::record::RunRecord) -> Vec<super::Violation> {
@@ -129,6 +124,17 @@ mod tests {
             found[0].message.contains("1 of the 2"),
             "{}",
             found[0].message
+        );
+        assert_eq!(found[0].class, Class::UnderQuorum(OpKind::Read));
+        let facts = (
+            found[0].key.as_deref(),
+            &found[0].ops[..],
+            &found[0].nodes[..],
+        );
+        assert_eq!(
+            facts,
+            (Some("k1"), &[8][..], &[1][..]),
+            "key, op, coordinator"
         );
     }
 

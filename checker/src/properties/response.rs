@@ -48,12 +48,7 @@ pub(super) fn check(record: &RunRecord, timeline: &Timeline<'_>) -> Vec<Violatio
             op.coordinator,
             op.invoke.tick
         );
-        violations.push(
-            Violation::new(class, message)
-                .on_key(op.input.key())
-                .with_ops([op.id])
-                .with_nodes([op.coordinator]),
-        );
+        violations.push(Violation::by_op(class, op, message));
     }
     violations
 }

@@ -3,7 +3,7 @@
 //! so code that groups or narrows violations reads the class, never a string.
 
 use super::Property;
-use crate::record::{KvInput, NodeId};
+use crate::record::{KvInput, NodeId, Operation};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -231,6 +231,14 @@ impl Violation {
             message,
             evidence: String::new(),
         }
+    }
+
+    /// A violation by one client operation: about its key, itself and its coordinator.
+    pub(super) fn by_op(class: Class, op: &Operation, message: String) -> Violation {
+        Violation::new(class, message)
+            .on_key(op.input.key())
+            .with_ops([op.id])
+            .with_nodes([op.coordinator])
     }
 
     /// The same, about `key`.
