@@ -5,7 +5,9 @@
 //!
 //! What the simulator calls:
 //! - [`check_record`]: the guarantee [`Property`]s over a [`record::RunRecord`], each with its
-//!   violations and their signatures; give it [`Budget::Steps`] inside `fuzz`;
+//!   violations as data (class, key, operations, nodes) and their signatures; its
+//!   [`CheckOptions`] take the budget ([`Budget::Steps`] inside `fuzz`) and the scope of
+//!   `stabilization`;
 //! - [`run_check`]: `sim check FILE --format F [--budget-ms MS] [--json]`, as an exit status and
 //!   the text to print;
 //! - [`write_native`]: a run's history in the format `sim check --format native` reads.
@@ -36,5 +38,7 @@ pub mod witness;
 pub use budget::Budget;
 pub use cli::{run_check, CheckExit, Format};
 pub use formats::native::write_native;
-pub use properties::{check_record, Property, PropertyReport, Violation};
+pub use properties::{
+    check_record, CheckOptions, Class, Property, PropertyReport, StabilizationScope, Violation,
+};
 pub use search::Verdict;

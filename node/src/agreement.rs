@@ -4,8 +4,8 @@
 //! The protocol itself (and the argument for why it is safe) lives in
 //! [`crate::store::versioned`] and the README.
 
+use crate::client::{OpKind, TxnId};
 use crate::ids::{Incarnation, NodeId};
-use crate::message::{OpKind, TxnId};
 use serde::{Deserialize, Serialize};
 use std::rc::Rc;
 

@@ -9,7 +9,8 @@
 //! A restarted node comes back with a higher incarnation, which beats every tombstone.
 
 use crate::ids::{Incarnation, NodeId, Tick};
-use crate::message::{Digest, Message, Observation, Outbox};
+use crate::message::{Digest, Message, Outbox};
+use crate::observation::Observation;
 use crate::params::{Params, PlantedBug};
 use crate::random::{below, choose_distinct};
 use rand_core::RngCore;

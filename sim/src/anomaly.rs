@@ -1,8 +1,9 @@
 //! Names for linearizability violations: which kind of anomaly a witness shows.
 //!
-//! The checker reports a minimal set of operations that cannot be linearized; this module looks
-//! at those operations in the recorded history and names the pattern, so a campaign's findings
-//! can be grouped by kind ("stale read after a replica change", "resurrected delete", ...).
+//! The checker reports a minimal set of operations that cannot be linearized (as data: the
+//! violation's operation ids); this module looks at those operations in the recorded history
+//! and names the pattern, so a campaign's findings can be grouped by kind ("stale read after a
+//! replica change", "resurrected delete", ...).
 
 use checker::record::{KvInput, Operation, Outcome, Stamp};
 
@@ -38,19 +39,6 @@ impl Anomaly {
             Anomaly::Other => "other",
         }
     }
-}
-
-/// The operation ids of a witness, from the checker's message
-/// (`key "k1": operations 64, 70, 72 cannot be linearized`).
-pub fn witness_ids(details: &str) -> Vec<u64> {
-    let Some(start) = details.find("operations ") else {
-        return Vec::new();
-    };
-    let rest = &details[start + "operations ".len()..];
-    let list = rest.split(" cannot").next().unwrap_or("");
-    list.split(", ")
-        .filter_map(|id| id.trim().parse().ok())
-        .collect()
 }
 
 fn took_effect_before(op: &Operation, at: Stamp) -> bool {
@@ -236,15 +224,6 @@ mod tests {
     }
     fn delete() -> KvInput {
         KvInput::Delete { key: "k".into() }
-    }
-
-    #[test]
-    fn witness_ids_come_from_the_checkers_message() {
-        assert_eq!(
-            witness_ids("key \"k1\": operations 64, 70, 72 cannot be linearized"),
-            [64, 70, 72]
-        );
-        assert!(witness_ids("something else").is_empty());
     }
 
     #[test]

@@ -1,10 +1,10 @@
 //! Which properties a run must satisfy, and the checker's verdict on it.
 
-use crate::anomaly::{classify, witness_ids};
+use crate::anomaly::classify;
 use crate::profile::Profile;
 use crate::run::{execute, Execution, RunOptions};
 use crate::scenario::{Fault, Scenario};
-use checker::properties::{check_record, Property};
+use checker::properties::{check_record, CheckOptions, Class, Property, StabilizationScope};
 use checker::record::RunRecord;
 use checker::Budget;
 use node::Variant;
@@ -18,8 +18,15 @@ pub const FUZZ_BUDGET_STEPS: u64 = 2_000_000;
 pub struct Found {
     /// The property.
     pub property: Property,
-    /// Property and key facts, stable across runs; failing seeds are deduplicated by it.
+    /// The checker's class of the failure.
+    pub class: Class,
+    /// Property and key facts, stable across runs; failing seeds are deduplicated by it (for
+    /// `linearizable`: the anomaly's kind, which [`crate::anomaly`] names).
     pub signature: String,
+    /// The key the violation is about, if one.
+    pub key: Option<String>,
+    /// The operations it is about, by id (for `linearizable`: the witness's).
+    pub ops: Vec<u64>,
     /// The facts, for a person.
     pub details: String,
 }
@@ -49,7 +56,7 @@ pub enum ClassicScope {
     /// No message faults but a fresh replica (a restart with an empty store, or a late joiner):
     /// a fresh replica can accept a create its peers refuse, or miss a delete that a later
     /// hand-over undoes, and plain values cannot be reconciled. Only placement is promised: no
-    /// copy outside a key's replicas ([`CLASSIC_PLACEMENT`]).
+    /// copy outside a key's replicas ([`StabilizationScope::Placement`]).
     FreshReplicas,
     /// No message faults and no fresh replica: all three.
     Clean,
@@ -69,9 +76,6 @@ impl ClassicScope {
         }
     }
 }
-
-/// The one `stabilization` class classic keeps with fresh replicas.
-pub const CLASSIC_PLACEMENT: &str = "stabilization: copy on a node that is not a replica";
 
 /// The properties `variant` promises on `profile` (design.md's table), plus `extra`.
 pub fn promised(
@@ -136,16 +140,19 @@ pub fn run_checked(scenario: &Scenario, key: &RunKey, options: RunOptions) -> Ch
     let execution = execute(scenario, key.seed, options);
     let classic = ClassicScope::of(scenario);
     let properties = promised(scenario.params.variant, key.profile, classic, &key.extra);
-    let mut judgement = judge(&execution.record, &properties, FUZZ_BUDGET_STEPS);
-    name_anomalies(&mut judgement, &execution.record.history);
     let placement_only = scenario.params.variant == Variant::Classic
         && classic == ClassicScope::FreshReplicas
         && !key.extra.contains(&Property::Stabilization);
-    if placement_only {
-        judgement
-            .violations
-            .retain(|v| v.property != Property::Stabilization || v.signature == CLASSIC_PLACEMENT);
-    }
+    let options = CheckOptions {
+        budget: Budget::Steps(FUZZ_BUDGET_STEPS),
+        stabilization: if placement_only {
+            StabilizationScope::Placement
+        } else {
+            StabilizationScope::PlacementAndAgreement
+        },
+    };
+    let mut judgement = judge(&execution.record, &properties, options);
+    name_anomalies(&mut judgement, &execution.record.history);
     Checked {
         execution,
         judgement,
@@ -161,26 +168,30 @@ fn name_anomalies(judgement: &mut Judgement, history: &[checker::record::Operati
         .iter_mut()
         .filter(|v| v.property == Property::Linearizable)
     {
-        let kind = classify(history, &witness_ids(&v.details));
+        let kind = classify(history, &v.ops);
         v.details = format!("anomaly: {} ({})\n{}", kind.name(), v.signature, v.details);
         v.signature = format!("linearizable: {}", kind.name());
     }
 }
 
 /// The checker's verdict on `record` for `properties`.
-pub fn judge(record: &RunRecord, properties: &[Property], budget_steps: u64) -> Judgement {
+pub fn judge(record: &RunRecord, properties: &[Property], options: CheckOptions) -> Judgement {
     let mut judgement = Judgement::default();
-    for report in check_record(record, properties, Budget::Steps(budget_steps)) {
+    for report in check_record(record, properties, options) {
         judgement.unknown |= report.undecided.is_some();
         for v in report.violations {
+            let signature = v.signature();
             let details = if v.evidence.is_empty() {
                 v.message
             } else {
                 format!("{}\n{}", v.message, v.evidence)
             };
             judgement.violations.push(Found {
-                property: v.property,
-                signature: v.signature,
+                property: v.class.property(),
+                class: v.class,
+                signature,
+                key: v.key,
+                ops: v.ops,
                 details,
             });
         }

@@ -5,8 +5,7 @@
 //! Concurrency is judged on what the clients saw: an operation runs from its invocation to its
 //! answer (to the end of the run if it never got one), whatever its outcome class.
 
-use super::quorum::op_kind;
-use super::{Property, Violation};
+use super::{Class, OpKind, Unavailable, Violation};
 use crate::record::{Operation, Reason, RunRecord, Stamp};
 
 fn overlaps(a: &Operation, b: &Operation) -> bool {
@@ -26,8 +25,8 @@ pub(super) fn check(record: &RunRecord) -> Vec<Violation> {
     let mut violations = Vec::new();
     for op in &record.history {
         let refusal = match op.reason {
-            Reason::Timeout => "timeout",
-            Reason::NoQuorum => "no-quorum",
+            Reason::Timeout => Unavailable::Timeout,
+            Reason::NoQuorum => Unavailable::NoQuorum,
             Reason::Ok | Reason::Exists | Reason::NotFound | Reason::CoordinatorCrashed => continue,
         };
         if op.invoke.tick < converged_at || op.complete.is_none() {
@@ -39,20 +38,17 @@ pub(super) fn check(record: &RunRecord) -> Vec<Violation> {
         if concurrent {
             continue;
         }
-        let kind = op_kind(&op.input);
-        violations.push(Violation::new(
-            Property::Availability,
-            &format!("{kind} refused with {refusal} after convergence"),
-            format!(
-                "op {} ({kind} {:?}, coordinator {}) invoked at tick {}, after the run converged \
-                 at tick {converged_at}, with no concurrent operation on its key: answered \
-                 {refusal}",
-                op.id,
-                op.input.key(),
-                op.coordinator,
-                op.invoke.tick
-            ),
-        ));
+        let kind = OpKind::of(&op.input);
+        let message = format!(
+            "op {} ({kind} {:?}, coordinator {}) invoked at tick {}, after the run converged at \
+             tick {converged_at}, with no concurrent operation on its key: answered {}",
+            op.id,
+            op.input.key(),
+            op.coordinator,
+            op.invoke.tick,
+            refusal.name()
+        );
+        violations.push(Violation::by_op(Class::Refused(kind, refusal), op, message));
     }
     violations
 }
@@ -96,7 +92,7 @@ mod tests {
         let found = violations(&record);
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(
-            found[0].signature,
+            found[0].signature(),
             "availability: read refused with timeout after convergence"
         );
         assert!(

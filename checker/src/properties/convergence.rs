@@ -1,6 +1,6 @@
 //! `convergence`: at the end of the run every live node's view is exactly the set of live nodes.
 
-use super::{Property, Violation};
+use super::{Class, Violation};
 use crate::record::{NodeId, RunRecord};
 
 pub(super) fn check(record: &RunRecord) -> Vec<Violation> {
@@ -25,18 +25,15 @@ pub(super) fn check(record: &RunRecord) -> Vec<Violation> {
             .collect();
         let class = match (missing.is_empty(), extra.is_empty()) {
             (true, true) => continue,
-            (false, _) => "view misses a live node",
-            (true, false) => "view keeps a node that is down",
+            (false, _) => Class::ViewMissesLiveNode,
+            (true, false) => Class::ViewKeepsDownNode,
         };
-        violations.push(Violation::new(
-            Property::Convergence,
-            class,
-            format!(
-                "node {}'s final view {:?} differs from the live nodes {live:?}: missing \
-                 {missing:?}, extra {extra:?}",
-                node.node, node.view
-            ),
-        ));
+        let message = format!(
+            "node {}'s final view {:?} differs from the live nodes {live:?}: missing \
+             {missing:?}, extra {extra:?}",
+            node.node, node.view
+        );
+        violations.push(Violation::new(class, message).with_nodes([node.node]));
     }
     violations
 }
@@ -73,7 +70,7 @@ mod tests {
         }
         let found = violations(&record);
         assert_eq!(found.len(), 4, "{found:?}");
-        assert_eq!(found[0].signature, "convergence: view misses a live node");
+        assert_eq!(found[0].signature(), "convergence: view misses a live node");
         assert!(
             found[0].message.contains("missing [5]"),
             "{}",
@@ -91,7 +88,7 @@ mod tests {
         let found = violations(&record);
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(
-            found[0].signature,
+            found[0].signature(),
             "convergence: view keeps a node that is down"
         );
     }

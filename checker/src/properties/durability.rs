@@ -11,7 +11,7 @@
 
 use super::timeline::Timeline;
 use super::writes::last_writes;
-use super::{Property, Violation};
+use super::{Class, Violation};
 use crate::record::{Operation, Outcome, RunRecord};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -40,16 +40,17 @@ pub(super) fn check(record: &RunRecord, timeline: &Timeline<'_>) -> Vec<Violatio
             let Some(delete) = last.iter().find(|op| op.outcome == Outcome::Ok) else {
                 continue;
             };
-            violations.push(Violation::new(
-                Property::Durability,
-                "deleted key came back",
-                format!(
-                    "key {key:?} was deleted by op {} (ok at tick {}) and not written after, \
-                     but live nodes hold {held_text}",
-                    delete.id,
-                    delete.complete.map_or(0, |c| c.tick)
-                ),
-            ));
+            let message = format!(
+                "key {key:?} was deleted by op {} (ok at tick {}) and not written after, but \
+                 live nodes hold {held_text}",
+                delete.id,
+                delete.complete.map_or(0, |c| c.tick)
+            );
+            violations.push(
+                Violation::new(Class::DeletedKeyCameBack, message)
+                    .on_key(key)
+                    .with_ops([delete.id]),
+            );
             continue;
         }
         for op in last.iter().filter(|op| op.outcome == Outcome::Ok) {
@@ -71,17 +72,19 @@ pub(super) fn check(record: &RunRecord, timeline: &Timeline<'_>) -> Vec<Violatio
             let mut nodes: Vec<_> = storers.iter().map(|s| s.node).collect();
             nodes.sort_unstable();
             nodes.dedup();
-            violations.push(Violation::new(
-                Property::Durability,
-                "acknowledged write lost",
-                format!(
-                    "key {key:?}: op {} wrote {value:?} (ok at tick {}) and nothing was \
-                     acknowledged after it, but live nodes hold {held_text}; it was stored on \
-                     nodes {nodes:?}, not all of which crashed",
-                    op.id,
-                    op.complete.map_or(0, |c| c.tick)
-                ),
-            ));
+            let message = format!(
+                "key {key:?}: op {} wrote {value:?} (ok at tick {}) and nothing was acknowledged \
+                 after it, but live nodes hold {held_text}; it was stored on nodes {nodes:?}, \
+                 not all of which crashed",
+                op.id,
+                op.complete.map_or(0, |c| c.tick)
+            );
+            violations.push(
+                Violation::new(Class::WriteLost, message)
+                    .on_key(key)
+                    .with_ops([op.id])
+                    .with_nodes(nodes),
+            );
         }
     }
     violations
@@ -135,7 +138,7 @@ mod tests {
         }
         let found = violations(&record);
         assert_eq!(found.len(), 1, "{found:?}");
-        assert_eq!(found[0].signature, "durability: acknowledged write lost");
+        assert_eq!(found[0].signature(), "durability: acknowledged write lost");
         assert!(
             found[0].message.contains("op 4 wrote \"v2\""),
             "{}",
@@ -169,7 +172,7 @@ mod tests {
         });
         let found = violations(&record);
         assert_eq!(found.len(), 1, "{found:?}");
-        assert_eq!(found[0].signature, "durability: deleted key came back");
+        assert_eq!(found[0].signature(), "durability: deleted key came back");
         assert!(found[0].message.contains("op 5"), "{}", found[0].message);
     }
 

@@ -2,7 +2,7 @@
 //! operations on two keys acknowledged by their replicas, and final stores that match. Each
 //! property's tests change it the way a real bug would.
 
-use super::{check_record, Property, Violation};
+use super::{check_record, CheckOptions, Property, Violation};
 use crate::record::{
     Ack, Bounds, FinalNode, KvInput, NodeId, Operation, Outcome, Reason, RunRecord, Stamp,
     StoreEvent, StoredKey, Tick, ViewChange, Window,
@@ -15,7 +15,7 @@ pub const NODES: [NodeId; 5] = [1, 2, 3, 4, 5];
 /// The violations `property` reports on `record`. The budget is one search step: enough for
 /// every property but `linearizable`, whose tests give it a real budget.
 pub fn violations(record: &RunRecord, property: Property) -> Vec<Violation> {
-    check_record(record, &[property], Budget::Steps(1))
+    check_record(record, &[property], CheckOptions::new(Budget::Steps(1)))
         .remove(0)
         .violations
 }
@@ -47,16 +47,9 @@ pub fn ok(id: u64, input: KvInput, invoke: Tick, done: Tick, output: Option<&str
         })
         .collect();
     Operation {
-        id,
-        client: id,
-        coordinator: 1,
-        input,
-        invoke: at(invoke, id),
-        complete: Some(at(done, id)),
-        outcome: Outcome::Ok,
-        reason: Reason::Ok,
         output: output.map(str::to_string),
         acks,
+        ..failed(id, input, invoke, done, Outcome::Ok, Reason::Ok)
     }
 }
 

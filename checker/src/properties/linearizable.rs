@@ -4,7 +4,7 @@
 //! The signature names the kinds and outcomes of the witness's operations (sorted), so one
 //! anomaly shape found in different seeds, on different keys, deduplicates.
 
-use super::{Property, PropertyReport, Violation};
+use super::{Class, Property, PropertyReport, Violation};
 use crate::budget::Budget;
 use crate::check::check;
 use crate::model::Explain;
@@ -42,21 +42,16 @@ pub(super) fn check_history(record: &RunRecord, budget: Budget) -> PropertyRepor
                     })
                     .collect();
                 shape.sort();
-                let ids: Vec<String> = found
-                    .witness
-                    .ops
-                    .iter()
-                    .map(|w| w.op.id.to_string())
-                    .collect();
-                let mut violation = Violation::new(
-                    Property::Linearizable,
-                    &format!("no order of {}", shape.join(", ")),
-                    format!(
-                        "key {:?}: operations {} cannot be linearized",
-                        found.key,
-                        ids.join(", ")
-                    ),
+                let ids: Vec<u64> = found.witness.ops.iter().map(|w| w.op.id).collect();
+                let listed: Vec<String> = ids.iter().map(u64::to_string).collect();
+                let message = format!(
+                    "key {:?}: operations {} cannot be linearized",
+                    found.key,
+                    listed.join(", ")
                 );
+                let mut violation = Violation::new(Class::NoOrder(shape), message)
+                    .on_key(&found.key)
+                    .with_ops(ids);
                 violation.evidence =
                     timeline(&model, &found.key, found.key_ops, &found.witness, "tick");
                 result.violations.push(violation);
@@ -69,12 +64,12 @@ pub(super) fn check_history(record: &RunRecord, budget: Budget) -> PropertyRepor
 #[cfg(test)]
 mod tests {
     use super::super::fixture;
-    use super::super::{check_record, Property, PropertyReport};
+    use super::super::{check_record, CheckOptions, Property, PropertyReport};
     use crate::record::RunRecord;
     use crate::Budget;
 
     fn report(record: &RunRecord, budget: Budget) -> PropertyReport {
-        check_record(record, &[Property::Linearizable], budget).remove(0)
+        check_record(record, &[Property::Linearizable], CheckOptions::new(budget)).remove(0)
     }
 
     #[test]
@@ -92,13 +87,15 @@ mod tests {
         assert_eq!(found.violations.len(), 1, "{found:?}");
         let violation = &found.violations[0];
         assert_eq!(
-            violation.signature,
+            violation.signature(),
             "linearizable: no order of create ok, read ok, update ok"
         );
         assert_eq!(
             violation.message,
             "key \"k1\": operations 1, 4, 8 cannot be linearized"
         );
+        assert_eq!(violation.key.as_deref(), Some("k1"));
+        assert_eq!(violation.ops, [1, 4, 8], "the witness, as data");
         assert!(
             violation.evidence.contains("saw v1; could have seen v2"),
             "{}",

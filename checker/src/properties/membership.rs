@@ -9,7 +9,7 @@
 //!   heartbeats must have arrived: the whole detection bound before the removal.
 
 use super::timeline::Timeline;
-use super::{Property, Violation};
+use super::{Class, Violation};
 use crate::record::{ProcessEvent, RunRecord, Stamp};
 
 pub(super) fn completeness(record: &RunRecord, timeline: &Timeline<'_>) -> Vec<Violation> {
@@ -50,16 +50,16 @@ pub(super) fn completeness(record: &RunRecord, timeline: &Timeline<'_>) -> Vec<V
                 },
             );
             if view.contains(&crashed) {
-                violations.push(Violation::new(
-                    Property::MembershipCompleteness,
-                    "crashed node still in a live node's view",
-                    format!(
-                        "node {crashed} crashed at tick {}, but node {observer} (up since tick \
-                         {}) still had it in its view {view:?} at tick {deadline}, \
-                         {bound_ticks} ticks later",
-                        at.tick, from.tick
-                    ),
-                ));
+                let message = format!(
+                    "node {crashed} crashed at tick {}, but node {observer} (up since tick {}) \
+                     still had it in its view {view:?} at tick {deadline}, {bound_ticks} ticks \
+                     later",
+                    at.tick, from.tick
+                );
+                violations.push(
+                    Violation::new(Class::CrashedStillInView, message)
+                        .with_nodes([crashed, observer]),
+                );
                 continue;
             }
             let re_added = record.views.iter().find(|change| {
@@ -71,15 +71,15 @@ pub(super) fn completeness(record: &RunRecord, timeline: &Timeline<'_>) -> Vec<V
                     && timeline.up_at(observer, change.at)
             });
             if let Some(change) = re_added {
-                violations.push(Violation::new(
-                    Property::MembershipCompleteness,
-                    "crashed node added back to a live node's view",
-                    format!(
-                        "node {crashed} crashed at tick {} and stayed down, but node {} added \
-                         it back to its view at tick {}, after the bound of {bound_ticks} ticks",
-                        at.tick, change.node, change.at.tick
-                    ),
-                ));
+                let message = format!(
+                    "node {crashed} crashed at tick {} and stayed down, but node {} added it \
+                     back to its view at tick {}, after the bound of {bound_ticks} ticks",
+                    at.tick, change.node, change.at.tick
+                );
+                violations.push(
+                    Violation::new(Class::CrashedAddedBack, message)
+                        .with_nodes([crashed, change.node]),
+                );
             }
         }
     }
@@ -105,15 +105,15 @@ pub(super) fn accuracy(record: &RunRecord, timeline: &Timeline<'_>) -> Vec<Viola
         {
             continue;
         }
-        violations.push(Violation::new(
-            Property::MembershipAccuracy,
-            "live node removed on a clean network",
-            format!(
-                "node {} removed node {} from its view at tick {}, although node {} had been \
-                 up and the network clean since tick {since}",
-                change.node, change.member, tick, change.member
-            ),
-        ));
+        let message = format!(
+            "node {} removed node {} from its view at tick {}, although node {} had been up and \
+             the network clean since tick {since}",
+            change.node, change.member, tick, change.member
+        );
+        violations.push(
+            Violation::new(Class::LiveNodeRemoved, message)
+                .with_nodes([change.member, change.node]),
+        );
     }
     violations
 }
@@ -166,7 +166,7 @@ mod tests {
         let found = violations(&crash_of_3(None), Property::MembershipCompleteness);
         assert_eq!(found.len(), 4, "{found:?}");
         assert_eq!(
-            found[0].signature,
+            found[0].signature(),
             "membership-completeness: crashed node still in a live node's view"
         );
         let late = violations(&crash_of_3(Some(240)), Property::MembershipCompleteness);
@@ -193,7 +193,7 @@ mod tests {
         let found = violations(&record, Property::MembershipCompleteness);
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(
-            found[0].signature,
+            found[0].signature(),
             "membership-completeness: crashed node added back to a live node's view"
         );
         // Once node 3 has restarted, being added back is right.
@@ -253,7 +253,7 @@ mod tests {
         let found = violations(&record, Property::MembershipAccuracy);
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(
-            found[0].signature,
+            found[0].signature(),
             "membership-accuracy: live node removed on a clean network"
         );
         // The same removal right after a lossy period is not judged.

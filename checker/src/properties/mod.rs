@@ -16,6 +16,7 @@ mod quorum;
 mod response;
 mod stabilization;
 mod timeline;
+mod violation;
 mod writes;
 
 #[cfg(test)]
@@ -27,6 +28,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 use timeline::Timeline;
+pub use violation::{Class, Misplacement, OpKind, StabilizationScope, Unavailable, Violation};
 
 /// A guarantee a run may be checked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -110,31 +112,6 @@ impl FromStr for Property {
     }
 }
 
-/// One violation of a property.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Violation {
-    /// The property violated.
-    pub property: Property,
-    /// The property and the kind of failure, stable across runs: seeds with equal signatures
-    /// show the same bug.
-    pub signature: String,
-    /// One line with the facts that prove it (operations, nodes, keys, ticks).
-    pub message: String,
-    /// Longer evidence, such as a witness timeline; may be empty.
-    pub evidence: String,
-}
-
-impl Violation {
-    fn new(property: Property, kind: &str, message: String) -> Violation {
-        Violation {
-            property,
-            signature: format!("{property}: {kind}"),
-            message,
-            evidence: String::new(),
-        }
-    }
-}
-
 /// What checking one property found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PropertyReport {
@@ -153,18 +130,36 @@ impl PropertyReport {
     }
 }
 
-/// Checks `record` for each of `properties`, in the order given. `budget` bounds the
-/// linearizability search (use [`Budget::Steps`] inside `fuzz`, so verdicts do not depend on
-/// the machine's load).
+/// How the properties are checked, beyond which ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CheckOptions {
+    /// Bounds the linearizability search (use [`Budget::Steps`] inside `fuzz`, so verdicts do
+    /// not depend on the machine's load).
+    pub budget: Budget,
+    /// How much `stabilization` asks.
+    pub stabilization: StabilizationScope,
+}
+
+impl CheckOptions {
+    /// Every property in full, the linearizability search within `budget`.
+    pub fn new(budget: Budget) -> CheckOptions {
+        CheckOptions {
+            budget,
+            stabilization: StabilizationScope::default(),
+        }
+    }
+}
+
+/// Checks `record` for each of `properties`, in the order given.
 pub fn check_record(
     record: &RunRecord,
     properties: &[Property],
-    budget: Budget,
+    options: CheckOptions,
 ) -> Vec<PropertyReport> {
     let timeline = Timeline::new(record);
     properties
         .iter()
-        .map(|&property| check_one(record, &timeline, property, budget))
+        .map(|&property| check_one(record, &timeline, property, options))
         .collect()
 }
 
@@ -172,19 +167,19 @@ fn check_one(
     record: &RunRecord,
     timeline: &Timeline<'_>,
     property: Property,
-    budget: Budget,
+    options: CheckOptions,
 ) -> PropertyReport {
     let violations = match property {
         Property::Quorum => quorum::check(record, timeline),
         Property::BoundedResponse => response::check(record, timeline),
         Property::Availability => availability::check(record),
-        Property::Stabilization => stabilization::check(record),
+        Property::Stabilization => stabilization::check(record, options.stabilization),
         Property::Durability => durability::check(record, timeline),
         Property::MembershipCompleteness => membership::completeness(record, timeline),
         Property::MembershipAccuracy => membership::accuracy(record, timeline),
         Property::Convergence => convergence::check(record),
         Property::Progress => progress::check(record),
-        Property::Linearizable => return linearizable::check_history(record, budget),
+        Property::Linearizable => return linearizable::check_history(record, options.budget),
     };
     PropertyReport {
         property,
@@ -215,12 +210,16 @@ mod tests {
     fn a_healthy_run_holds_every_property_in_the_order_asked() {
         let record = fixture::healthy();
         let asked = [Property::Progress, Property::Quorum, Property::Linearizable];
-        let reports = check_record(&record, &asked, Budget::Steps(100_000));
+        let reports = check_record(&record, &asked, CheckOptions::new(Budget::Steps(100_000)));
         assert_eq!(
             reports.iter().map(|r| r.property).collect::<Vec<_>>(),
             asked.to_vec()
         );
-        let all = check_record(&record, &Property::ALL, Budget::Steps(100_000));
+        let all = check_record(
+            &record,
+            &Property::ALL,
+            CheckOptions::new(Budget::Steps(100_000)),
+        );
         for report in all {
             assert!(report.holds(), "{report:?}");
         }

@@ -1,14 +1,13 @@
 //! `progress`: the run converged (views equal, handovers done) before its tick cap.
 
-use super::{Property, Violation};
+use super::{Class, Violation};
 use crate::record::RunRecord;
 
 pub(super) fn check(record: &RunRecord) -> Vec<Violation> {
     match record.converged_at {
         Some(tick) if tick <= record.tick_cap => Vec::new(),
         converged => vec![Violation::new(
-            Property::Progress,
-            "not converged by the tick cap",
+            Class::NotConverged,
             match converged {
                 Some(tick) => format!(
                     "the run converged only at tick {tick}, after its cap of {}",
@@ -47,7 +46,7 @@ mod tests {
         let found = violations(&record);
         assert_eq!(found.len(), 1);
         assert_eq!(
-            found[0].signature,
+            found[0].signature(),
             "progress: not converged by the tick cap"
         );
         record.converged_at = Some(record.tick_cap + 1);

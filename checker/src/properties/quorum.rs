@@ -5,7 +5,7 @@
 //! operation whose ring changed while it was open).
 
 use super::timeline::Timeline;
-use super::{Property, Violation};
+use super::{Class, OpKind, Violation};
 use crate::record::{KvInput, Outcome, RunRecord};
 use crate::ring::replicas;
 use std::collections::BTreeSet;
@@ -36,7 +36,7 @@ pub(super) fn check(record: &RunRecord, timeline: &Timeline<'_>) -> Vec<Violatio
         if counted.len() >= quorum {
             continue;
         }
-        let kind = op_kind(&op.input);
+        let kind = OpKind::of(&op.input);
         let acks: Vec<String> = op
             .acks
             .iter()
@@ -48,7 +48,7 @@ pub(super) fn check(record: &RunRecord, timeline: &Timeline<'_>) -> Vec<Violatio
             .collect();
         let (class, why) = if replica_set.is_empty() {
             (
-                format!("ok {kind} decided with no replica set in the coordinator's view"),
+                Class::NoReplicaSet(kind),
                 format!(
                     "its view {view:?} has fewer than {} members",
                     record.bounds.replicas
@@ -56,7 +56,7 @@ pub(super) fn check(record: &RunRecord, timeline: &Timeline<'_>) -> Vec<Violatio
             )
         } else {
             (
-                format!("ok {kind} acknowledged by fewer than a quorum of replicas"),
+                Class::UnderQuorum(kind),
                 format!(
                     "{} of the {quorum} acknowledgements needed came from replicas {replica_set:?} \
                      of its view {view:?}{}",
@@ -65,35 +65,22 @@ pub(super) fn check(record: &RunRecord, timeline: &Timeline<'_>) -> Vec<Violatio
                 ),
             )
         };
-        violations.push(Violation::new(
-            Property::Quorum,
-            &class,
-            format!(
-                "op {} ({kind} {key:?}, coordinator {}, ok at tick {}): {why}; acks: [{}]",
-                op.id,
-                op.coordinator,
-                decided.tick,
-                acks.join(", ")
-            ),
-        ));
+        let message = format!(
+            "op {} ({kind} {key:?}, coordinator {}, ok at tick {}): {why}; acks: [{}]",
+            op.id,
+            op.coordinator,
+            decided.tick,
+            acks.join(", ")
+        );
+        violations.push(Violation::by_op(class, op, message));
     }
     violations
-}
-
-/// The name of an operation's kind.
-pub(super) fn op_kind(input: &KvInput) -> &'static str {
-    match input {
-        KvInput::Create { .. } => "create",
-        KvInput::Read { .. } => "read",
-        KvInput::Update { .. } => "update",
-        KvInput::Delete { .. } => "delete",
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::fixture::{self, at};
-    use super::super::Property;
+    use super::super::{Class, OpKind, Property};
     use crate::record::{Ack, ViewChange};
 
     fn violations(record: &crate::record::RunRecord) -> Vec<super::Violation> {
@@ -125,7 +112,7 @@ mod tests {
         let found = violations(&record);
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(
-            found[0].signature,
+            found[0].signature(),
             "quorum: ok read acknowledged by fewer than a quorum of replicas"
         );
         assert!(
@@ -137,6 +124,17 @@ mod tests {
             found[0].message.contains("1 of the 2"),
             "{}",
             found[0].message
+        );
+        assert_eq!(found[0].class, Class::UnderQuorum(OpKind::Read));
+        let facts = (
+            found[0].key.as_deref(),
+            &found[0].ops[..],
+            &found[0].nodes[..],
+        );
+        assert_eq!(
+            facts,
+            (Some("k1"), &[8][..], &[1][..]),
+            "key, op, coordinator"
         );
     }
 

@@ -2,9 +2,8 @@
 //! timeout plus a slack. A request whose coordinator crashed before the deadline is exempt; a
 //! request never answered counts once the run went on past its deadline.
 
-use super::quorum::op_kind;
 use super::timeline::Timeline;
-use super::{Property, Violation};
+use super::{Class, OpKind, Violation};
 use crate::record::{Reason, RunRecord};
 
 pub(super) fn check(record: &RunRecord, timeline: &Timeline<'_>) -> Vec<Violation> {
@@ -24,35 +23,32 @@ pub(super) fn check(record: &RunRecord, timeline: &Timeline<'_>) -> Vec<Violatio
         if !timeline.up_throughout(op.coordinator, op.invoke.tick, judged_until) {
             continue;
         }
-        let kind = op_kind(&op.input);
+        let kind = OpKind::of(&op.input);
         let (class, what) = match answered {
             Some(tick) if late => (
-                format!("{kind} answered after the timeout"),
+                Class::AnsweredLate(kind),
                 format!(
                     "answered at tick {tick}, {} ticks after",
                     tick - op.invoke.tick
                 ),
             ),
             _ => (
-                format!("{kind} never answered"),
+                Class::NeverAnswered(kind),
                 format!(
                     "never answered; the run went on to tick {}",
                     timeline.last_tick
                 ),
             ),
         };
-        violations.push(Violation::new(
-            Property::BoundedResponse,
-            &class,
-            format!(
-                "op {} ({kind} {:?}, coordinator {} up throughout) invoked at tick {}: {what}; \
-                 the bound is {limit_ticks} ticks",
-                op.id,
-                op.input.key(),
-                op.coordinator,
-                op.invoke.tick
-            ),
-        ));
+        let message = format!(
+            "op {} ({kind} {:?}, coordinator {} up throughout) invoked at tick {}: {what}; the \
+             bound is {limit_ticks} ticks",
+            op.id,
+            op.input.key(),
+            op.coordinator,
+            op.invoke.tick
+        );
+        violations.push(Violation::by_op(class, op, message));
     }
     violations
 }
@@ -87,7 +83,10 @@ mod tests {
         record.history[2].complete = None;
         let found = violations(&record);
         assert_eq!(found.len(), 1, "{found:?}");
-        assert_eq!(found[0].signature, "bounded-response: read never answered");
+        assert_eq!(
+            found[0].signature(),
+            "bounded-response: read never answered"
+        );
         assert!(
             found[0].message.starts_with("op 3 "),
             "{}",
@@ -102,7 +101,7 @@ mod tests {
         let found = violations(&record);
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(
-            found[0].signature,
+            found[0].signature(),
             "bounded-response: read answered after the timeout"
         );
         record.process_events.push(ProcessEvent::Crash {

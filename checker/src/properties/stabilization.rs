@@ -7,9 +7,11 @@
 //! the history certainly left present (its possibly-last writes are all acknowledged creates or
 //! updates, [`super::writes`]) is live even if no live node holds it any more. Runs that never
 //! converged are left to `progress`.
+//!
+//! With [`StabilizationScope::Placement`] only copies outside a key's replicas count.
 
 use super::writes::{certainly_present, last_writes};
-use super::{Property, Violation};
+use super::{Class, Misplacement, StabilizationScope, Violation};
 use crate::record::{NodeId, RunRecord, Stamp, StoredKey};
 use crate::ring::replicas;
 use std::collections::BTreeMap;
@@ -21,7 +23,7 @@ fn shown(copy: &StoredKey) -> String {
     }
 }
 
-pub(super) fn check(record: &RunRecord) -> Vec<Violation> {
+pub(super) fn check(record: &RunRecord, scope: StabilizationScope) -> Vec<Violation> {
     if record.converged_at.is_none() {
         return Vec::new();
     }
@@ -48,19 +50,24 @@ pub(super) fn check(record: &RunRecord) -> Vec<Violation> {
                 .push((node.node, copy));
         }
     }
+    let agreement = scope == StabilizationScope::PlacementAndAgreement;
     let mut violations = Vec::new();
-    for (key, last) in &last_writes(record) {
+    for (key, last) in last_writes(record).iter().filter(|_| agreement) {
         let replica_set = replicas(key, &live, record.bounds.replicas);
         if !holders.contains_key(key) && !replica_set.is_empty() && certainly_present(last) {
             let ids: Vec<u64> = last.iter().map(|op| op.id).collect();
-            violations.push(Violation::new(
-                Property::Stabilization,
-                "live key held by no live node",
-                format!(
-                    "key {key:?} (replicas {replica_set:?} among live nodes {live:?}) was last \
-                     written by ops {ids:?}, but no live node holds it"
-                ),
-            ));
+            let message = format!(
+                "key {key:?} (replicas {replica_set:?} among live nodes {live:?}) was last written \
+                 by ops {ids:?}, but no live node holds it"
+            );
+            violations.push(
+                Violation::new(
+                    Class::Stabilization(Misplacement::HeldByNoLiveNode),
+                    message,
+                )
+                .on_key(key)
+                .with_ops(ids),
+            );
         }
     }
     for (key, copies) in &holders {
@@ -77,22 +84,23 @@ pub(super) fn check(record: &RunRecord) -> Vec<Violation> {
             .map(|(_, copy)| *copy)
             .expect("a key in `holders` has a copy");
         let held_by = |node: NodeId| copies.iter().find(|(n, _)| *n == node).map(|(_, c)| *c);
-        let mut report = |class: &str, fact: String| {
-            violations.push(Violation::new(
-                Property::Stabilization,
-                class,
-                format!(
-                    "key {key:?} (replicas {replica_set:?} among live nodes {live:?}, newest \
-                     state {}): {fact}",
+        let mut report = |how: Misplacement, node: NodeId, fact: String| {
+            if agreement || how.is_placement() {
+                let message = format!(
+                    "key {key:?} (replicas {replica_set:?} among live nodes {live:?}, newest state \
+                     {}): {fact}",
                     shown(newest)
-                ),
-            ));
+                );
+                let violation = Violation::new(Class::Stabilization(how), message);
+                violations.push(violation.on_key(key).with_nodes([node]));
+            }
         };
         for &replica in &replica_set {
             match held_by(replica) {
                 None if newest.value.is_some() => {
                     report(
-                        "live key missing on a replica",
+                        Misplacement::MissingOnReplica,
+                        replica,
                         format!("replica {replica} does not hold it"),
                     );
                 }
@@ -101,7 +109,8 @@ pub(super) fn check(record: &RunRecord) -> Vec<Violation> {
                         && (copy.value != newest.value || copy.version != newest.version) =>
                 {
                     report(
-                        "replica holds a stale state",
+                        Misplacement::StaleReplica,
+                        replica,
                         format!("replica {replica} holds {}", shown(copy)),
                     );
                 }
@@ -111,7 +120,8 @@ pub(super) fn check(record: &RunRecord) -> Vec<Violation> {
         for (node, copy) in copies {
             if !replica_set.contains(node) && copy.value.is_some() {
                 report(
-                    "copy on a node that is not a replica",
+                    Misplacement::CopyOutsideReplicas,
+                    *node,
                     format!("node {node} holds {}", shown(copy)),
                 );
             }
@@ -123,8 +133,11 @@ pub(super) fn check(record: &RunRecord) -> Vec<Violation> {
 #[cfg(test)]
 mod tests {
     use super::super::fixture;
-    use super::super::{Property, Violation};
+    use super::super::{
+        check_record, CheckOptions, Class, Misplacement, Property, StabilizationScope, Violation,
+    };
     use crate::record::{RunRecord, StoredKey};
+    use crate::Budget;
 
     fn violations(record: &RunRecord) -> Vec<Violation> {
         fixture::violations(record, Property::Stabilization)
@@ -161,7 +174,7 @@ mod tests {
         let found = violations(&record);
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(
-            found[0].signature,
+            found[0].signature(),
             "stabilization: live key missing on a replica"
         );
         assert!(
@@ -182,7 +195,7 @@ mod tests {
         let found = violations(&record);
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(
-            found[0].signature,
+            found[0].signature(),
             "stabilization: live key held by no live node"
         );
         assert!(
@@ -192,25 +205,32 @@ mod tests {
         );
     }
 
+    /// A stale replica (`replicas[2]`) and a leftover copy on a node outside the replicas,
+    /// which the function returns.
+    fn stale_and_leftover(record: &mut RunRecord) -> u8 {
+        let replicas = fixture::replicas_of("k1");
+        store_of(record, replicas[2])[0].value = Some("v1".into());
+        let outsider = fixture::NODES
+            .into_iter()
+            .find(|n| !replicas.contains(n))
+            .unwrap();
+        store_of(record, outsider).push(StoredKey {
+            key: "k1".into(),
+            value: Some("v2".into()),
+            version: 0,
+        });
+        outsider
+    }
+
     #[test]
     fn stale_replicas_and_leftover_copies_are_caught() {
         // The bugs: a replica missed the last update and nobody repaired it; and a node that
         // stopped being a replica kept its copy.
         let mut record = fixture::healthy();
-        let replicas = fixture::replicas_of("k1");
-        store_of(&mut record, replicas[2])[0].value = Some("v1".into());
-        let outsider = fixture::NODES
-            .into_iter()
-            .find(|n| !replicas.contains(n))
-            .unwrap();
-        store_of(&mut record, outsider).push(StoredKey {
-            key: "k1".into(),
-            value: Some("v2".into()),
-            version: 0,
-        });
+        stale_and_leftover(&mut record);
         let mut signatures: Vec<String> = violations(&record)
             .into_iter()
-            .map(|v| v.signature)
+            .map(|v| v.signature())
             .collect();
         signatures.sort();
         assert_eq!(
@@ -220,6 +240,25 @@ mod tests {
                 "stabilization: replica holds a stale state",
             ]
         );
+    }
+
+    #[test]
+    fn placement_scope_keeps_only_the_copy_outside_the_replicas_with_its_facts() {
+        let mut record = fixture::healthy();
+        let outsider = stale_and_leftover(&mut record);
+        let options = CheckOptions {
+            budget: Budget::Steps(1),
+            stabilization: StabilizationScope::Placement,
+        };
+        let found = check_record(&record, &[Property::Stabilization], options).remove(0);
+        assert_eq!(found.violations.len(), 1, "{found:?}");
+        let violation = &found.violations[0];
+        assert_eq!(
+            violation.class,
+            Class::Stabilization(Misplacement::CopyOutsideReplicas)
+        );
+        assert_eq!(violation.key.as_deref(), Some("k1"));
+        assert_eq!(violation.nodes, [outsider]);
     }
 
     #[test]

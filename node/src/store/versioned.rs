@@ -26,40 +26,39 @@
 //! the other seats (anti-entropy), runs an identity round for every key that differs, and
 //! installs seats that have not recovered the range. Nodes that hold a range they should not,
 //! or should hold one they do not, ask the nodes their ring names ([`Message::Query`]).
+//!
+//! Where the code is: this file holds the store's state, dispatch and the sweep; the acceptor
+//! side is `acceptor` (seats, key votes) and `range_acceptor` (seals, installs, syncs); the
+//! proposer side is `client_op` (client operations and their answers), `key_round` (per-key
+//! rounds), `handover` (seal and install rounds) and `anti_entropy` (the steward's syncs), with
+//! what both kinds of round share (tallies, refusals, backoff, round trips) in `round`.
 
 mod acceptor;
-mod proposer;
+mod anti_entropy;
+mod client_op;
+mod handover;
+mod key_round;
+mod range_acceptor;
+mod round;
 #[cfg(test)]
 mod tests;
 
+use super::{Env, Store, StoredEntry};
 use crate::agreement::{Ballot, Config, RangeId, Replica, Vote};
+use crate::client::{Request, TxnId};
 use crate::ids::{NodeId, OpId, Tick};
-use crate::membership::Membership;
-use crate::message::{Message, Outbox, Request};
+use crate::message::Message;
 use crate::params::Params;
 use crate::ring::Ring;
-use crate::StoredEntry;
 use acceptor::{RangeState, Seat};
-use proposer::{KeyRound, RangeRound, Waiting};
-use rand_core::RngCore;
+use client_op::Waiting;
+use handover::RangeRound;
+use key_round::KeyRound;
 use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
 
-/// What one step gives the store besides its own state.
-pub struct Env<'a, R: RngCore + ?Sized> {
-    /// The node's current time.
-    pub now: Tick,
-    /// The node's membership (its view, and the incarnation of every member).
-    pub membership: &'a Membership,
-    /// The protocol parameters.
-    pub params: &'a Params,
-    /// The node's random stream (backoff draws).
-    pub rng: &'a mut R,
-    /// Where effects go.
-    pub out: &'a mut Outbox,
-}
-
-impl<R: RngCore + ?Sized> Env<'_, R> {
+/// What the versioned store asks of its environment.
+impl Env<'_> {
     fn send(&mut self, to: NodeId, message: Message) {
         self.out.sends.push((to, message));
     }
@@ -99,60 +98,20 @@ pub struct VersionedStore {
     /// It never falls behind the local clock, so that a proposer usually outbids promises left
     /// behind by rounds that gave up earlier (safety does not depend on clocks: only liveness).
     next_round: u64,
-    next_txn: crate::message::TxnId,
+    next_txn: TxnId,
     /// Smoothed round trip of this node's rounds (ticks), for resends and backoffs.
     rtt_ticks: Tick,
 }
 
-impl VersionedStore {
-    /// The store of node `me` before it knows anything.
-    ///
-    /// Every range is born on the introducer alone (incarnation 0), the node every other node
-    /// joins through: a single seat is trivially safe, and the introducer hands each range to
-    /// the replicas its ring names as soon as the ring has enough members. A genesis on the
-    /// ring of all seed nodes would count seats of nodes that have not started yet (late
-    /// joiners), which could leave a range without a live quorum from the start.
-    pub fn new(me: Replica, params: &Params) -> VersionedStore {
-        let seeds = Ring::new(params.seed_nodes.iter().copied());
-        let genesis = Replica {
-            id: params.introducer,
-            incarnation: 0,
-        };
-        let ranges = (0..seeds.len())
-            .map(|slot| {
-                let config = Rc::new(Config {
-                    range: RangeId(slot as u16),
-                    epoch: 0,
-                    members: vec![genesis],
-                });
-                RangeState::new(config, me)
-            })
-            .collect();
-        VersionedStore {
-            me,
-            seeds,
-            ranges,
-            ring: Ring::default(),
-            ring_version: None,
-            view_changed: false,
-            key_rounds: BTreeMap::new(),
-            waiting: BTreeMap::new(),
-            range_rounds: BTreeMap::new(),
-            seen: BTreeMap::new(),
-            next_round: 0,
-            next_txn: 0,
-            rtt_ticks: params.op_timeout_ticks / 4,
-        }
-    }
-
+impl Store for VersionedStore {
     /// The ring this node last built from its view.
-    pub fn ring(&self) -> &Ring {
+    fn ring(&self) -> &Ring {
         &self.ring
     }
 
     /// Every key this node holds as a voter (or a sealed voter not yet handed off), with its
     /// accepted state, sorted by key. Keys never written are left out; a tombstone has no value.
-    pub fn stored(&self) -> Vec<StoredEntry> {
+    fn stored(&self) -> Vec<StoredEntry> {
         let mut entries: Vec<StoredEntry> = self
             .ranges
             .iter()
@@ -173,7 +132,7 @@ impl VersionedStore {
 
     /// One line per range (seat, epoch, replicas, establishment, keys held) and per round in
     /// flight, for state dumps.
-    pub fn summary(&self) -> Vec<String> {
+    fn summary(&self) -> Vec<String> {
         let seats = |c: &Config| {
             c.members
                 .iter()
@@ -217,7 +176,7 @@ impl VersionedStore {
 
     /// Whether this node drives no hand-over and none of its seats is frozen in one: what
     /// "handovers done" means for convergence.
-    pub fn handovers_done(&self) -> bool {
+    fn handovers_done(&self) -> bool {
         self.range_rounds.is_empty()
             && self
                 .ranges
@@ -226,37 +185,93 @@ impl VersionedStore {
     }
 
     /// How many client operations this node coordinates and has not answered.
-    pub fn pending_ops(&self) -> usize {
+    fn pending_ops(&self) -> usize {
         self.key_rounds.values().filter(|r| r.is_client()).count()
             + self.waiting.values().map(VecDeque::len).sum::<usize>()
     }
 
+    /// Timers of the rounds in flight, and the periodic stabilization sweep.
+    fn on_tick(&mut self, env: &mut Env) {
+        let mark = env.out.sends.len();
+        self.refresh_ring(env);
+        self.key_timers(env);
+        self.range_timers(env);
+        for range in 0..self.ranges.len() {
+            if self.ranges[range].resync_at.is_some_and(|at| env.now >= at) {
+                self.send_sync(range, env);
+            }
+        }
+        let sweep = env.params.sweep_interval_ticks;
+        let view_changed = std::mem::take(&mut self.view_changed);
+        if view_changed || (sweep > 0 && (env.now + u64::from(self.me.id.0)).is_multiple_of(sweep))
+        {
+            self.sweep(view_changed, env);
+        }
+        self.deliver_loopback(mark, env);
+    }
+
+    /// A message for the store (others are ignored).
+    fn on_message(&mut self, from: NodeId, message: &Message, env: &mut Env) {
+        let mark = env.out.sends.len();
+        self.refresh_ring(env);
+        self.handle(from, message, env);
+        self.deliver_loopback(mark, env);
+    }
+
     /// A client request: queue it behind the key's current round, or start it.
-    pub fn on_client<R: RngCore + ?Sized>(&mut self, op: OpId, request: Request, env: &mut Env<R>) {
+    fn on_client(&mut self, op: OpId, request: Request, env: &mut Env) {
         let mark = env.out.sends.len();
         self.refresh_ring(env);
         self.client_request(op, request, env);
         self.deliver_loopback(mark, env);
     }
+}
 
-    /// A message for the store; returns `false` if it was not one.
-    pub fn on_message<R: RngCore + ?Sized>(
-        &mut self,
-        from: NodeId,
-        message: &Message,
-        env: &mut Env<R>,
-    ) -> bool {
-        let mark = env.out.sends.len();
-        self.refresh_ring(env);
-        let mine = self.handle(from, message, env);
-        self.deliver_loopback(mark, env);
-        mine
+impl VersionedStore {
+    /// The store of node `me` before it knows anything.
+    ///
+    /// Every range is born on the introducer alone (incarnation 0), the node every other node
+    /// joins through: a single seat is trivially safe, and the introducer hands each range to
+    /// the replicas its ring names as soon as the ring has enough members. A genesis on the
+    /// ring of all seed nodes would count seats of nodes that have not started yet (late
+    /// joiners), which could leave a range without a live quorum from the start.
+    pub fn new(me: Replica, params: &Params) -> VersionedStore {
+        let seeds = Ring::new(params.seed_nodes.iter().copied());
+        let genesis = Replica {
+            id: params.introducer,
+            incarnation: 0,
+        };
+        let ranges = (0..seeds.len())
+            .map(|slot| {
+                let config = Rc::new(Config {
+                    range: RangeId(slot as u16),
+                    epoch: 0,
+                    members: vec![genesis],
+                });
+                RangeState::new(config, me)
+            })
+            .collect();
+        VersionedStore {
+            me,
+            seeds,
+            ranges,
+            ring: Ring::default(),
+            ring_version: None,
+            view_changed: false,
+            key_rounds: BTreeMap::new(),
+            waiting: BTreeMap::new(),
+            range_rounds: BTreeMap::new(),
+            seen: BTreeMap::new(),
+            next_round: 0,
+            next_txn: 0,
+            rtt_ticks: params.op_timeout_ticks / 4,
+        }
     }
 
     /// Hands the messages this step addressed to this very node (from index `mark` of the
     /// outbox on) to the store at once, in order, instead of through the network: a node's
     /// rounds are its own seat's first voter, and a message to oneself is never lost.
-    fn deliver_loopback<R: RngCore + ?Sized>(&mut self, mark: usize, env: &mut Env<R>) {
+    fn deliver_loopback(&mut self, mark: usize, env: &mut Env) {
         while let Some(at) = env.out.sends[mark..]
             .iter()
             .position(|(to, _)| *to == self.me.id)
@@ -266,13 +281,8 @@ impl VersionedStore {
         }
     }
 
-    /// Dispatches one store message; returns `false` if it was not one.
-    fn handle<R: RngCore + ?Sized>(
-        &mut self,
-        from: NodeId,
-        message: &Message,
-        env: &mut Env<R>,
-    ) -> bool {
+    /// Dispatches one store message (others are ignored).
+    fn handle(&mut self, from: NodeId, message: &Message, env: &mut Env) {
         if from != self.me.id {
             self.observe_reply(message, env.now); // (a loopback answer says nothing of the network)
         }
@@ -336,33 +346,12 @@ impl VersionedStore {
             | Message::KvRequest { .. }
             | Message::KvReply { .. }
             | Message::Replicate { .. }
-            | Message::Forward { .. } => return false,
+            | Message::Forward { .. } => {}
         }
-        true
-    }
-
-    /// Timers of the rounds in flight, and the periodic stabilization sweep.
-    pub fn on_tick<R: RngCore + ?Sized>(&mut self, env: &mut Env<R>) {
-        let mark = env.out.sends.len();
-        self.refresh_ring(env);
-        self.key_timers(env);
-        self.range_timers(env);
-        for range in 0..self.ranges.len() {
-            if self.ranges[range].resync_at.is_some_and(|at| env.now >= at) {
-                self.send_sync(range, env);
-            }
-        }
-        let sweep = env.params.sweep_interval_ticks;
-        let view_changed = std::mem::take(&mut self.view_changed);
-        if view_changed || (sweep > 0 && (env.now + u64::from(self.me.id.0)).is_multiple_of(sweep))
-        {
-            self.sweep(view_changed, env);
-        }
-        self.deliver_loopback(mark, env);
     }
 
     /// Rebuilds the ring when the view changed (and notes it for the next sweep).
-    fn refresh_ring<R: RngCore + ?Sized>(&mut self, env: &Env<R>) {
+    fn refresh_ring(&mut self, env: &Env) {
         let version = env.membership.version();
         if self.ring_version != Some(version) {
             self.ring_version = Some(version);
@@ -379,7 +368,7 @@ impl VersionedStore {
     }
 
     /// The seats the ring of this node's view names for a range (empty if the ring is too small).
-    fn target<R: RngCore + ?Sized>(&self, range: usize, env: &Env<R>) -> Vec<Replica> {
+    fn target(&self, range: usize, env: &Env) -> Vec<Replica> {
         let mut ids = Vec::new();
         self.ring.replicas_at(
             self.seeds.slot_position(range),
@@ -395,7 +384,7 @@ impl VersionedStore {
     }
 
     /// Whether this node is the steward of a configuration: its first seat alive in the view.
-    fn is_steward<R: RngCore + ?Sized>(&self, config: &Config, env: &Env<R>) -> bool {
+    fn is_steward(&self, config: &Config, env: &Env) -> bool {
         config.members.iter().find(|&&m| env.alive(m)) == Some(&self.me)
     }
 
@@ -403,7 +392,7 @@ impl VersionedStore {
     /// keep the seats in sync; nodes in the wrong place ask to be handed the range or let go.
     /// When the view changed, stewards also tell every member of the view where their ranges
     /// are, so that a node that just (re)joined routes its first prepare right.
-    fn sweep<R: RngCore + ?Sized>(&mut self, view_changed: bool, env: &mut Env<R>) {
+    fn sweep(&mut self, view_changed: bool, env: &mut Env) {
         for range in 0..self.ranges.len() {
             let target = self.target(range, env);
             if target.is_empty() {
@@ -458,7 +447,7 @@ impl VersionedStore {
     }
 
     /// Asks the nodes the ring names, and the newest known seats, about a range.
-    fn send_query<R: RngCore + ?Sized>(&self, range: usize, target: &[Replica], env: &mut Env<R>) {
+    fn send_query(&self, range: usize, target: &[Replica], env: &mut Env) {
         let mut to: Vec<NodeId> = target
             .iter()
             .chain(self.ranges[range].newest.members.iter())

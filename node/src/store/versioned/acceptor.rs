@@ -1,14 +1,15 @@
 //! The acceptor side of the `versioned` store: a node's seat in each range, its per-key
-//! promises and votes, and how it answers proposers, handovers, stewards and queries.
+//! promises and votes, and how it answers key proposers (range rounds: `range_acceptor`).
 
 use super::{Env, VersionedStore};
 use crate::agreement::{
-    Ballot, Config, Handover, OpRef, RangeId, Refusal, Replica, SealVote, Standing, Versioned, Vote,
+    Ballot, Config, Handover, OpRef, RangeId, Refusal, Replica, SealVote, Versioned, Vote,
 };
 use crate::bugs::PlantedBug;
+use crate::client::OpKind;
 use crate::ids::{NodeId, Tick};
-use crate::message::{Message, Observation, OpKind, Role};
-use rand_core::RngCore;
+use crate::message::Message;
+use crate::observation::{Observation, Role};
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
@@ -38,7 +39,7 @@ impl Seat {
         }
     }
 
-    fn votes_in(&self, epoch: u64) -> bool {
+    pub(super) fn votes_in(&self, epoch: u64) -> bool {
         matches!(self, Seat::Voter(config) if config.epoch == epoch)
     }
 }
@@ -73,8 +74,8 @@ pub(super) struct RangeState {
     pub(super) seat: Seat,
     /// Whether the seat's configuration is known to be installed at a quorum.
     pub(super) established: bool,
-    seal_promised: Ballot,
-    seal_vote: Option<SealVote>,
+    pub(super) seal_promised: Ballot,
+    pub(super) seal_vote: Option<SealVote>,
     /// The highest seal ballot seen, so that a new seal attempt outbids it.
     pub(super) seal_seen: Ballot,
     /// Per-key agreement state of the seat's epoch.
@@ -134,7 +135,7 @@ impl RangeState {
     }
 
     /// Replaces the range's keys (install or drop), reporting every copy that changed.
-    fn replace_keys(
+    pub(super) fn replace_keys(
         &mut self,
         keys: BTreeMap<Rc<str>, KeySlot>,
         observations: &mut Vec<Observation>,
@@ -153,13 +154,7 @@ impl RangeState {
 }
 
 /// Tells a proposer why its key proposal was not taken.
-fn refuse<R: RngCore + ?Sized>(
-    to: NodeId,
-    key: &Rc<str>,
-    ballot: Ballot,
-    why: Refusal,
-    env: &mut Env<R>,
-) {
+fn refuse(to: NodeId, key: &Rc<str>, ballot: Ballot, why: Refusal, env: &mut Env) {
     let key = Rc::clone(key);
     env.send(to, Message::Refuse { key, ballot, why });
 }
@@ -192,25 +187,13 @@ fn report_change(
 
 impl VersionedStore {
     /// Refuses a key proposal this node cannot vote on, saying why.
-    fn refuse_key<R: RngCore + ?Sized>(
-        &self,
-        from: NodeId,
-        key: &Rc<str>,
-        ballot: Ballot,
-        range: usize,
-        env: &mut Env<R>,
-    ) {
+    fn refuse_key(&self, from: NodeId, key: &Rc<str>, ballot: Ballot, range: usize, env: &mut Env) {
         let why = self.refusal_noted(range, ballot.epoch, env);
         refuse(from, key, ballot, why, env);
     }
 
     /// The refusal for a proposal in `epoch`, with its coverage observation.
-    fn refusal_noted<R: RngCore + ?Sized>(
-        &self,
-        range: usize,
-        epoch: u64,
-        env: &mut Env<R>,
-    ) -> Refusal {
+    pub(super) fn refusal_noted(&self, range: usize, epoch: u64, env: &mut Env) -> Refusal {
         let state = &self.ranges[range];
         let why = state.refusal(epoch);
         let id = RangeId(range as u16);
@@ -230,12 +213,12 @@ impl VersionedStore {
 
     /// The slot of a key this node votes on under `ballot`, marked busy; otherwise the
     /// proposer is told why not and there is no slot.
-    fn voting_slot<R: RngCore + ?Sized>(
+    fn voting_slot(
         &mut self,
         from: NodeId,
         key: &Rc<str>,
         ballot: Ballot,
-        env: &mut Env<R>,
+        env: &mut Env,
     ) -> Option<&mut KeySlot> {
         self.note_ballot(key, ballot);
         let range = self.range_of(key);
@@ -255,12 +238,12 @@ impl VersionedStore {
     }
 
     /// Phase 1 for a key.
-    pub(super) fn on_prepare<R: RngCore + ?Sized>(
+    pub(super) fn on_prepare(
         &mut self,
         from: NodeId,
         key: &Rc<str>,
         ballot: Ballot,
-        env: &mut Env<R>,
+        env: &mut Env,
     ) {
         let Some(slot) = self.voting_slot(from, key, ballot, env) else {
             return;
@@ -275,14 +258,14 @@ impl VersionedStore {
     }
 
     /// Phase 2 for a key.
-    pub(super) fn on_accept<R: RngCore + ?Sized>(
+    pub(super) fn on_accept(
         &mut self,
         from: NodeId,
         key: &Rc<str>,
         ballot: Ballot,
         state: &Versioned,
         op: Option<OpRef>,
-        env: &mut Env<R>,
+        env: &mut Env,
     ) {
         let Some(slot) = self.voting_slot(from, key, ballot, env) else {
             return;
@@ -328,12 +311,7 @@ impl VersionedStore {
 
     /// A chosen state: a voter behind it adopts it (a chosen value is safe to learn whatever
     /// this node promised since).
-    pub(super) fn on_commit<R: RngCore + ?Sized>(
-        &mut self,
-        key: &Rc<str>,
-        vote: &Vote,
-        env: &mut Env<R>,
-    ) {
+    pub(super) fn on_commit(&mut self, key: &Rc<str>, vote: &Vote, env: &mut Env) {
         let range = self.range_of(key);
         let state = &mut self.ranges[range];
         if !state.seat.votes_in(vote.ballot.epoch) {
@@ -353,238 +331,5 @@ impl VersionedStore {
             slot.vote = Some(vote.clone());
             slot.promised = slot.promised.max(vote.ballot);
         }
-    }
-
-    /// Phase 1 of a range's seal round.
-    pub(super) fn on_seal_prepare<R: RngCore + ?Sized>(
-        &mut self,
-        from: NodeId,
-        range: RangeId,
-        ballot: Ballot,
-        env: &mut Env<R>,
-    ) {
-        let r = usize::from(range.0);
-        let state = &mut self.ranges[r];
-        state.seal_seen = state.seal_seen.max(ballot);
-        let reply = if state.seat.config().map(|c| c.epoch) != Some(ballot.epoch) {
-            Message::SealRefuse {
-                range,
-                ballot,
-                why: self.refusal_noted(r, ballot.epoch, env),
-            }
-        } else if ballot >= state.seal_promised {
-            state.seal_promised = ballot;
-            Message::SealPromise {
-                range,
-                ballot,
-                vote: state.seal_vote.clone(),
-            }
-        } else {
-            Message::SealRefuse {
-                range,
-                ballot,
-                why: Refusal::Promised(state.seal_promised),
-            }
-        };
-        env.send(from, reply);
-    }
-
-    /// Phase 2 of a range's seal round: accepting it freezes the range's keys here, and the
-    /// answer carries their votes to the proposer, which hands them to the next configuration.
-    pub(super) fn on_seal_accept<R: RngCore + ?Sized>(
-        &mut self,
-        from: NodeId,
-        range: RangeId,
-        ballot: Ballot,
-        next: &Rc<Config>,
-        env: &mut Env<R>,
-    ) {
-        let r = usize::from(range.0);
-        let now = env.now;
-        let state = &mut self.ranges[r];
-        state.seal_seen = state.seal_seen.max(ballot);
-        let Some(config) = state.seat.config().cloned() else {
-            let why = self.refusal_noted(r, ballot.epoch, env);
-            return env.send(from, Message::SealRefuse { range, ballot, why });
-        };
-        if config.epoch != ballot.epoch || next.epoch != config.epoch + 1 || next.range != range {
-            let why = self.refusal_noted(r, ballot.epoch, env);
-            return env.send(from, Message::SealRefuse { range, ballot, why });
-        }
-        if ballot < state.seal_promised {
-            let why = Refusal::Promised(state.seal_promised);
-            return env.send(from, Message::SealRefuse { range, ballot, why });
-        }
-        state.seal_promised = ballot;
-        state.seal_vote = Some(SealVote {
-            ballot,
-            next: Rc::clone(next),
-        });
-        if matches!(state.seat, Seat::Voter(_)) {
-            state.seat = Seat::Frozen { config, since: now };
-        }
-        let votes = state.handover();
-        env.send(
-            from,
-            Message::SealAccepted {
-                range,
-                ballot,
-                votes,
-            },
-        );
-    }
-
-    /// Becomes a voter of `config` from the handed-over votes, unless it already is one (or
-    /// holds a newer seat, or is not a member).
-    pub(super) fn on_install<R: RngCore + ?Sized>(
-        &mut self,
-        from: NodeId,
-        config: &Rc<Config>,
-        votes: &Handover,
-        established: bool,
-        env: &mut Env<R>,
-    ) {
-        self.learn_config(config);
-        if !config.has(self.me) {
-            return;
-        }
-        let range = config.range;
-        let state = &mut self.ranges[usize::from(range.0)];
-        let seat_epoch = state.seat.config().map(|c| c.epoch);
-        if state.seat.votes_in(config.epoch) {
-            state.established |= established;
-        } else if seat_epoch.is_some_and(|e| e >= config.epoch) || state.newest.epoch > config.epoch
-        {
-            return; // a stale handover
-        } else {
-            let keys = votes
-                .iter()
-                .map(|(k, v)| {
-                    let slot = KeySlot {
-                        promised: v.ballot,
-                        vote: Some(v.clone()),
-                        touched_at: env.now,
-                    };
-                    (Rc::clone(k), slot)
-                })
-                .collect();
-            state.replace_keys(keys, &mut env.out.observations);
-            state.seat = Seat::Voter(Rc::clone(config));
-            state.established = established;
-            state.seal_promised = Ballot::ZERO;
-            state.seal_vote = None;
-            env.out.observations.push(Observation::RangeRecovered {
-                range,
-                epoch: config.epoch,
-            });
-            self.drop_obsolete_round(range);
-        }
-        env.send(
-            from,
-            Message::Installed {
-                range,
-                epoch: config.epoch,
-            },
-        );
-    }
-
-    /// A quorum of `config` holds the range: members may vouch for it; a node outside it that
-    /// holds an older seat drops the range (nothing it holds is needed for a handover any more).
-    pub(super) fn on_established<R: RngCore + ?Sized>(
-        &mut self,
-        config: &Rc<Config>,
-        env: &mut Env<R>,
-    ) {
-        self.learn_config(config);
-        let state = &mut self.ranges[usize::from(config.range.0)];
-        if config.has(self.me) {
-            if state.seat.votes_in(config.epoch) {
-                state.established = true;
-            }
-            return;
-        }
-        if state.seat.config().is_some_and(|c| c.epoch < config.epoch) {
-            state.replace_keys(BTreeMap::new(), &mut env.out.observations);
-            state.seat = Seat::Outside;
-            state.established = false;
-            self.drop_obsolete_round(config.range);
-        }
-    }
-
-    /// A steward's digest: answer which keys differ (or that this node is not a voter of that
-    /// epoch, so the steward installs it).
-    pub(super) fn on_sync<R: RngCore + ?Sized>(
-        &mut self,
-        from: NodeId,
-        range: RangeId,
-        epoch: u64,
-        digest: &[(Rc<str>, Option<Ballot>)],
-        env: &mut Env<R>,
-    ) {
-        let state = &self.ranges[usize::from(range.0)];
-        if state.newest.epoch > epoch {
-            // The steward is behind: tell it what this node knows.
-            return self.on_query(from, range, env);
-        }
-        let standing = match &state.seat {
-            Seat::Voter(c) if c.epoch == epoch => Standing::Voter,
-            Seat::Frozen { config, .. } if config.epoch == epoch => Standing::Sealed,
-            Seat::Voter(_) | Seat::Frozen { .. } | Seat::Outside => Standing::Absent,
-        };
-        let mut stale: Vec<(Rc<str>, Option<Vote>)> = Vec::new();
-        if standing == Standing::Voter {
-            let mine = |key: &str| state.keys.get(key).and_then(|s| s.vote.as_ref());
-            stale.extend(
-                digest
-                    .iter()
-                    .filter(|(k, b)| mine(k).map(|v| v.ballot) != *b)
-                    .map(|(k, _)| (Rc::clone(k), mine(k).cloned())),
-            );
-            stale.extend(state.keys.iter().filter_map(|(k, s)| {
-                let vote = s.vote.as_ref()?;
-                (!digest.iter().any(|(d, _)| d == k)).then(|| (Rc::clone(k), Some(vote.clone())))
-            }));
-        }
-        env.send(
-            from,
-            Message::SyncReply {
-                range,
-                epoch,
-                standing,
-                stale: stale.into(),
-            },
-        );
-    }
-
-    /// A node asks about a range: a voter hands it the range if it is a member, or, once the
-    /// configuration is established, tells it so (so it may drop an old seat).
-    ///
-    /// A sealed (frozen) seat answers too: its votes are final votes of its epoch, and a member
-    /// that never voted in that epoch may take them as if the accepts had reached it late. That
-    /// keeps a range alive when its last voter froze for a seal whose proposer then crashed.
-    pub(super) fn on_query<R: RngCore + ?Sized>(
-        &mut self,
-        from: NodeId,
-        range: RangeId,
-        env: &mut Env<R>,
-    ) {
-        let state = &self.ranges[usize::from(range.0)];
-        let Some(config) = state.seat.config() else {
-            return;
-        };
-        let message = if config.has_node(from) {
-            Message::Install {
-                config: Rc::clone(config),
-                votes: state.handover(),
-                established: state.established,
-            }
-        } else if state.established {
-            Message::Established {
-                config: Rc::clone(config),
-            }
-        } else {
-            return;
-        };
-        env.send(from, message);
     }
 }
