@@ -94,7 +94,7 @@ impl Driver {
         };
         match packet {
             Packet::Peer { from, message } => {
-                if self.cluster.node_at(src) != Some(from) || from == self.node.id() {
+                if self.cluster.node_at(src) != Some(from) {
                     self.counters.foreign += 1;
                 } else if self.blocked.contains(&from) {
                     self.counters.partitioned += 1;

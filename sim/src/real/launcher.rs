@@ -315,28 +315,50 @@ pub fn down(layout: &Layout) -> Vec<(NodeId, i32)> {
 /// Whether `pid` is alive (not a zombie) and is node `id` of the cluster in `dir`, judged by
 /// its command line, so a pid reused by another program is never killed.
 pub fn is_node_process(pid: i32, dir: &Path, id: NodeId) -> bool {
-    let proc_dir = PathBuf::from(format!("/proc/{pid}"));
-    let Ok(stat) = std::fs::read_to_string(proc_dir.join("stat")) else {
-        return false;
+    node_process_args(pid).is_some_and(|args| {
+        has_flag(&args, "--dir", dir.as_os_str().as_encoded_bytes())
+            && has_flag(&args, "--id", id.0.to_string().as_bytes())
+    })
+}
+
+/// Every live node process of the cluster in `dir`, whatever its pid files say: what a test
+/// looks for to prove nothing was left behind.
+pub fn node_processes_in(dir: &Path) -> Vec<i32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
     };
+    let mut pids: Vec<i32> = entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse().ok())
+        .filter(|&pid| {
+            node_process_args(pid)
+                .is_some_and(|args| has_flag(&args, "--dir", dir.as_os_str().as_encoded_bytes()))
+        })
+        .collect();
+    pids.sort_unstable();
+    pids
+}
+
+/// The arguments of `pid` if it is a live (not zombie) `cluster node` process.
+fn node_process_args(pid: i32) -> Option<Vec<Vec<u8>>> {
+    let proc_dir = PathBuf::from(format!("/proc/{pid}"));
+    let stat = std::fs::read_to_string(proc_dir.join("stat")).ok()?;
     // The state is the field after the parenthesized command name.
     let state = stat
         .rsplit(')')
         .next()
         .and_then(|rest| rest.split_whitespace().next());
-    if matches!(state, Some("Z" | "X")) {
-        return false;
+    if matches!(state, Some("Z" | "X") | None) {
+        return None;
     }
-    let Ok(cmdline) = std::fs::read(proc_dir.join("cmdline")) else {
-        return false;
-    };
-    let args: Vec<&[u8]> = cmdline.split(|&b| b == 0).collect();
-    let has = |flag: &str, value: &[u8]| {
-        args.windows(2)
-            .any(|w| w[0] == flag.as_bytes() && w[1] == value)
-    };
+    let cmdline = std::fs::read(proc_dir.join("cmdline")).ok()?;
+    let args: Vec<Vec<u8>> = cmdline.split(|&b| b == 0).map(<[u8]>::to_vec).collect();
     args.windows(2)
-        .any(|w| w == [&b"cluster"[..], &b"node"[..]])
-        && has("--dir", dir.as_os_str().as_encoded_bytes())
-        && has("--id", id.0.to_string().as_bytes())
+        .any(|w| w[0] == b"cluster" && w[1] == b"node")
+        .then_some(args)
+}
+
+fn has_flag(args: &[Vec<u8>], flag: &str, value: &[u8]) -> bool {
+    args.windows(2)
+        .any(|w| w[0] == flag.as_bytes() && w[1] == value)
 }

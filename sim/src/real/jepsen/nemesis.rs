@@ -212,25 +212,34 @@ fn set_target(targets: &Targets, node: NodeId, up: bool) {
     }
 }
 
-/// Waits until every node answers with the full view and its hand-overs done; `false` if that
-/// did not happen within `max`.
+/// Waits until every node answers with the full view and its hand-overs done, twice in a row
+/// [`REPAIR_STABLE`] apart (a steward may start a hand-over just after a view settles); `false`
+/// if that did not happen within `max`.
 pub fn await_repair(cluster: &Cluster, max: Duration) -> bool {
     let deadline = Instant::now() + max;
     let all: Vec<NodeId> = cluster.file().ids().collect();
+    let mut repaired_since: Option<Instant> = None;
     loop {
         let repaired = statuses(cluster.file()).values().all(|s| {
             s.as_ref()
                 .is_some_and(|s| s.view == all && s.handovers_done)
         });
-        if repaired {
-            return true;
+        let now = Instant::now();
+        match (repaired, repaired_since) {
+            (true, Some(since)) if now >= since + REPAIR_STABLE => return true,
+            (true, None) => repaired_since = Some(now),
+            (true, Some(_)) => {}
+            (false, _) => repaired_since = None,
         }
-        if Instant::now() >= deadline {
+        if now >= deadline {
             return false;
         }
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// How long a repaired state must last before the nemesis believes it.
+pub const REPAIR_STABLE: Duration = Duration::from_millis(200);
 
 fn sleep_until(at: Instant) {
     if let Some(left) = at.checked_duration_since(Instant::now()) {

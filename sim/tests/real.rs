@@ -1,0 +1,276 @@
+//! The real runtime: node processes on loopback, tested for real and torn down whatever
+//! happens. Every test checks that no node process of its folder is left behind.
+
+use node::{NodeId, Request, Variant};
+use sim::real::client::Client;
+use sim::real::jepsen::nemesis::{FaultKind, Timing};
+use sim::real::jepsen::verdict::Verdict;
+use sim::real::jepsen::workload::Workload;
+use sim::real::jepsen::{run_jepsen, JepsenConfig};
+use sim::real::launcher::{node_processes_in, Cluster, Ownership, Spec};
+use sim::real::layout::{ClusterFile, Layout};
+use sim::real::wire::{self, Command, Packet, MAX_DATAGRAM_BYTES};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+const SIM: &str = env!("CARGO_BIN_EXE_sim");
+
+/// A fresh folder under the target directory, named after the test.
+fn folder(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("real-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.canonicalize().unwrap()
+}
+
+fn spec(nodes: u8, seed: u64) -> Spec {
+    Spec {
+        nodes,
+        variant: Variant::Versioned,
+        seed,
+        tick_ms: 10,
+        lifetime: Duration::from_secs(120),
+        exe: PathBuf::from(SIM),
+    }
+}
+
+/// Waits (a bounded time) until no node process of `dir` is alive, and says which remain.
+fn strays_after_wait(dir: &Path) -> Vec<i32> {
+    let deadline = Instant::now() + Duration::from_secs(3);
+    loop {
+        let left = node_processes_in(dir);
+        if left.is_empty() || Instant::now() >= deadline {
+            return left;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_short_test_through_kill_restart_and_partition_is_linearizable() {
+    let dir = folder("jepsen");
+    let config = JepsenConfig {
+        nodes: 5,
+        variant: Variant::Versioned,
+        seed: 11,
+        tick_ms: 10,
+        duration: Duration::from_secs(5),
+        nemesis: vec![FaultKind::Kill, FaultKind::Partition],
+        timing: Timing {
+            hold_ms: (600, 900),
+            gap_ms: (100, 200),
+            repair_max: Duration::from_secs(10),
+        },
+        workload: Workload {
+            clients: 4,
+            keys: 6,
+            timeout: Duration::from_secs(1),
+            think_ms_max: 5,
+        },
+        dir: dir.clone(),
+        exe: PathBuf::from(SIM),
+        budget_steps: 50_000_000,
+    };
+    let result = std::panic::catch_unwind(|| run_jepsen(&config));
+    let left = strays_after_wait(&dir);
+    let report = result.expect("the test ran").expect("the cluster started");
+    assert!(left.is_empty(), "node processes left behind: {left:?}");
+    assert_eq!(report.verdict, Verdict::Holds, "{}", report.summary);
+    assert!(
+        report.faults.get("kill").copied().unwrap_or(0) >= 1,
+        "{}",
+        report.summary
+    );
+    assert!(
+        report.faults.get("partition").copied().unwrap_or(0) >= 1,
+        "{}",
+        report.summary
+    );
+    assert!(report.outcomes["ok"] > 50, "{}", report.summary);
+    let nemesis = std::fs::read_to_string(dir.join("nemesis.log")).unwrap();
+    assert!(nemesis.contains("kill -9 n"), "{nemesis}");
+    assert!(nemesis.contains("restart n"), "{nemesis}");
+    assert!(nemesis.contains("partition n"), "{nemesis}");
+    // The kept history is one `sim check` reads and finds linearizable.
+    let status = std::process::Command::new(SIM)
+        .args(["check", "--format", "native"])
+        .arg(dir.join("history.jsonl"))
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn an_owned_cluster_is_killed_when_the_test_holding_it_panics() {
+    let dir = folder("panic");
+    let result = std::panic::catch_unwind(|| {
+        let cluster = Cluster::up(&dir, spec(3, 2), Ownership::Owned).unwrap();
+        assert_eq!(node_processes_in(&dir).len(), 3);
+        let _keep = cluster;
+        panic!("a failing test");
+    });
+    assert!(result.is_err());
+    assert_eq!(strays_after_wait(&dir), Vec::<i32>::new());
+}
+
+#[test]
+fn nodes_die_with_a_launcher_killed_by_sigkill_and_down_cleans_a_detached_cluster() {
+    // An owned cluster whose launcher is killed with SIGKILL (no Drop runs): the kernel's
+    // parent-death signal takes the nodes down.
+    let dir = folder("launcher-crash");
+    let mut launcher = std::process::Command::new(SIM)
+        .args([
+            "jepsen",
+            "--nodes",
+            "3",
+            "--duration",
+            "60s",
+            "--seed",
+            "3",
+            "--dir",
+        ])
+        .arg(&dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while node_processes_in(&dir).len() < 3 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(node_processes_in(&dir).len(), 3, "the nodes started");
+    launcher.kill().unwrap();
+    launcher.wait().unwrap();
+    assert_eq!(strays_after_wait(&dir), Vec::<i32>::new());
+
+    // A detached cluster outlives `sim cluster up`; `sim cluster down` finds it by pid file.
+    let dir = folder("detached");
+    let up = std::process::Command::new(SIM)
+        .args(["cluster", "up", "--nodes", "3", "--seed", "4", "--dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        up.status.success(),
+        "{}",
+        String::from_utf8_lossy(&up.stderr)
+    );
+    let running = node_processes_in(&dir);
+    let down = std::process::Command::new(SIM)
+        .args(["cluster", "down", "--dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    // Kill them directly too before asserting, so a failure here leaves nothing behind.
+    let left = strays_after_wait(&dir);
+    for pid in &left {
+        let _ = std::process::Command::new("kill")
+            .arg("-9")
+            .arg(pid.to_string())
+            .status();
+    }
+    assert_eq!(running.len(), 3);
+    assert!(down.status.success());
+    assert_eq!(left, Vec::<i32>::new());
+}
+
+/// Sends `bytes` from `client`'s socket to `to`, paced so the node's receive buffer never
+/// overflows (a datagram the kernel drops would never reach the node's counters).
+fn send_raw(client: &Client, to: std::net::SocketAddr, bytes: &[u8]) {
+    client.socket().send_to(bytes, to).unwrap();
+    std::thread::sleep(Duration::from_micros(300));
+}
+
+#[test]
+fn a_node_keeps_serving_through_garbage_truncated_oversized_and_foreign_datagrams() {
+    let dir = folder("garbage");
+    let cluster = Cluster::up(&dir, spec(3, 5), Ownership::Owned).unwrap();
+    let file: ClusterFile = Layout::new(&dir).read().unwrap();
+    let target = file.addr(NodeId(1));
+    let mut client = Client::new().unwrap();
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = || {
+        // xorshift: the test's own bytes, nothing the node sees but as datagrams
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for i in 0..300 {
+        let len = (next() % 200) as usize;
+        let mut bytes: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+        if i % 2 == 0 && !bytes.is_empty() {
+            bytes[0] = wire::WIRE_VERSION;
+        }
+        send_raw(&client, target, &bytes);
+    }
+    let request = wire::encode(&Packet::Request {
+        op: 1,
+        request: Request::Create {
+            key: Rc::from("kx"),
+            value: Rc::from("vx"),
+        },
+    })
+    .unwrap();
+    for cut in 1..request.len() {
+        send_raw(&client, target, &request[..cut]);
+    }
+    send_raw(
+        &client,
+        target,
+        &vec![wire::WIRE_VERSION; MAX_DATAGRAM_BYTES + 100],
+    );
+    let gossip = |from: u8| {
+        wire::encode(&Packet::Peer {
+            from: NodeId(from),
+            message: node::Message::JoinRequest {
+                member: node::Digest {
+                    id: NodeId(from),
+                    incarnation: 0,
+                    heartbeat: 1,
+                },
+            },
+        })
+        .unwrap()
+    };
+    // Node 77 is outside the cluster; node 2 does not send from a client's port.
+    send_raw(&client, target, &gossip(77));
+    send_raw(&client, target, &gossip(2));
+    let status = client
+        .control(target, &Command::Status)
+        .expect("it answers");
+    let c = status.counters;
+    assert!(c.malformed >= 300, "{c:?}");
+    assert!(c.oversized >= 1, "{c:?}");
+    assert!(c.foreign >= 2, "{c:?}");
+    assert_eq!(
+        status.view,
+        vec![NodeId(1), NodeId(2), NodeId(3)],
+        "no stranger joined"
+    );
+    for (op, request) in [
+        (
+            10,
+            Request::Create {
+                key: Rc::from("k1"),
+                value: Rc::from("v1"),
+            },
+        ),
+        (
+            11,
+            Request::Read {
+                key: Rc::from("k1"),
+            },
+        ),
+    ] {
+        let answer = client
+            .request(target, op, request, Duration::from_secs(2))
+            .expect("an answer");
+        assert!(answer.reply.success, "{answer:?}");
+    }
+    drop(cluster);
+    assert_eq!(strays_after_wait(&dir), Vec::<i32>::new());
+}
