@@ -148,8 +148,19 @@ fn nodes_die_with_a_launcher_killed_by_sigkill_and_down_cleans_a_detached_cluste
 
     // A detached cluster outlives `sim cluster up`; `sim cluster down` finds it by pid file.
     let dir = folder("detached");
+    let _guard = DownOnDrop(dir.clone());
     let up = std::process::Command::new(SIM)
-        .args(["cluster", "up", "--nodes", "3", "--seed", "4", "--dir"])
+        .args([
+            "cluster",
+            "up",
+            "--nodes",
+            "3",
+            "--seed",
+            "4",
+            "--lifetime-secs",
+            "120",
+        ])
+        .arg("--dir")
         .arg(&dir)
         .output()
         .unwrap();
@@ -159,6 +170,51 @@ fn nodes_die_with_a_launcher_killed_by_sigkill_and_down_cleans_a_detached_cluste
         String::from_utf8_lossy(&up.stderr)
     );
     let running = node_processes_in(&dir);
+    let kv = |args: &[&str]| {
+        let out = std::process::Command::new(SIM)
+            .arg("kv")
+            .arg("--dir")
+            .arg(&dir)
+            .args(args)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        (out.status.code(), stdout, stderr)
+    };
+    // Scripts read the exit status: 0 ok, 1 rejected, 2 bad usage (one line on stderr).
+    let session = [
+        kv(&["create", "k1", "v1"]),
+        kv(&["create", "k1", "v2"]),
+        kv(&["--node", "2", "read", "k1"]),
+        kv(&["--node", "3", "update", "k1", "v3"]),
+        kv(&["delete", "k1"]),
+        kv(&["read", "k1"]),
+        kv(&["--node", "9", "read", "k1"]),
+    ];
+    let shown: Vec<(Option<i32>, String)> = session
+        .iter()
+        .map(|(code, out, err)| {
+            let line = if out.is_empty() { err } else { out };
+            // Which replicas acknowledged depends on timing; the rest does not.
+            let line = line.split(" acks=").next().unwrap_or("").trim().to_string();
+            (*code, line)
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        vec![
+            (Some(0), "n1 ok Ok".to_string()),
+            (Some(1), "n1 rejected Exists value=v1".to_string()),
+            (Some(0), "n2 ok Ok value=v1".to_string()),
+            (Some(0), "n3 ok Ok".to_string()),
+            (Some(0), "n1 ok Ok".to_string()),
+            (Some(1), "n1 rejected NotFound".to_string()),
+            (Some(2), "error: --node: found 9; allowed 1..=3".to_string()),
+        ],
+        "{session:?}"
+    );
+    assert_eq!(session[6].2.lines().count(), 1);
     let down = std::process::Command::new(SIM)
         .args(["cluster", "down", "--dir"])
         .arg(&dir)
@@ -175,6 +231,16 @@ fn nodes_die_with_a_launcher_killed_by_sigkill_and_down_cleans_a_detached_cluste
     assert_eq!(running.len(), 3);
     assert!(down.status.success());
     assert_eq!(left, Vec::<i32>::new());
+}
+
+/// Kills a detached cluster by its pid files when dropped, so a failing assertion does not
+/// leave it running.
+struct DownOnDrop(PathBuf);
+
+impl Drop for DownOnDrop {
+    fn drop(&mut self) {
+        sim::real::launcher::down(&Layout::new(&self.0));
+    }
 }
 
 /// Sends `bytes` from `client`'s socket to `to`, paced so the node's receive buffer never

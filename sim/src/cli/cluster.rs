@@ -11,6 +11,10 @@ use node::{NodeId, Variant};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+/// How long `cluster up` waits for the nodes to agree on the membership and hand the ranges
+/// over before it returns.
+const CONVERGE_MAX: Duration = Duration::from_secs(20);
+
 /// The cluster folder when `--dir` is absent.
 pub const DEFAULT_DIR: &str = "sim-cluster";
 
@@ -124,6 +128,7 @@ fn run_up(up: UpArgs) -> Result<u8, Failure> {
         message: e,
     })?;
     let file = cluster.file().clone();
+    let converged = cluster.await_converged(CONVERGE_MAX);
     println!(
         "cluster up: {} {} nodes on 127.0.0.1:{}..={}, seed {seed}, tick {} ms, folder {}",
         file.nodes,
@@ -139,6 +144,11 @@ fn run_up(up: UpArgs) -> Result<u8, Failure> {
             cluster.pid(id).unwrap_or(0),
             file.addr(id)
         );
+    }
+    if converged {
+        println!("converged: every view full, hand-overs done");
+    } else {
+        println!("not converged within {CONVERGE_MAX:?}: see `sim cluster status`");
     }
     cluster.detach();
     Ok(EXIT_OK)

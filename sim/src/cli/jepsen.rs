@@ -133,7 +133,7 @@ pub fn run(args: JepsenArgs) -> Result<u8, Failure> {
         },
         dir,
         exe: super::cluster::own_exe()?,
-        budget_steps: FUZZ_BUDGET_STEPS * 50,
+        budget_steps: FUZZ_BUDGET_STEPS * 10,
     };
     let report = run_jepsen(&config).map_err(|e| Failure {
         code: EXIT_VIOLATION,

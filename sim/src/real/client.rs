@@ -18,6 +18,8 @@ pub const CONTROL_ATTEMPTS: u32 = 3;
 pub struct Answer {
     /// The reply (with the client's op id).
     pub reply: ClientReply,
+    /// The coordinator's incarnation.
+    pub incarnation: u32,
     /// The coordinator's view when it answered.
     pub view: Vec<NodeId>,
 }
@@ -57,7 +59,15 @@ impl Client {
         let bytes = wire::encode(&Packet::Request { op, request })?;
         self.socket.send_to(&bytes, node).ok()?;
         self.wait(node, Instant::now() + timeout, |packet| match packet {
-            Packet::Reply { reply, view } if reply.op == op => Some(Answer { reply, view }),
+            Packet::Reply {
+                reply,
+                incarnation,
+                view,
+            } if reply.op == op => Some(Answer {
+                reply,
+                incarnation,
+                view,
+            }),
             _ => None,
         })
     }

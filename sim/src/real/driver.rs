@@ -170,6 +170,7 @@ impl Driver {
             reply.op = op;
             let packet = Packet::Reply {
                 reply,
+                incarnation: self.node.incarnation(),
                 view: view.clone(),
             };
             send(out, client, &packet, &mut self.counters);

@@ -22,6 +22,9 @@ use std::time::{Duration, Instant};
 /// How long a starting node has to answer its first status request.
 const START_WAIT: Duration = Duration::from_secs(10);
 
+/// How long a converged state must last before [`Cluster::await_converged`] believes it.
+pub const CONVERGED_STABLE: Duration = Duration::from_millis(200);
+
 /// What to start.
 #[derive(Debug, Clone)]
 pub struct Spec {
@@ -237,6 +240,32 @@ impl Cluster {
             }
         }
         Err(format!("node {id} did not answer within {START_WAIT:?}"))
+    }
+
+    /// Waits until every node answers with the full view and its hand-overs done, twice in a row
+    /// [`CONVERGED_STABLE`] apart (a steward may start a hand-over just after a view settles); `false`
+    /// if that did not happen within `max`.
+    pub fn await_converged(&self, max: Duration) -> bool {
+        let deadline = Instant::now() + max;
+        let all: Vec<NodeId> = self.file.ids().collect();
+        let mut converged_since: Option<Instant> = None;
+        loop {
+            let converged = statuses(&self.file).values().all(|s| {
+                s.as_ref()
+                    .is_some_and(|s| s.view == all && s.handovers_done)
+            });
+            let now = Instant::now();
+            match (converged, converged_since) {
+                (true, Some(since)) if now >= since + CONVERGED_STABLE => return true,
+                (true, None) => converged_since = Some(now),
+                (true, Some(_)) => {}
+                (false, _) => converged_since = None,
+            }
+            if now >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// Every node's status, `None` for a node that does not answer.

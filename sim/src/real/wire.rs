@@ -46,6 +46,9 @@ pub enum Packet {
     Reply {
         /// The client's op id is `reply.op`.
         reply: ClientReply,
+        /// The coordinator's incarnation, so a tester can tell an answer sent just before a
+        /// kill from one of the restarted node.
+        incarnation: u32,
         /// The coordinator's membership view when it answered (sorted), so a checker can name
         /// the replicas the coordinator's own view gave the key (`quorum`).
         view: Vec<NodeId>,
@@ -206,6 +209,7 @@ mod tests {
                     value: Some(Rc::from("v0")),
                     acks: Vec::new(),
                 },
+                incarnation: 2,
                 view: vec![NodeId(1), NodeId(2)],
             },
             Packet::Control {

@@ -29,6 +29,10 @@ struct Inner {
     views: Vec<ViewChange>,
     /// Per coordinator: the view its last reply carried since its last (re)start.
     last_view: BTreeMap<NodeId, BTreeSet<NodeId>>,
+    /// Nodes the nemesis killed and has not restarted yet.
+    down: BTreeSet<NodeId>,
+    /// Per node: its incarnation (0 until a restart).
+    incarnations: BTreeMap<NodeId, u32>,
     process_events: Vec<ProcessEvent>,
 }
 
@@ -86,12 +90,23 @@ impl History {
 
     /// The coordinator's answer to operation `id` arrived. The view it carried becomes the
     /// coordinator's recorded view just before the completion.
+    ///
+    /// An answer that a killed incarnation sent just before the kill but that the client took
+    /// only after the nemesis recorded the crash is dropped: the operation stays open. The
+    /// history then says less than the client saw (unknown instead of a definite outcome),
+    /// which can hide an anomaly but never invent one, and it keeps the record's order true:
+    /// nothing completes at a coordinator after the record says it crashed.
     pub fn complete(&self, id: u64, answer: &Answer) {
         let mut inner = self.lock();
-        let Some(index) = inner.open.remove(&id) else {
+        let Some(&index) = inner.open.get(&id) else {
             return;
         };
         let coordinator = NodeId(inner.ops[index].coordinator);
+        let current = inner.incarnations.get(&coordinator).copied().unwrap_or(0);
+        if inner.down.contains(&coordinator) || answer.incarnation != current {
+            return;
+        }
+        inner.open.remove(&id);
         let view: BTreeSet<NodeId> = answer.view.iter().copied().collect();
         let before = inner.last_view.remove(&coordinator).unwrap_or_default();
         if before != view {
@@ -132,23 +147,21 @@ impl History {
         let mut inner = self.lock();
         let at = inner.stamp(self.start);
         inner.last_view.remove(&node);
+        inner.down.insert(node);
         inner
             .process_events
             .push(ProcessEvent::Crash { at, node: node.0 });
     }
 
-    /// The nemesis restarted `node` with an empty store.
-    pub fn restart(&self, node: NodeId) {
+    /// The nemesis restarted `node` with an empty store, as `incarnation`.
+    pub fn restart(&self, node: NodeId, incarnation: u32) {
         let mut inner = self.lock();
         let at = inner.stamp(self.start);
+        inner.down.remove(&node);
+        inner.incarnations.insert(node, incarnation);
         inner
             .process_events
             .push(ProcessEvent::Restart { at, node: node.0 });
-    }
-
-    /// The operations so far, in invocation order.
-    pub fn operations(&self) -> Vec<Operation> {
-        self.lock().ops.clone()
     }
 
     /// Everything the checker needs. Times are microseconds, so the protocol's tick bounds are

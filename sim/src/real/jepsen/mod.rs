@@ -14,7 +14,7 @@ pub mod workload;
 use crate::real::launcher::{statuses, Cluster, Ownership, Spec};
 use checker::record::FinalNode;
 use history::{Ending, History};
-use nemesis::{await_repair, heal, FaultKind, Nemesis, NemesisLog, Timing};
+use nemesis::{heal, FaultKind, Nemesis, NemesisLog, Timing};
 use node::{NodeId, Variant};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -70,7 +70,7 @@ pub fn run_jepsen(config: &JepsenConfig) -> Result<Report, String> {
     let ids: Vec<NodeId> = file.ids().collect();
     let history = History::new();
     let mut log = NemesisLog::default();
-    if !await_repair(&cluster, config.timing.repair_max) {
+    if !cluster.await_converged(config.timing.repair_max) {
         return Err(format!(
             "the cluster did not converge within {:?} of starting; see {}",
             config.timing.repair_max,
@@ -102,7 +102,7 @@ pub fn run_jepsen(config: &JepsenConfig) -> Result<Report, String> {
         heal(&cluster, &history, &mut log);
         quiet_from_us = history.now_us();
         log.note(&history, "quiet: no more faults".into());
-        if await_repair(&cluster, config.timing.repair_max) {
+        if cluster.await_converged(config.timing.repair_max) {
             converged_at_us = Some(history.now_us());
             log.note(&history, "converged: views equal, hand-overs done".into());
         } else {

@@ -7,7 +7,7 @@
 
 use super::history::History;
 use super::workload::Targets;
-use crate::real::launcher::{broadcast, statuses, Cluster};
+use crate::real::launcher::{broadcast, Cluster};
 use crate::real::wire::Command;
 use crate::streams::{stream, Consumer};
 use nix::sys::signal::Signal;
@@ -115,7 +115,7 @@ pub fn run(
         let hold = Duration::from_millis(between(&mut rng, timing.hold_ms.0, timing.hold_ms.1));
         *log.injected.entry(kind).or_default() += 1;
         inject(cluster, kind, node, hold, targets, history, log);
-        match await_repair(cluster, timing.repair_max) {
+        match cluster.await_converged(timing.repair_max) {
             true => log.note(history, "repaired: views equal, hand-overs done".into()),
             false => {
                 log.unrepaired += 1;
@@ -143,13 +143,15 @@ fn inject(
     match kind {
         FaultKind::Kill => {
             set_target(targets, node, false);
-            cluster.kill(node);
+            // The crash is recorded before the kill: an answer the client takes after this
+            // point is dropped from the history unless it comes from the next incarnation.
             history.crash(node);
+            cluster.kill(node);
             log.note(history, format!("kill -9 n{node} (pid {pid})"));
             std::thread::sleep(hold);
             match cluster.restart(node) {
                 Ok(()) => {
-                    history.restart(node);
+                    history.restart(node, cluster.incarnation(node));
                     log.note(
                         history,
                         format!(
@@ -211,35 +213,6 @@ fn set_target(targets: &Targets, node: NodeId, up: bool) {
         set.remove(&node);
     }
 }
-
-/// Waits until every node answers with the full view and its hand-overs done, twice in a row
-/// [`REPAIR_STABLE`] apart (a steward may start a hand-over just after a view settles); `false`
-/// if that did not happen within `max`.
-pub fn await_repair(cluster: &Cluster, max: Duration) -> bool {
-    let deadline = Instant::now() + max;
-    let all: Vec<NodeId> = cluster.file().ids().collect();
-    let mut repaired_since: Option<Instant> = None;
-    loop {
-        let repaired = statuses(cluster.file()).values().all(|s| {
-            s.as_ref()
-                .is_some_and(|s| s.view == all && s.handovers_done)
-        });
-        let now = Instant::now();
-        match (repaired, repaired_since) {
-            (true, Some(since)) if now >= since + REPAIR_STABLE => return true,
-            (true, None) => repaired_since = Some(now),
-            (true, Some(_)) => {}
-            (false, _) => repaired_since = None,
-        }
-        if now >= deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// How long a repaired state must last before the nemesis believes it.
-pub const REPAIR_STABLE: Duration = Duration::from_millis(200);
 
 fn sleep_until(at: Instant) {
     if let Some(left) = at.checked_duration_since(Instant::now()) {

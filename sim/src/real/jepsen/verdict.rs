@@ -56,6 +56,8 @@ pub struct Report {
     /// Keys whose own history is not linearizable, by anomaly kind (each key is judged on its
     /// own, so one run counts every key that shows an anomaly, not only the first).
     pub anomalies: BTreeMap<String, u64>,
+    /// Keys whose linearizability search ran out of budget.
+    pub undecided_keys: usize,
     /// Operations by outcome: `ok`, `rejected`, `unknown` (answered), `open` (never answered).
     pub outcomes: BTreeMap<&'static str, u64>,
     /// Operations invoked.
@@ -80,15 +82,16 @@ pub fn judge_run(
     final_statuses: &BTreeMap<NodeId, Option<Status>>,
     workload_us: u64,
 ) -> Report {
-    let judgement = judge(record, &JUDGED, config.budget_steps);
+    let by_key = linearizable_by_key(record, config.budget_steps);
+    let mut judgement = judge(record, &[Property::Quorum, Property::Convergence], 0);
+    judgement.violations.splice(0..0, by_key.violations);
     let verdict = if !judgement.violations.is_empty() {
         Verdict::Violated
-    } else if judgement.unknown {
+    } else if by_key.undecided_keys > 0 {
         Verdict::Unknown
     } else {
         Verdict::Holds
     };
-    let anomalies = anomalies_by_key(record, config.budget_steps);
     let outcomes = outcome_counts(&record.history);
     let mut latencies_us: Vec<u64> = record
         .history
@@ -124,7 +127,8 @@ pub fn judge_run(
     let mut report = Report {
         verdict,
         violations: judgement.violations,
-        anomalies,
+        anomalies: by_key.anomalies,
+        undecided_keys: by_key.undecided_keys,
         outcomes,
         operations: record.history.len() as u64,
         ops_per_second,
@@ -154,25 +158,43 @@ fn outcome_counts(history: &[Operation]) -> BTreeMap<&'static str, u64> {
     counts
 }
 
-/// Judges each key's history on its own and names the anomaly of each key that fails.
-fn anomalies_by_key(record: &RunRecord, budget_steps: u64) -> BTreeMap<String, u64> {
+/// What judging each key on its own found.
+struct ByKey {
+    violations: Vec<Found>,
+    anomalies: BTreeMap<String, u64>,
+    undecided_keys: usize,
+}
+
+/// Judges each key's history on its own (linearizability is P-compositional, so the history
+/// is linearizable exactly when every key's is), each within its own budget, and names the
+/// anomaly of each key that fails: one run counts every key that shows one, not only the first.
+fn linearizable_by_key(record: &RunRecord, budget_steps: u64) -> ByKey {
     let mut by_key: BTreeMap<&str, Vec<Operation>> = BTreeMap::new();
     for op in &record.history {
         by_key.entry(op.input.key()).or_default().push(op.clone());
     }
-    let mut kinds = BTreeMap::new();
+    let mut found = ByKey {
+        violations: Vec::new(),
+        anomalies: BTreeMap::new(),
+        undecided_keys: 0,
+    };
     for ops in by_key.into_values() {
         let one_key = RunRecord {
             history: ops,
+            views: Vec::new(),
+            final_nodes: Vec::new(),
             ..record.clone()
         };
         let judgement = judge(&one_key, &[Property::Linearizable], budget_steps);
-        for found in &judgement.violations {
-            let kind = classify(&one_key.history, &witness_ids(&found.details));
-            *kinds.entry(kind.name().to_string()).or_default() += 1;
+        found.undecided_keys += usize::from(judgement.unknown);
+        for mut violation in judgement.violations {
+            let kind = classify(&one_key.history, &witness_ids(&violation.details));
+            *found.anomalies.entry(kind.name().to_string()).or_default() += 1;
+            violation.signature = format!("linearizable: {}", kind.name());
+            found.violations.push(violation);
         }
     }
-    kinds
+    found
 }
 
 fn summary(config: &JepsenConfig, report: &Report, log: &NemesisLog, workload_us: u64) -> String {
@@ -225,18 +247,23 @@ fn summary(config: &JepsenConfig, report: &Report, log: &NemesisLog, workload_us
         r.malformed, r.oversized, r.foreign, r.partitioned
     );
     for property in JUDGED {
-        let count = report
-            .violations
-            .iter()
-            .filter(|v| v.property == property)
-            .count();
+        let mut found = report.violations.iter().filter(|v| v.property == property);
+        let first = found.next();
+        let count = first.map_or(0, |_| 1 + found.count());
+        let undecided = if property == Property::Linearizable && report.undecided_keys > 0 {
+            format!(
+                " ({} key(s) undecided: search budget ran out)",
+                report.undecided_keys
+            )
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             text,
-            "  {property}: {}",
-            if count == 0 {
-                "holds".to_string()
-            } else {
-                format!("{count} violation(s)")
+            "  {property}: {}{undecided}",
+            match first {
+                None => "holds".to_string(),
+                Some(v) => format!("{count} violation(s); first: {}", v.details),
             }
         );
     }
@@ -256,9 +283,6 @@ fn summary(config: &JepsenConfig, report: &Report, log: &NemesisLog, workload_us
                 kinds.join(", ")
             }
         );
-    }
-    for v in &report.violations {
-        let _ = writeln!(text, "{}: {}", v.signature, v.details);
     }
     let _ = writeln!(
         text,
