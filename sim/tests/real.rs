@@ -31,6 +31,7 @@ fn spec(nodes: u8, seed: u64) -> Spec {
         variant: Variant::Versioned,
         seed,
         tick_ms: 10,
+        bug: node::PlantedBug::None,
         lifetime: Duration::from_secs(120),
         exe: PathBuf::from(SIM),
     }
@@ -48,16 +49,16 @@ fn strays_after_wait(dir: &Path) -> Vec<i32> {
     }
 }
 
-#[test]
-fn a_short_test_through_kill_restart_and_partition_is_linearizable() {
-    let dir = folder("jepsen");
-    let config = JepsenConfig {
+/// A short test's configuration: 5 nodes, 4 clients on 6 keys, faults of under a second.
+fn short_test(dir: &Path, variant: Variant, nemesis: Vec<FaultKind>) -> JepsenConfig {
+    JepsenConfig {
         nodes: 5,
-        variant: Variant::Versioned,
+        variant,
         seed: 11,
         tick_ms: 10,
+        bug: node::PlantedBug::None,
         duration: Duration::from_secs(5),
-        nemesis: vec![FaultKind::Kill, FaultKind::Partition],
+        nemesis,
         timing: Timing {
             hold_ms: (600, 900),
             gap_ms: (100, 200),
@@ -69,14 +70,27 @@ fn a_short_test_through_kill_restart_and_partition_is_linearizable() {
             timeout: Duration::from_secs(1),
             think_ms_max: 5,
         },
-        dir: dir.clone(),
+        dir: dir.to_path_buf(),
         exe: PathBuf::from(SIM),
         budget_steps: 50_000_000,
-    };
-    let result = std::panic::catch_unwind(|| run_jepsen(&config));
-    let left = strays_after_wait(&dir);
-    let report = result.expect("the test ran").expect("the cluster started");
+    }
+}
+
+/// Runs a test (catching a panic inside it), checks no node process of its folder is left
+/// whatever happened, then hands back its report.
+fn run_leaving_nothing(config: &JepsenConfig) -> sim::real::jepsen::verdict::Report {
+    let result = std::panic::catch_unwind(|| run_jepsen(config));
+    let left = strays_after_wait(&config.dir);
     assert!(left.is_empty(), "node processes left behind: {left:?}");
+    result.expect("the test ran").expect("the cluster started")
+}
+
+#[test]
+fn a_short_test_through_kill_restart_and_partition_is_linearizable() {
+    let dir = folder("jepsen");
+    let nemesis = vec![FaultKind::Kill, FaultKind::Partition];
+    let config = short_test(&dir, Variant::Versioned, nemesis);
+    let report = run_leaving_nothing(&config);
     assert_eq!(report.verdict, Verdict::Holds, "{}", report.summary);
     assert!(
         report.faults.get("kill").copied().unwrap_or(0) >= 1,
@@ -101,6 +115,26 @@ fn a_short_test_through_kill_restart_and_partition_is_linearizable() {
         .status()
         .unwrap();
     assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn the_real_test_catches_a_planted_bug() {
+    // A coordinator that succeeds on one reply: every `ok` breaks `quorum`, so a verdict of
+    // "holds" elsewhere is not the checker seeing nothing.
+    let dir = folder("planted");
+    let mut config = short_test(&dir, Variant::Classic, Vec::new());
+    config.bug = node::PlantedBug::OneReplyQuorum;
+    config.duration = Duration::from_secs(1);
+    let report = run_leaving_nothing(&config);
+    assert_eq!(report.verdict, Verdict::Violated, "{}", report.summary);
+    assert!(
+        report
+            .violations
+            .iter()
+            .any(|v| v.property == checker::properties::Property::Quorum),
+        "{}",
+        report.summary
+    );
 }
 
 #[test]
@@ -339,4 +373,29 @@ fn a_node_keeps_serving_through_garbage_truncated_oversized_and_foreign_datagram
     }
     drop(cluster);
     assert_eq!(strays_after_wait(&dir), Vec::<i32>::new());
+}
+
+#[test]
+fn bad_flags_and_missing_clusters_are_one_line_and_exit_2() {
+    let missing = folder("missing");
+    let missing = missing.to_str().unwrap();
+    for args in [
+        vec!["jepsen", "--duration", "0s"],
+        vec!["jepsen", "--duration", "soon"],
+        vec!["jepsen", "--nemesis", "kill,flood"],
+        vec!["jepsen", "--nodes", "2"],
+        vec!["cluster", "up", "--nodes", "200"],
+        vec!["cluster", "status", "--dir", missing],
+        vec!["cluster", "down", "--dir", missing],
+        vec!["kv", "--dir", missing, "read", "k1"],
+        vec!["kv", "read"],
+    ] {
+        let out = std::process::Command::new(SIM)
+            .args(&args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+    }
 }

@@ -62,6 +62,9 @@ struct UpArgs {
     /// Wall-clock milliseconds per tick.
     #[arg(long, default_value_t = DEFAULT_TICK_MS, value_parser = clap::value_parser!(u64).range(1..=1000))]
     tick_ms: u64,
+    /// A planted bug every node runs with (see `sim bugs`).
+    #[arg(long, default_value = "none", value_parser = super::parse_bug)]
+    bug: node::PlantedBug,
     /// Each node process exits after this many seconds whatever happens.
     #[arg(long, default_value_t = 86_400, value_parser = clap::value_parser!(u64).range(1..=604_800))]
     lifetime_secs: u64,
@@ -120,6 +123,7 @@ fn run_up(up: UpArgs) -> Result<u8, Failure> {
         variant: up.variant,
         seed,
         tick_ms: up.tick_ms,
+        bug: up.bug,
         lifetime: Duration::from_secs(up.lifetime_secs),
         exe: own_exe()?,
     };

@@ -41,6 +41,9 @@ pub struct JepsenArgs {
     /// Keys k0.. the clients use.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1000))]
     keys: u32,
+    /// A planted bug the nodes run with (see `sim bugs`), to see the test catch it.
+    #[arg(long, default_value = "none", value_parser = super::parse_bug)]
+    bug: node::PlantedBug,
     /// Wall-clock milliseconds per tick.
     #[arg(long, default_value_t = DEFAULT_TICK_MS, value_parser = clap::value_parser!(u64).range(1..=1000))]
     tick_ms: u64,
@@ -122,6 +125,7 @@ pub fn run(args: JepsenArgs) -> Result<u8, Failure> {
         variant: args.variant,
         seed,
         tick_ms: args.tick_ms,
+        bug: args.bug,
         duration: args.duration,
         nemesis: args.nemesis.0,
         timing: default_timing(),

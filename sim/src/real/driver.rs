@@ -45,6 +45,7 @@ pub struct Driver {
 pub fn cluster_params(cluster: &ClusterFile) -> Params {
     Params {
         variant: cluster.variant,
+        bug: cluster.bug,
         ..Params::original(cluster.nodes)
     }
 }
@@ -219,7 +220,7 @@ fn send(out: &mut Datagrams, to: SocketAddr, packet: &Packet, counters: &mut Cou
 #[cfg(test)]
 mod tests {
     use super::*;
-    use node::{Message, Request, Variant};
+    use node::{Message, PlantedBug, Request, Variant};
 
     fn cluster() -> ClusterFile {
         ClusterFile {
@@ -228,6 +229,7 @@ mod tests {
             variant: Variant::Versioned,
             seed: 7,
             tick_ms: 10,
+            bug: PlantedBug::None,
         }
     }
 

@@ -11,7 +11,7 @@ use super::layout::{free_base_port, ClusterFile, Layout};
 use super::wire::{Command, Status};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
-use node::{NodeId, Variant};
+use node::{NodeId, PlantedBug, Variant};
 use std::collections::BTreeMap;
 use std::fs::OpenOptions;
 use std::os::unix::process::CommandExt;
@@ -36,6 +36,8 @@ pub struct Spec {
     pub seed: u64,
     /// Wall-clock milliseconds per tick.
     pub tick_ms: u64,
+    /// A planted bug, or `none`.
+    pub bug: PlantedBug,
     /// Each node process exits after this long whatever happens.
     pub lifetime: Duration,
     /// The `sim` executable (the node process is its hidden `cluster node` subcommand).
@@ -89,6 +91,7 @@ impl Cluster {
             variant: spec.variant,
             seed: spec.seed,
             tick_ms: spec.tick_ms,
+            bug: spec.bug,
         };
         layout
             .write(&file)

@@ -2,7 +2,7 @@
 //! log per node. Every command that meets the cluster later (`status`, `down`, `kv`, a node
 //! process itself) finds it through this folder alone.
 
-use node::{NodeId, Variant};
+use node::{NodeId, PlantedBug, Variant};
 use serde::{Deserialize, Serialize};
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, UdpSocket};
 use std::path::{Path, PathBuf};
@@ -24,6 +24,9 @@ pub struct ClusterFile {
     pub seed: u64,
     /// Wall-clock milliseconds per node tick.
     pub tick_ms: u64,
+    /// A planted bug every node runs with (to show a real test catches it), or `none`.
+    #[serde(default)]
+    pub bug: PlantedBug,
 }
 
 impl ClusterFile {
@@ -149,6 +152,7 @@ mod tests {
             variant: Variant::Versioned,
             seed: 1,
             tick_ms: 10,
+            bug: PlantedBug::None,
         };
         assert_eq!(cluster.addr(NodeId(3)).to_string(), "127.0.0.1:30003");
         assert_eq!(cluster.node_at(cluster.addr(NodeId(5))), Some(NodeId(5)));

@@ -15,7 +15,7 @@ use crate::real::launcher::{statuses, Cluster, Ownership, Spec};
 use checker::record::FinalNode;
 use history::{Ending, History};
 use nemesis::{heal, FaultKind, Nemesis, NemesisLog, Timing};
-use node::{NodeId, Variant};
+use node::{NodeId, PlantedBug, Variant};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -34,6 +34,8 @@ pub struct JepsenConfig {
     pub seed: u64,
     /// Wall-clock milliseconds per tick.
     pub tick_ms: u64,
+    /// A planted bug the nodes run with, or `none`.
+    pub bug: PlantedBug,
     /// How long the fault phase lasts.
     pub duration: Duration,
     /// The nemesis's fault kinds and timing.
@@ -62,6 +64,7 @@ pub fn run_jepsen(config: &JepsenConfig) -> Result<Report, String> {
         variant: config.variant,
         seed: config.seed,
         tick_ms: config.tick_ms,
+        bug: config.bug,
         lifetime,
         exe: config.exe.clone(),
     };

@@ -202,9 +202,14 @@ fn summary(config: &JepsenConfig, report: &Report, log: &NemesisLog, workload_us
     let w = &config.workload;
     let _ = writeln!(
         text,
-        "jepsen {}: {} nodes on 127.0.0.1, seed {}, tick {} ms, {} clients on {} keys, \
+        "jepsen {}{}: {} nodes on 127.0.0.1, seed {}, tick {} ms, {} clients on {} keys, \
          {:.1} s of faults, {:.1} s of workload in all",
         config.variant.name(),
+        if config.bug == node::PlantedBug::None {
+            String::new()
+        } else {
+            format!(" (bug {})", config.bug.name())
+        },
         config.nodes,
         config.seed,
         config.tick_ms,
