@@ -270,11 +270,6 @@ impl Cluster {
             std::thread::sleep(Duration::from_millis(50));
         }
     }
-
-    /// Every node's status, `None` for a node that does not answer.
-    pub fn statuses(&self) -> BTreeMap<NodeId, Option<Status>> {
-        statuses(&self.file)
-    }
 }
 
 impl Drop for Cluster {
