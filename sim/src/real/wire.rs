@@ -6,7 +6,7 @@
 //! gossip of 5 members is under 60 bytes), it decodes from a borrowed slice without trusting
 //! length prefixes beyond the bytes present, and it needs no schema beside the serde derives the
 //! node's types already have. JSON would have been readable in `tcpdump` but four times larger
-//! and would need a cap on nesting; bincode 1.x is similar but its maintenance has stopped.
+//! and would need a cap on nesting; bincode 1.x is similar but no longer developed.
 //!
 //! Nothing here panics on input: a datagram that is empty, has another version byte, does not
 //! decode, or is longer than [`MAX_DATAGRAM_BYTES`] is a [`Refused`] that the receiver counts and
