@@ -107,3 +107,13 @@ classic-anomaly-race: build
             --stop-on-failure --jobs 1 --no-shrink --json --out "$dir" 2>/dev/null || true
     done | python3 -c 'import json, statistics, sys; rows = [json.loads(l) for l in sys.stdin]; runs = [r["runs"] for r in rows]; secs = [r["seconds"] for r in rows]; found = sum(r["failures"] > 0 for r in rows); print(f"found in {found}/{len(rows)} starts; runs to first: {sorted(runs)}"); print(f"median runs {statistics.median(runs)}, median seconds {statistics.median(secs):.3f}")'
     rm -rf "$dir"
+
+# A real test of a local cluster on loopback: `just jepsen --duration 60s --variant classic`.
+jepsen *ARGS: build
+    {{sim}} jepsen "$@"
+
+# The figures of the README's real-cluster section: 60 s of kill, pause and partition on each
+# variant, seed 1, folders under jepsen/.
+jepsen-both: build
+    {{sim}} jepsen --duration 60s --variant versioned --seed 1 --dir jepsen/versioned-1 || true
+    {{sim}} jepsen --duration 60s --variant classic --seed 1 --dir jepsen/classic-1 || true

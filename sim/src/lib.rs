@@ -9,6 +9,7 @@ pub mod hunt;
 pub mod judge;
 pub mod net;
 pub mod profile;
+pub mod real;
 pub mod recorder;
 pub mod run;
 pub mod scenario;

@@ -63,7 +63,7 @@ fn parse_shard(text: &str) -> Result<(u64, u64), String> {
 }
 
 /// A seed from the operating system, for campaigns started without `--seed`.
-fn os_seed() -> u64 {
+pub(super) fn os_seed() -> u64 {
     let mut bytes = [0u8; 8];
     if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
         use std::io::Read;

@@ -2,9 +2,12 @@
 //! 0 (held), 1 (violated / unexpected), 2 (bad usage or input), 3 (checker budget ran out).
 
 mod check;
+mod cluster;
 mod fuzz;
 mod grader;
 mod hunt;
+mod jepsen;
+mod kv;
 mod regress;
 mod replay;
 mod shrink;
@@ -64,6 +67,12 @@ enum Command {
     Bugs,
     /// Measure how fast fuzzing finds each planted bug.
     Hunt(hunt::HuntArgs),
+    /// A local cluster of node processes on 127.0.0.1: up, status, down.
+    Cluster(cluster::ClusterArgs),
+    /// Send one request to a running local cluster.
+    Kv(kv::KvArgs),
+    /// Test a real local cluster under kill -9, pause and partitions; judge it with the checker.
+    Jepsen(jepsen::JepsenArgs),
 }
 
 /// How the generator draws a scenario from a seed: fault model, store variant, planted bug.
@@ -173,6 +182,9 @@ pub fn execute(args: Vec<String>) -> Result<u8, Failure> {
         Command::Check(args) => check::run(args),
         Command::Bugs => hunt::bugs(),
         Command::Hunt(args) => hunt::run(args),
+        Command::Cluster(args) => cluster::run(args),
+        Command::Kv(args) => kv::run(args),
+        Command::Jepsen(args) => jepsen::run(args),
     }
 }
 
