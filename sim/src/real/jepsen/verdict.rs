@@ -8,11 +8,12 @@
 
 use super::nemesis::NemesisLog;
 use super::JepsenConfig;
-use crate::anomaly::{classify, witness_ids};
+use crate::anomaly::classify;
 use crate::judge::{judge, Found};
 use crate::real::wire::{Counters, Status};
-use checker::properties::Property;
+use checker::properties::{CheckOptions, Property};
 use checker::record::{Operation, Outcome, RunRecord};
+use checker::Budget;
 use node::{NodeId, Variant};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -83,7 +84,11 @@ pub fn judge_run(
     workload_us: u64,
 ) -> Report {
     let by_key = linearizable_by_key(record, config.budget_steps);
-    let mut judgement = judge(record, &[Property::Quorum, Property::Convergence], 0);
+    let mut judgement = judge(
+        record,
+        &[Property::Quorum, Property::Convergence],
+        CheckOptions::new(Budget::Steps(0)),
+    );
     judgement.violations.splice(0..0, by_key.violations);
     let verdict = if !judgement.violations.is_empty() {
         Verdict::Violated
@@ -185,10 +190,14 @@ fn linearizable_by_key(record: &RunRecord, budget_steps: u64) -> ByKey {
             final_nodes: Vec::new(),
             ..record.clone()
         };
-        let judgement = judge(&one_key, &[Property::Linearizable], budget_steps);
+        let judgement = judge(
+            &one_key,
+            &[Property::Linearizable],
+            CheckOptions::new(Budget::Steps(budget_steps)),
+        );
         found.undecided_keys += usize::from(judgement.unknown);
         for mut violation in judgement.violations {
-            let kind = classify(&one_key.history, &witness_ids(&violation.details));
+            let kind = classify(&one_key.history, &violation.ops);
             *found.anomalies.entry(kind.name().to_string()).or_default() += 1;
             violation.signature = format!("linearizable: {}", kind.name());
             found.violations.push(violation);
