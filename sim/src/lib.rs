@@ -8,6 +8,7 @@ pub mod grader;
 pub mod hunt;
 pub mod judge;
 pub mod net;
+pub mod picture;
 pub mod profile;
 pub mod recorder;
 pub mod run;
