@@ -154,7 +154,8 @@ fn write_file(path: &PathBuf, text: &str) -> Result<(), Failure> {
         .map_err(|e| Failure::usage(format!("{}: cannot write: {e}", path.display())))
 }
 
-/// What the picture says about where the run came from, and the command that draws it again.
+/// What the picture says about where the run came from, and the command that replays it (without
+/// the output paths, so a page does not depend on where it was written).
 fn picture_source(args: &ReplayArgs, key: &RunKey, scenario: &Scenario, title: String) -> Source {
     let source = match &args.file {
         Some(path) => path.display().to_string(),
@@ -166,14 +167,9 @@ fn picture_source(args: &ReplayArgs, key: &RunKey, scenario: &Scenario, title: S
             scenario.params.bug.name()
         ),
     };
-    let output = match (&args.html, &args.svg) {
-        (Some(h), _) => format!(" --html {}", h.display()),
-        (None, Some(s)) => format!(" --svg {}", s.display()),
-        (None, None) => String::new(),
-    };
     Source {
         title,
-        command: format!("sim replay {source}{output}"),
+        command: format!("sim replay {source}"),
         seed: key.seed,
         variant: scenario.params.variant.name().to_string(),
         profile: key.profile.name().to_string(),
