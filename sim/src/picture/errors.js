@@ -1,4 +1,4 @@
-// Counts script errors and blocked requests on <body> so a test can read them from the DOM.
+// Counts script errors and blocked requests on the body element so a test can read them from the DOM.
 (function () {
   var errors = [];
   function mark(kind, text) {

@@ -335,7 +335,8 @@
         drawn.push([i, x1, y1, x3, y2]);
       }
     } else {
-      var xe = X(M.sent[i] + 0.5), ye = (y1 + y2) / 2;
+      // The stub ends near the receiver, so the cross says whose message was lost.
+      var xe = X(M.sent[i] + 0.6), ye = y1 + (y2 - y1) * 0.85;
       ctx.setLineDash([3, 2]); ctx.beginPath(); ctx.moveTo(x1, y1); ctx.lineTo(xe, ye); ctx.stroke(); ctx.setLineDash([]);
       ctx.fillStyle = "#d62728"; ctx.textAlign = "center"; ctx.fillText("\u2715", xe, ye + 4);
       if (S.t1 - S.t0 <= 40 && alpha === 1) { ctx.textAlign = "left"; ctx.fillText(lostReason(i), xe + 6, ye + 4); }
@@ -363,13 +364,16 @@
     for (var i = 0; i < O.id.length; i++) {
       if (!opVisible(i)) { continue; }
       var end = O.complete[i] >= 0 ? O.complete[i] + 1 : END;
-      if (end < S.t0 || O.invoke[i] > S.t1) { continue; }
-      var a = Math.max(LABEL, X(O.invoke[i])), z = Math.min(W, X(end));
       var id = O.id[i], w = !!witness[id];
+      // Every operation is in the DOM (a test or a link can find it); those outside the window hidden.
+      var off = end < S.t0 || O.invoke[i] > S.t1;
+      var a = Math.max(LABEL, X(O.invoke[i])), z = Math.min(W, X(end));
       var g = svgEl("g", {
         id: "op-" + id, "data-op": id, "data-witness": w ? "1" : "0",
-        "class": "op" + (w ? " witness" : "") + (S.sel === id ? " selected" : "") + (anyWitness && !w && S.sel !== id ? " faded" : "")
+        "class": "op" + (w ? " witness" : "") + (S.sel === id ? " selected" : "") +
+          (anyWitness && !w && S.sel !== id ? " faded" : "") + (off ? " offscreen" : "")
       });
+      if (off) { overlay.appendChild(g); continue; }
       var y = rowsTop + ROW * rowOf(i, rows) + 2;
       g.appendChild(svgEl("rect", { x: a, y: y, width: Math.max(2, z - a), height: ROW - 4, rx: 2, fill: OUTCOME[O.outcome[i]] }));
       if (z - a > 24) {
@@ -645,6 +649,7 @@
     box.checked = true; box.onchange();
     var target = F && F.ops.length ? F.ops[0] : (O.id.length ? O.id[0] : null);
     if (target !== null) {
+      S.sel = null;
       setWindow(O.invoke[opIndex[target]] - 10, O.invoke[opIndex[target]] + 20);
       var g = document.getElementById("op-" + target);
       check(!!g, "operation " + target + " is drawn");

@@ -200,7 +200,8 @@ pub fn render(p: &Picture) -> String {
                 );
             }
             Err(_) => {
-                let (x2, ym) = (x(m.sent[i] as f64 + 0.6), (y1 + y2) / 2.0);
+                // The stub ends near the receiver, so the cross says whose message was lost.
+                let (x2, ym) = (x(m.sent[i] as f64 + 0.6), y1 + (y2 - y1) * 0.85);
                 let _ = writeln!(
                     s,
                     "<line x1=\"{x1:.1}\" y1=\"{y1:.1}\" x2=\"{x2:.1}\" y2=\"{ym:.1}\" stroke=\"{colour}\" stroke-dasharray=\"2,2\"/>\
