@@ -11,6 +11,7 @@ pub mod net;
 pub mod picture;
 pub mod profile;
 pub mod recorder;
+pub mod report;
 pub mod run;
 pub mod scenario;
 pub mod seedfile;

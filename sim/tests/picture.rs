@@ -119,9 +119,9 @@ fn messages_are_tied_to_the_operations_they_serve() {
     assert!(of_op4.iter().any(|&i| named(i) == "kv-req" && from[i] == 2));
     assert!(of_op4.iter().any(|&i| named(i) == "kv-reply" && to[i] == 2));
     // Client requests and replies always serve some operation.
-    for i in 0..op.len() {
+    for (i, served) in op.iter().enumerate() {
         if matches!(named(i), "kv-req" | "kv-reply") {
-            assert!(op[i].as_i64().unwrap() >= 0, "message {i} serves no op");
+            assert!(served.as_i64().unwrap() >= 0, "message {i} serves no op");
         }
     }
 }

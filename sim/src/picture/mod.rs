@@ -6,6 +6,7 @@
 //! seconds. Everything the pages need is inlined (no network, no outside library), and the same
 //! run gives the same bytes, so the pages can be snapshot-tested.
 
+pub mod campaign;
 pub mod capture;
 pub mod focus;
 pub mod html;
