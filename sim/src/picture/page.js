@@ -354,13 +354,27 @@
     ctx.lineTo(x2 - s * Math.cos(a + 0.4), y2 - s * Math.sin(a + 0.4));
     ctx.closePath(); ctx.fillStyle = ctx.strokeStyle; ctx.fill();
   }
+  // For each operation, where the next visible operation of its row starts on screen.
+  function nextStarts(rows) {
+    var byRow = {}, next = new Array(O.id.length).fill(W);
+    for (var i = 0; i < O.id.length; i++) {
+      if (!opVisible(i)) { continue; }
+      var r = rowOf(i, rows);
+      (byRow[r] = byRow[r] || []).push(i);
+    }
+    Object.keys(byRow).forEach(function (r) {
+      var list = byRow[r].sort(function (a, b) { return O.invoke[a] - O.invoke[b] || a - b; });
+      for (var k = 0; k + 1 < list.length; k++) { next[list[k]] = X(O.invoke[list[k + 1]]); }
+    });
+    return next;
+  }
   function drawOverlay(rows) {
     while (overlay.firstChild) { overlay.removeChild(overlay.firstChild); }
     rows.forEach(function (r, k) {
       var t = svgEl("text", { x: 4, y: rowsTop + ROW * k + 13, "class": "rowlabel" });
       t.textContent = r.label; overlay.appendChild(t);
     });
-    var anyWitness = F && F.ops.length > 0;
+    var anyWitness = F && F.ops.length > 0, next = nextStarts(rows);
     for (var i = 0; i < O.id.length; i++) {
       if (!opVisible(i)) { continue; }
       var end = O.complete[i] >= 0 ? O.complete[i] + 1 : END;
@@ -376,10 +390,13 @@
       if (off) { overlay.appendChild(g); continue; }
       var y = rowsTop + ROW * rowOf(i, rows) + 2;
       g.appendChild(svgEl("rect", { x: a, y: y, width: Math.max(2, z - a), height: ROW - 4, rx: 2, fill: OUTCOME[O.outcome[i]] }));
-      if (z - a > 24) {
-        var t = svgEl("text", { x: a + 3, y: y + 11 });
-        t.textContent = "#" + id + " " + O.kind[i] + " " + D.keys[O.key[i]] + (O.value[i] !== null ? "=" + O.value[i] : "") +
+      // The label runs to the next operation of its row at most (about 6 px a character).
+      var room = Math.floor((next[i] - a - 4) / 6);
+      if (room >= 3) {
+        var label = "#" + id + " " + O.kind[i] + " " + D.keys[O.key[i]] + (O.value[i] !== null ? "=" + O.value[i] : "") +
           (O.outcome[i] === "unknown" ? " ?" : O.outcome[i] === "rejected" ? " rejected" : "") + (O.output[i] !== null ? " saw " + O.output[i] : "");
+        var t = svgEl("text", { x: a + 3, y: y + 11 });
+        t.textContent = label.length > room ? label.slice(0, Math.max(1, room - 1)) + "\u2026" : label;
         g.appendChild(t);
       }
       var ti = svgEl("title", {}); ti.textContent = opText(i); g.appendChild(ti);
