@@ -20,7 +20,9 @@ const ROW_PX: f64 = 20.0;
 const ARROWS_MAX: usize = 400;
 /// Ticks shown before the first witness operation and after the violation.
 const MARGIN_TICKS: Tick = 4;
-/// Ticks shown before an end-of-run violation that names no operation.
+/// Operations on the key shown for a violation that names a key but no operation.
+const KEY_OPS_SHOWN: usize = 4;
+/// Ticks shown before an end-of-run violation that names no key and no operation.
 const LOOKBACK_TICKS: Tick = 40;
 
 /// Jepsen's outcome colours.
@@ -50,6 +52,15 @@ pub fn window(p: &Picture) -> (Tick, Tick) {
     let Some(f) = &p.focus else {
         return (0, end.min(LOOKBACK_TICKS * 2));
     };
+    let key = f
+        .key
+        .as_ref()
+        .and_then(|k| p.keys.iter().position(|x| x == k));
+    let mut on_key: Vec<Tick> = (0..p.ops.id.len())
+        .filter(|&i| Some(p.ops.key[i]) == key && p.ops.invoke[i] <= f.tick)
+        .map(|i| p.ops.invoke[i])
+        .collect();
+    on_key.sort_unstable();
     let first = p
         .ops
         .id
@@ -58,6 +69,12 @@ pub fn window(p: &Picture) -> (Tick, Tick) {
         .filter(|(id, _)| f.ops.contains(id))
         .map(|(_, &t)| t)
         .min()
+        // A violation of a key that names no operation: the key's last few operations.
+        .or_else(|| {
+            on_key
+                .get(on_key.len().saturating_sub(KEY_OPS_SHOWN))
+                .copied()
+        })
         .unwrap_or(f.tick.saturating_sub(LOOKBACK_TICKS));
     (
         first.saturating_sub(MARGIN_TICKS),
@@ -223,10 +240,16 @@ pub fn render(p: &Picture) -> String {
         let (a, b) = (p.ops.invoke[i].max(t0), done.unwrap_or(t1).min(t1));
         let in_witness = witness.contains(&p.ops.id[i]);
         let label = op_label(p, i);
+        // A bar near the right edge carries its label on its left.
+        let (text_x, anchor) = if x(a as f64) > WIDTH_PX * 0.7 {
+            (x(a as f64) - 3.0, "end")
+        } else {
+            (x(a as f64) + 3.0, "start")
+        };
         let _ = writeln!(
             s,
             "<rect x=\"{:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{:.1}\" rx=\"2\" fill=\"{}\" stroke=\"{}\" stroke-width=\"{}\" opacity=\"{}\"/>\
-             <text x=\"{:.1}\" y=\"{:.1}\">{}</text>",
+             <text x=\"{text_x:.1}\" y=\"{:.1}\" text-anchor=\"{anchor}\">{}</text>",
             x(a as f64),
             x(b as f64 + 1.0).min(WIDTH_PX - 12.0) - x(a as f64),
             ROW_PX - 4.0,
@@ -234,7 +257,6 @@ pub fn render(p: &Picture) -> String {
             if in_witness { "#000000" } else { "none" },
             if in_witness { 2 } else { 0 },
             if in_witness || witness.is_empty() { "1" } else { "0.45" },
-            x(a as f64) + 3.0,
             y + ROW_PX - 8.0,
             escape(&label)
         );
