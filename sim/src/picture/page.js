@@ -375,7 +375,7 @@
       var t = svgEl("text", { x: 4, y: rowsTop + ROW * k + 13, "class": "rowlabel" });
       t.textContent = r.label; overlay.appendChild(t);
     });
-    var anyWitness = F && F.ops.length > 0, next = nextStarts(rows);
+    var anyWitness = F && F.ops.length > 0, next = nextStarts(rows), onTop = [];
     for (var i = 0; i < O.id.length; i++) {
       if (!opVisible(i)) { continue; }
       var end = O.complete[i] >= 0 ? O.complete[i] + 1 : END;
@@ -392,18 +392,23 @@
       var y = rowsTop + ROW * rowOf(i, rows) + 2;
       g.appendChild(svgEl("rect", { x: a, y: y, width: Math.max(2, z - a), height: ROW - 4, rx: 2, fill: OUTCOME[O.outcome[i]] }));
       // The label runs to the next operation of its row at most (about 6 px a character).
-      var room = Math.floor((next[i] - a - 4) / 6);
+      // The witness's and the selected operation's labels are whole (on a halo, over their
+      // neighbours; left of the bar near the right edge).
+      var whole = w || S.sel === id;
+      var room = whole ? 1000 : Math.floor((next[i] - a - 4) / 6);
       if (room >= 3) {
         var label = "#" + id + " " + O.kind[i] + " " + D.keys[O.key[i]] + (O.value[i] !== null ? "=" + O.value[i] : "") +
           (O.outcome[i] === "unknown" ? " ?" : O.outcome[i] === "rejected" ? " rejected" : "") + (O.output[i] !== null ? " saw " + O.output[i] : "");
-        var t = svgEl("text", { x: a + 3, y: y + 11 });
+        var left = whole && a > W * 0.75;
+        var t = svgEl("text", { x: left ? a - 3 : a + 3, y: y + 11, "text-anchor": left ? "end" : "start", "class": whole ? "halo" : "" });
         t.textContent = label.length > room ? label.slice(0, Math.max(1, room - 1)) + "\u2026" : label;
         g.appendChild(t);
       }
       var ti = svgEl("title", {}); ti.textContent = opText(i); g.appendChild(ti);
       g.addEventListener("click", (function (op) { return function (e) { e.stopPropagation(); select(op); }; })(id));
-      overlay.appendChild(g);
+      if (whole) { onTop.push(g); } else { overlay.appendChild(g); }
     }
+    onTop.forEach(function (g) { overlay.appendChild(g); });
     if (F) {
       var vx = X(F.tick + 1);
       var v = svgEl("g", { id: "violation", "data-tick": F.tick, "class": vx >= LABEL && vx <= W ? "" : "offscreen" });
