@@ -119,9 +119,8 @@ fn four_shards_merged_equal_the_unsharded_campaign() {
     }
 }
 
-#[test]
-fn a_folder_without_summaries_is_bad_input() {
-    let dir = temp_dir("empty");
+/// `sim report DIR` fails with status 2 and one line that names `names`.
+fn assert_bad_input(dir: &Path, names: &Path) {
     let out = Command::new(env!("CARGO_BIN_EXE_sim"))
         .args(["report", dir.to_str().unwrap()])
         .output()
@@ -129,5 +128,14 @@ fn a_folder_without_summaries_is_bad_input() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
-    assert!(stderr.contains(dir.to_str().unwrap()), "{stderr}");
+    assert!(stderr.contains(names.to_str().unwrap()), "{stderr}");
+}
+
+#[test]
+fn missing_or_broken_summaries_are_bad_input() {
+    let dir = temp_dir("empty");
+    assert_bad_input(&dir, &dir);
+    let broken = dir.join("summary.json");
+    std::fs::write(&broken, "{\"seed\": 1, \"runs\": \"many\"}").unwrap();
+    assert_bad_input(&dir, &broken);
 }
