@@ -100,3 +100,20 @@ classic-anomaly-race: build
             --stop-on-failure --jobs 1 --no-shrink --json --out "$dir" 2>/dev/null || true
     done | python3 -c 'import json, statistics, sys; rows = [json.loads(l) for l in sys.stdin]; runs = [r["runs"] for r in rows]; secs = [r["seconds"] for r in rows]; found = sum(r["failures"] > 0 for r in rows); print(f"found in {found}/{len(rows)} starts; runs to first: {sorted(runs)}"); print(f"median runs {statistics.median(runs)}, median seconds {statistics.median(secs):.3f}")'
     rm -rf "$dir"
+
+# A page's size and its render time in headless Chromium, five loads (default: the largest seed).
+picture-timing SEED="seeds/classic-default-txn-id-reuse-bounded-response-1.yaml": build
+    #!/usr/bin/env bash
+    set -euo pipefail
+    mkdir -p target/pictures
+    page="$(pwd)/target/pictures/timing.html"
+    {{sim}} replay "{{SEED}}" --html "$page" >/dev/null || true
+    echo "{{SEED}}: $(stat -c %s "$page") bytes"
+    for i in 1 2 3 4 5; do
+        profile=$(mktemp -d)
+        chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
+            --disable-component-update --disable-sync --no-first-run --user-data-dir="$profile" \
+            --virtual-time-budget=3000 --dump-dom "file://$page" 2>/dev/null \
+            | grep -o 'data-render-ms="[0-9]*"'
+        rm -rf "$profile"
+    done

@@ -28,7 +28,7 @@
 
   // View state; all of it is mirrored in the URL hash.
   var S = {
-    t0: 0, t1: END, sel: null, asof: null, key: "", group: "client",
+    t0: 0, t1: END, sel: null, asof: null, key: "", kind: "", group: "client",
     nodes: D.nodes.slice(), classes: classes.slice(), outcomes: ["ok", "rejected", "unknown"]
   };
 
@@ -112,6 +112,12 @@
   keySel.onchange = function () { S.key = keySel.value; update(); };
   var kl = el("span", { "class": "group" }); kl.appendChild(el("b", {}, "key: ")); kl.appendChild(keySel);
   filters.appendChild(kl);
+  var kindSel = el("select", { id: "filter-kind" });
+  kindSel.appendChild(el("option", { value: "" }, "every message kind"));
+  D.kinds.forEach(function (k) { kindSel.appendChild(el("option", { value: k }, k)); });
+  kindSel.onchange = function () { S.kind = kindSel.value; update(); };
+  var ml = el("span", { "class": "group" }); ml.appendChild(el("b", {}, "message: ")); ml.appendChild(kindSel);
+  filters.appendChild(ml);
   var groupBtn = el("button", { id: "regroup" }, "rows per key");
   groupBtn.onclick = function () { S.group = S.group === "client" ? "key" : "client"; update(); };
   filters.appendChild(groupBtn);
@@ -180,6 +186,7 @@
   }
   function msgVisible(i) {
     if (S.classes.indexOf(msgClass(i)) < 0) { return false; }
+    if (S.kind && D.kinds[M.kind[i]] !== S.kind) { return false; }
     if (S.nodes.indexOf(M.from[i]) < 0 || S.nodes.indexOf(M.to[i]) < 0) { return false; }
     if (S.key) {
       var k = M.key[i] >= 0 ? M.key[i] : (M.op[i] >= 0 && opIndex[M.op[i]] !== undefined ? O.key[opIndex[M.op[i]]] : -1);
@@ -545,6 +552,7 @@
     if (S.sel !== null) { parts.push("sel=op" + S.sel); }
     if (S.asof !== null) { parts.push("asof=" + S.asof); }
     if (S.key) { parts.push("key=" + encodeURIComponent(S.key)); }
+    if (S.kind) { parts.push("kind=" + encodeURIComponent(S.kind)); }
     if (S.group !== "client") { parts.push("group=key"); }
     ["nodes", "classes", "outcomes"].forEach(function (f, j) {
       var all = [D.nodes, classes, ["ok", "rejected", "unknown"]][j];
@@ -571,6 +579,7 @@
       });
     });
     keySel.value = S.key;
+    kindSel.value = S.kind;
     groupBtn.textContent = S.group === "client" ? "rows per key" : "rows per client";
   }
   function update() {
@@ -650,6 +659,7 @@
   if (h.sel) { var so = Number(h.sel.replace(/^op/, "")); if (opIndex[so] !== undefined) { S.sel = so; } }
   if (h.asof) { S.asof = Number(h.asof); }
   if (h.key && D.keys.indexOf(h.key) >= 0) { S.key = h.key; }
+  if (h.kind && D.kinds.indexOf(h.kind) >= 0) { S.kind = h.kind; }
   if (h.group === "key") { S.group = "key"; }
   if (h.nodes) { S.nodes = h.nodes.split(",").map(Number); }
   if (h.classes) { S.classes = h.classes.split(","); }
