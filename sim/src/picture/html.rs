@@ -72,11 +72,6 @@ pub fn render(picture: &Picture) -> String {
     page(&picture.meta.source.title, STYLE, &body)
 }
 
-/// The data block of a page, as it is inlined (for snapshot tests).
-pub fn data_block(picture: &Picture) -> String {
-    script_safe_json(picture)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

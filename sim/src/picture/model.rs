@@ -187,6 +187,8 @@ pub struct Picture {
     pub stored: Vec<(Tick, u8, usize, Option<String>)>,
     /// The first violation, if the run failed.
     pub focus: Option<Focus>,
+    /// The ticks the page opens on and the SVG draws: the violation's window.
+    pub window: (Tick, Tick),
 }
 
 /// The operation kind's name.
@@ -393,7 +395,7 @@ impl Picture {
             gossip_arrows,
         };
         let kinds = kinds.items;
-        Picture {
+        let mut picture = Picture {
             meta,
             ring: nodes
                 .iter()
@@ -417,6 +419,9 @@ impl Picture {
             views,
             stored,
             focus,
-        }
+            window: (0, ticks),
+        };
+        picture.window = super::svg::window(&picture);
+        picture
     }
 }

@@ -12,7 +12,6 @@
   };
   var OUTCOME = { "ok": "#6DB6FE", "rejected": "#FEB5DA", "unknown": "#FFAA26" };
   var ARROWS_MAX = 1500;
-  var KEY_OPS_SHOWN = 4;
   var LABEL = 60, LANE = 34, ROW = 18, BAND = 14;
   var END = Math.max(1, D.meta.ticks);
   var witness = {};
@@ -530,18 +529,9 @@
   }
   function setWindow(a, b) { var w = clampWindow(a, b); S.t0 = w[0]; S.t1 = w[1]; update(); }
   function zoomBy(f, at) { setWindow(at - (at - S.t0) * f, at + (S.t1 - at) * f); }
+  // The violation's window as the SVG draws it, at least 24 ticks wide.
   function violationWindow() {
-    var first = F.tick;
-    F.ops.forEach(function (id) { if (opIndex[id] !== undefined) { first = Math.min(first, O.invoke[opIndex[id]]); } });
-    // A violation of a key that names no operation: show the key's last few operations too.
-    var k = F.key !== null ? D.keys.indexOf(F.key) : -1;
-    if (!F.ops.length && k >= 0) {
-      var onKey = [];
-      for (var i = 0; i < O.id.length; i++) { if (O.key[i] === k && O.invoke[i] <= F.tick) { onKey.push(O.invoke[i]); } }
-      onKey.sort(function (a, b) { return a - b; });
-      if (onKey.length) { first = Math.min(first, onKey[Math.max(0, onKey.length - KEY_OPS_SHOWN)]); }
-    }
-    var a = first - 4, b = F.tick + 6;
+    var a = D.window[0], b = D.window[1] + 2;
     if (b - a < 24) { a = b - 24; }
     return clampWindow(a, b);
   }

@@ -26,7 +26,7 @@ const KEY_OPS_SHOWN: usize = 4;
 const LOOKBACK_TICKS: Tick = 40;
 
 /// Jepsen's outcome colours.
-pub fn outcome_colour(outcome: Outcome) -> &'static str {
+fn outcome_colour(outcome: Outcome) -> &'static str {
     match outcome {
         Outcome::Ok => "#6DB6FE",
         Outcome::Rejected => "#FEB5DA",
@@ -46,7 +46,7 @@ fn class_colour(kind: &str) -> &'static str {
     }
 }
 
-/// The ticks the SVG shows.
+/// The violation's window (for a run that passed, its first ticks), from the rest of the picture.
 pub fn window(p: &Picture) -> (Tick, Tick) {
     let end = p.meta.ticks;
     let Some(f) = &p.focus else {
@@ -126,7 +126,7 @@ fn arrows(p: &Picture, (t0, t1): (Tick, Tick)) -> Vec<usize> {
 
 /// The SVG of `p`'s violation window (or of its first ticks, for a run that passed).
 pub fn render(p: &Picture) -> String {
-    let (t0, t1) = window(p);
+    let (t0, t1) = p.window;
     let ops = rows(p, (t0, t1));
     let mut arrows = arrows(p, (t0, t1));
     let left_out = arrows.len().saturating_sub(ARROWS_MAX);
@@ -285,7 +285,7 @@ pub fn render(p: &Picture) -> String {
 }
 
 /// Why message `i` was never delivered.
-pub fn lost_reason(p: &Picture, i: usize) -> &'static str {
+fn lost_reason(p: &Picture, i: usize) -> &'static str {
     match p.fates[p.messages.fate[i]] {
         "sent" => "receiver down",
         fate => fate,
@@ -293,7 +293,7 @@ pub fn lost_reason(p: &Picture, i: usize) -> &'static str {
 }
 
 /// `#12 create k0=c1v2 ok` or `#13 read k0 ok c1v2`.
-pub fn op_label(p: &Picture, i: usize) -> String {
+fn op_label(p: &Picture, i: usize) -> String {
     let o = &p.ops;
     let value = o.value[i]
         .as_ref()
@@ -315,7 +315,7 @@ pub fn op_label(p: &Picture, i: usize) -> String {
 }
 
 /// The ticks node `n` was down: from each crash to the next start (or the end).
-pub fn down_spans(p: &Picture, n: u8) -> Vec<(Tick, Tick)> {
+fn down_spans(p: &Picture, n: u8) -> Vec<(Tick, Tick)> {
     let mut out = Vec::new();
     let mut down_since = None;
     for &(tick, node, incarnation) in &p.lives {
