@@ -85,6 +85,13 @@ pub struct CampaignSummary {
 }
 
 impl CampaignSummary {
+    /// One line of JSON with its keys in alphabetical order, as `fuzz --json` always printed.
+    pub fn to_json_line(&self) -> String {
+        serde_json::to_value(self)
+            .map(|v| v.to_string())
+            .expect("a summary serializes")
+    }
+
     /// The summary of a finished campaign.
     pub fn of(s: &FuzzSummary, options: &FuzzOptions) -> CampaignSummary {
         let seconds = s.seconds.max(1e-9);

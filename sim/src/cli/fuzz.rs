@@ -213,7 +213,7 @@ fn shrink_kept(summary: &mut FuzzSummary) {
 }
 
 fn json_summary(s: &FuzzSummary, options: &FuzzOptions) -> String {
-    serde_json::to_string(&CampaignSummary::of(s, options)).expect("a summary serializes")
+    CampaignSummary::of(s, options).to_json_line()
 }
 
 fn words_summary(s: &FuzzSummary, options: &FuzzOptions) -> String {

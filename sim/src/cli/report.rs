@@ -79,10 +79,7 @@ pub fn run(args: ReportArgs) -> Result<u8, Failure> {
         campaign::write(&summary, &files, html, "merged campaign").map_err(Failure::usage)?;
     }
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string(&summary).expect("a summary serializes")
-        );
+        println!("{}", summary.to_json_line());
     } else {
         let mut out = format!(
             "report: {} summaries merged: {} runs, {} failing, {} unknown verdicts, {} nondeterministic\n",
