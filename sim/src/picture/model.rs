@@ -113,7 +113,8 @@ pub struct Messages {
     pub to: Vec<u8>,
     /// Index into [`Picture::kinds`].
     pub kind: Vec<usize>,
-    /// Index into [`Picture::fates`].
+    /// Index into [`Picture::fates`]: what the network did, or why a queued message was never
+    /// delivered.
     pub fate: Vec<usize>,
     /// Delivery tick, -1 when never delivered (lost, or the receiver was down).
     pub delivered: Vec<i64>,
@@ -201,7 +202,8 @@ fn op_kind(input: &KvInput) -> &'static str {
     }
 }
 
-/// Names of [`SendFate`]s, by index.
+/// [`SendFate`]s by index; [`Picture::fates`] names them, then [`RECEIVER_DOWN`] and
+/// [`IN_FLIGHT_AT_END`].
 const FATES: [SendFate; 5] = [
     SendFate::Queued,
     SendFate::Lost,
@@ -209,6 +211,24 @@ const FATES: [SendFate; 5] = [
     SendFate::BufferFull,
     SendFate::TooLarge,
 ];
+/// A queued message never delivered because its receiver was down (or went down).
+const RECEIVER_DOWN: usize = FATES.len();
+/// A queued message still on its way when the run ended.
+const IN_FLIGHT_AT_END: usize = FATES.len() + 1;
+
+/// Whether `node` was down at `tick` or crashed later.
+fn down_at_or_after(lives: &[(Tick, node::NodeId, Life)], node: node::NodeId, tick: Tick) -> bool {
+    let mut down = false;
+    for &(at, _, life) in lives.iter().filter(|(_, n, _)| *n == node) {
+        match life {
+            Life::Crash if at >= tick => return true,
+            Life::Crash => down = true,
+            Life::Start(_) if at <= tick => down = false,
+            Life::Start(_) => {}
+        }
+    }
+    down
+}
 
 /// Interns strings in first-seen order.
 #[derive(Debug, Default)]
@@ -331,9 +351,17 @@ impl Picture {
             messages.from.push(m.from.0);
             messages.to.push(m.to.0);
             messages.kind.push(kinds.get(&m.kind));
-            messages
-                .fate
-                .push(FATES.iter().position(|f| *f == m.fate).unwrap_or(0));
+            let fate = match FATES.iter().position(|f| *f == m.fate).unwrap_or(0) {
+                0 if m.delivered.is_empty() => {
+                    if down_at_or_after(&capture.lives, m.to, m.sent) {
+                        RECEIVER_DOWN
+                    } else {
+                        IN_FLIGHT_AT_END
+                    }
+                }
+                fate => fate,
+            };
+            messages.fate.push(fate);
             messages
                 .delivered
                 .push(m.delivered.first().map_or(-1, |&t| tick_i64(t)));
@@ -406,7 +434,11 @@ impl Picture {
             bands: bands(scenario, ticks),
             classes: kinds.iter().map(|k| class_of(k)).collect(),
             kinds,
-            fates: FATES.iter().map(|f| f.name()).collect(),
+            fates: FATES
+                .iter()
+                .map(|f| f.name())
+                .chain(["receiver down", "in flight at the end"])
+                .collect(),
             messages,
             density,
             key_positions: keys
@@ -423,5 +455,30 @@ impl Picture {
         };
         picture.window = super::svg::window(&picture);
         picture
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use node::NodeId;
+
+    #[test]
+    fn a_message_is_lost_to_a_receiver_that_is_down_or_goes_down() {
+        let n = NodeId(2);
+        let lives = [
+            (0, n, Life::Start(0)),
+            (10, n, Life::Crash),
+            (20, n, Life::Start(1)),
+            (30, n, Life::Crash),
+        ];
+        assert!(down_at_or_after(&lives, n, 12), "down at send");
+        assert!(down_at_or_after(&lives, n, 25), "crashes later");
+        assert!(
+            down_at_or_after(&lives, n, 31),
+            "still down after the last crash"
+        );
+        assert!(!down_at_or_after(&lives[..3], n, 25), "up to the end");
+        assert!(!down_at_or_after(&lives, NodeId(3), 5), "another node");
     }
 }

@@ -176,7 +176,7 @@
       " sent " + M.sent[i] + ", " + d + (M.duplicate[i] >= 0 ? ", duplicate delivered " + M.duplicate[i] : "") +
       (M.op[i] >= 0 ? ", op" + M.op[i] : "") + (M.key[i] >= 0 ? ", key " + keyName(M.key[i]) : "");
   }
-  function lostReason(i) { var f = D.fates[M.fate[i]]; return f === "sent" ? "receiver down" : f; }
+  function lostReason(i) { return D.fates[M.fate[i]]; }
   function opText(i) {
     var done = O.complete[i] >= 0 ? O.complete[i] : "never";
     return "op" + O.id[i] + " client " + O.client[i] + " at n" + O.node[i] + ": " + O.kind[i] + " " +

@@ -286,10 +286,7 @@ pub fn render(p: &Picture) -> String {
 
 /// Why message `i` was never delivered.
 fn lost_reason(p: &Picture, i: usize) -> &'static str {
-    match p.fates[p.messages.fate[i]] {
-        "sent" => "receiver down",
-        fate => fate,
-    }
+    p.fates[p.messages.fate[i]]
 }
 
 /// `#12 create k0=c1v2 ok` or `#13 read k0 ok c1v2`.
