@@ -117,3 +117,20 @@ jepsen *ARGS: build
 jepsen-both: build
     {{sim}} jepsen --duration 60s --variant versioned --seed 1 --dir jepsen/versioned-1 || true
     {{sim}} jepsen --duration 60s --variant classic --seed 1 --dir jepsen/classic-1 || true
+
+# A page's size and its render time in headless Chromium, five loads (default: the largest seed).
+picture-timing SEED="seeds/classic-default-txn-id-reuse-bounded-response-1.yaml": build
+    #!/usr/bin/env bash
+    set -euo pipefail
+    mkdir -p target/pictures
+    page="$(pwd)/target/pictures/timing.html"
+    {{sim}} replay "{{SEED}}" --html "$page" >/dev/null || true
+    echo "{{SEED}}: $(stat -c %s "$page") bytes"
+    for i in 1 2 3 4 5; do
+        profile=$(mktemp -d)
+        chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
+            --disable-component-update --disable-sync --no-first-run --user-data-dir="$profile" \
+            --virtual-time-budget=3000 --dump-dom "file://$page" 2>/dev/null \
+            | grep -o 'data-render-ms="[0-9]*"'
+        rm -rf "$profile"
+    done

@@ -185,7 +185,7 @@ pub fn file_name(scenario: &Scenario, profile: Profile, property: Property, seed
 pub fn first_divergence(scenario: &Scenario, key: &RunKey) -> String {
     let options = RunOptions {
         trace: TraceLevel::Full,
-        until: None,
+        ..RunOptions::default()
     };
     let a = run_checked(scenario, key, options);
     let b = run_checked(scenario, key, options);

@@ -20,6 +20,8 @@ pub struct RunOptions {
     pub trace: TraceLevel,
     /// Stop after this tick (for `replay --until`).
     pub until: Option<Tick>,
+    /// Keep what a picture of the run draws (`replay --html/--svg`).
+    pub picture: bool,
 }
 
 impl Default for RunOptions {
@@ -27,6 +29,7 @@ impl Default for RunOptions {
         RunOptions {
             trace: TraceLevel::HashOnly,
             until: None,
+            picture: false,
         }
     }
 }
@@ -71,6 +74,9 @@ pub fn execute(scenario: &Scenario, seed: u64, options: RunOptions) -> Execution
         seed,
     ));
     let mut world = World::new(config, net);
+    if options.picture {
+        world.capture_picture();
+    }
     let mut clients = Clients::new(&scenario.workload, seed);
     let mut faults_fired: BTreeMap<String, u64> = BTreeMap::new();
     let mut next_fault = 0;

@@ -1,6 +1,7 @@
 //! The trace: every event of a run, folded into a hash and, when asked, kept as readable lines.
 
 use crate::net::SendFate;
+use crate::picture::capture::Capture;
 use crate::trace_hash::TraceHasher;
 use node::{ClientReply, Message, NodeId, Observation, OpId, Request, Tick};
 use std::fmt::Write as _;
@@ -220,6 +221,7 @@ pub struct Trace {
     level: TraceLevel,
     lines: Vec<String>,
     events: u64,
+    capture: Option<Box<Capture>>,
 }
 
 impl Trace {
@@ -230,6 +232,7 @@ impl Trace {
             level,
             lines: Vec::new(),
             events: 0,
+            capture: None,
         }
     }
 
@@ -238,6 +241,9 @@ impl Trace {
         tick.hash(&mut self.hasher);
         event.hash(&mut self.hasher);
         self.events += 1;
+        if let Some(capture) = self.capture.as_mut() {
+            capture.record(tick, event);
+        }
         let keep = match self.level {
             TraceLevel::HashOnly => false,
             TraceLevel::Short => event.in_short_trace(),
@@ -248,6 +254,23 @@ impl Trace {
             event.render(tick, &mut line);
             self.lines.push(line);
         }
+    }
+
+    /// Keeps, from now on, what a picture of the run draws (it does not change the hash).
+    pub fn capture_picture(&mut self) {
+        self.capture.get_or_insert_with(Box::default);
+    }
+
+    /// The node about to be stepped handles a timer (for tying messages to operations).
+    pub fn timer_step(&mut self) {
+        if let Some(capture) = self.capture.as_mut() {
+            capture.timer_step();
+        }
+    }
+
+    /// What was kept for a picture, if asked for.
+    pub fn capture(&self) -> Option<&Capture> {
+        self.capture.as_deref()
     }
 
     /// The hash of every event so far.

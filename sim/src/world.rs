@@ -150,6 +150,11 @@ impl World {
         &self.trace
     }
 
+    /// Keeps, from now on, what a picture of the run draws.
+    pub fn capture_picture(&mut self) {
+        self.trace.capture_picture();
+    }
+
     /// What was recorded so far.
     pub fn recorder(&self) -> &Recorder {
         &self.recorder
@@ -198,6 +203,7 @@ impl World {
                     self.inbox_scratch = inbox;
                     // A skewed clock gives the node 0, 1 or 2 ticks of its own per world tick.
                     let target = self.local_target(i);
+                    self.trace.timer_step();
                     while self.slots[i].local_now < target {
                         self.slots[i].local_now += 1;
                         self.step(i, Input::Tick);

@@ -2,6 +2,7 @@
 
 use super::{Failure, GeneratorArgs, EXIT_OK, EXIT_VIOLATION};
 use crate::fuzz::{fuzz, FuzzError, FuzzOptions, FuzzSummary, Progress};
+use crate::report::CampaignSummary;
 use crate::seedfile::SeedFile;
 use crate::shrink::{shrink, Shrunk, Target};
 use clap::Args;
@@ -51,6 +52,9 @@ pub struct FuzzArgs {
     /// Do not shrink the failing seeds at the end.
     #[arg(long)]
     no_shrink: bool,
+    /// Write the campaign's page (and a picture of each kept failing seed beside it).
+    #[arg(long)]
+    html: Option<PathBuf>,
 }
 
 fn parse_shard(text: &str) -> Result<(u64, u64), String> {
@@ -145,8 +149,18 @@ pub fn run(args: FuzzArgs) -> Result<u8, Failure> {
     if options.shrink {
         shrink_kept(&mut summary);
     }
+    if let Some(html) = &args.html {
+        let files: Vec<PathBuf> = summary
+            .failing_seeds
+            .iter()
+            .map(|f| f.file.clone())
+            .collect();
+        let campaign = CampaignSummary::of(&summary, &options);
+        crate::picture::campaign::write(&campaign, &files, html, "fuzz campaign")
+            .map_err(Failure::usage)?;
+    }
     if args.json {
-        println!("{}", json_summary(&summary));
+        println!("{}", json_summary(&summary, &options));
     } else {
         eprint!("{}", words_summary(&summary, &options));
     }
@@ -192,37 +206,8 @@ fn shrink_kept(summary: &mut FuzzSummary) {
     }
 }
 
-fn json_summary(s: &FuzzSummary) -> String {
-    let failing: Vec<serde_json::Value> = s
-        .failing_seeds
-        .iter()
-        .map(|f| {
-            serde_json::json!({
-                "seed": f.seed,
-                "file": f.file.display().to_string(),
-                "property": f.property.name(),
-                "signature": f.signature,
-            })
-        })
-        .collect();
-    let seconds = s.seconds.max(1e-9);
-    serde_json::json!({
-        "seed": s.seed,
-        "runs": s.runs,
-        "failures": s.failures,
-        "unknown": s.unknown,
-        "nondeterministic": s.nondeterministic.len(),
-        "seconds": s.seconds,
-        "runs_per_second": s.runs as f64 / seconds,
-        "ticks_per_second": s.ticks as f64 / seconds,
-        "events": s.events,
-        "events_per_second": s.events as f64 / seconds,
-        "failing_seeds": failing,
-        "outcomes": { "ok": s.outcomes[0], "rejected": s.outcomes[1], "unknown": s.outcomes[2] },
-        "faults": s.faults,
-        "coverage": s.coverage,
-    })
-    .to_string()
+fn json_summary(s: &FuzzSummary, options: &FuzzOptions) -> String {
+    CampaignSummary::of(s, options).to_json_line()
 }
 
 fn words_summary(s: &FuzzSummary, options: &FuzzOptions) -> String {

@@ -10,6 +10,7 @@ mod jepsen;
 mod kv;
 mod regress;
 mod replay;
+mod report;
 mod shrink;
 
 use clap::{Parser, Subcommand};
@@ -55,6 +56,8 @@ enum Command {
     Fuzz(fuzz::FuzzArgs),
     /// Run one seed (file or --seed) bit for bit and print its trace and verdict.
     Replay(replay::ReplayArgs),
+    /// Merge sharded campaigns' summaries and seed files into one summary and page.
+    Report(report::ReportArgs),
     /// Shrink a failing seed file to a smaller scenario failing the same property.
     Shrink(shrink::ShrinkArgs),
     /// Replay every seed file of a folder and compare with its expectation.
@@ -176,6 +179,7 @@ pub fn execute(args: Vec<String>) -> Result<u8, Failure> {
     match cli.command {
         Command::Fuzz(args) => fuzz::run(args),
         Command::Replay(args) => replay::run(args),
+        Command::Report(args) => report::run(args),
         Command::Shrink(args) => shrink::run(args),
         Command::Regress(args) => regress::run(args),
         Command::Grader(args) => grader::run(args),

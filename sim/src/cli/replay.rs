@@ -2,6 +2,7 @@
 
 use super::{Failure, GeneratorArgs, EXIT_OK, EXIT_VIOLATION};
 use crate::judge::{run_checked, RunKey};
+use crate::picture::{html, svg, Picture, Source};
 use crate::profile::resolve_checked;
 use crate::run::RunOptions;
 use crate::scenario::Scenario;
@@ -45,6 +46,15 @@ pub struct ReplayArgs {
     /// Write the client history in the checker's native format.
     #[arg(long)]
     history_out: Option<PathBuf>,
+    /// Write a self-contained HTML picture of the run (opens on the violation).
+    #[arg(long)]
+    html: Option<PathBuf>,
+    /// Write a static SVG of the violation's window.
+    #[arg(long)]
+    svg: Option<PathBuf>,
+    /// In the pictures, draw heartbeat gossip as arrows instead of density.
+    #[arg(long)]
+    gossip_arrows: bool,
 }
 
 /// The scenario and run key of a replay, from a file or from `--seed`.
@@ -140,6 +150,35 @@ pub fn dump_state(world: &World) -> String {
     out
 }
 
+/// Writes an output file; a failure names the file.
+fn write_file(path: &PathBuf, text: &str) -> Result<(), Failure> {
+    std::fs::write(path, text)
+        .map_err(|e| Failure::usage(format!("{}: cannot write: {e}", path.display())))
+}
+
+/// What the picture says about where the run came from, and the command that replays it (without
+/// the output paths, so a page does not depend on where it was written).
+fn picture_source(args: &ReplayArgs, key: &RunKey, scenario: &Scenario, title: String) -> Source {
+    let source = match &args.file {
+        Some(path) => path.display().to_string(),
+        None => format!(
+            "--seed {} --profile {} --variant {} --bug {}",
+            key.seed,
+            key.profile.name(),
+            scenario.params.variant.name(),
+            scenario.params.bug.name()
+        ),
+    };
+    Source {
+        title,
+        command: format!("sim replay {source}"),
+        seed: key.seed,
+        variant: scenario.params.variant.name().to_string(),
+        profile: key.profile.name().to_string(),
+        bug: scenario.params.bug.name().to_string(),
+    }
+}
+
 /// Runs `sim replay`.
 pub fn run(args: ReplayArgs) -> Result<u8, Failure> {
     let (scenario, key, title) = load_run(args.file.as_ref(), args.seed, &args.generator)?;
@@ -159,6 +198,7 @@ pub fn run(args: ReplayArgs) -> Result<u8, Failure> {
         RunOptions {
             trace,
             until: args.until,
+            picture: args.html.is_some() || args.svg.is_some(),
         },
     );
     let world = &checked.execution.world;
@@ -217,6 +257,18 @@ pub fn run(args: ReplayArgs) -> Result<u8, Failure> {
                 path.display()
             ))
         })?;
+    }
+    if args.html.is_some() || args.svg.is_some() {
+        let source = picture_source(&args, &key, &scenario, title);
+        let picture = Picture::build(&scenario, &checked, source, args.gossip_arrows);
+        for (path, text) in [
+            (&args.html, html::render(&picture)),
+            (&args.svg, svg::render(&picture)),
+        ] {
+            if let Some(path) = path {
+                write_file(path, &text)?;
+            }
+        }
     }
     Ok(if checked.judgement.first().is_some() {
         EXIT_VIOLATION
