@@ -34,12 +34,16 @@ pub trait Model {
     /// not yet linearized still be, from `state`? `pending` lists their invocations and (for
     /// definite outcomes) completions in real-time order; an operation can only be linearized
     /// before a completion if its invocation comes before it in this list. Must answer `true`
-    /// when unsure; the default always does.
-    fn may_finish(
+    /// when unsure; the default always does. (Generic rather than `dyn`: the search calls it
+    /// once per configuration and walks the whole list, so the walk must inline.)
+    fn may_finish<'a>(
         &mut self,
         state: Self::State,
-        pending: &mut dyn Iterator<Item = Pending<'_, Self::Op>>,
-    ) -> bool {
+        pending: impl Iterator<Item = Pending<'a, Self::Op>>,
+    ) -> bool
+    where
+        Self::Op: 'a,
+    {
         let _ = (state, pending);
         true
     }
@@ -58,21 +62,32 @@ pub enum Pending<'a, O> {
 /// when it is linearized (a read that saw it, a compare-and-set that expected it) can only
 /// complete if the register holds it now or an operation invoked before that completion may
 /// write it. `writes` and `needs` say which value an operation may write and which it needs;
-/// `seen` is scratch space.
+/// `seen` is scratch space for the values written that are too large for the bit mask that
+/// holds the small ones (interned values are small numbers, so that is the common case).
 pub(crate) fn registers_may_finish<'a, O: 'a>(
     state: u32,
-    pending: &mut dyn Iterator<Item = Pending<'a, O>>,
+    pending: impl Iterator<Item = Pending<'a, O>>,
     writes: impl Fn(&O) -> Option<u32>,
     needs: impl Fn(&O) -> Option<u32>,
     seen: &mut Vec<u32>,
 ) -> bool {
+    let mut seen_small = 0u64;
     seen.clear();
     for event in pending {
         match event {
-            Pending::Invoked(op) => seen.extend(writes(op)),
+            Pending::Invoked(op) => match writes(op) {
+                Some(value) if value < u64::BITS => seen_small |= 1 << value,
+                Some(value) => seen.push(value),
+                None => {}
+            },
             Pending::Completes(op) => {
                 if let Some(value) = needs(op) {
-                    if value != state && !seen.contains(&value) {
+                    let written = if value < u64::BITS {
+                        seen_small & 1 << value != 0
+                    } else {
+                        seen.contains(&value)
+                    };
+                    if value != state && !written {
                         return false;
                     }
                 }

@@ -316,7 +316,7 @@ impl<'a, M: Model> Search<'a, M> {
         let ops = self.ops;
         let optional = &self.optional;
         let mut e = entries.next[HEAD as usize];
-        let mut pending = std::iter::from_fn(|| loop {
+        let pending = std::iter::from_fn(|| loop {
             if e == HEAD {
                 return None;
             }
@@ -330,7 +330,7 @@ impl<'a, M: Model> Search<'a, M> {
                 (true, true) => {}
             }
         });
-        model.may_finish(self.state, &mut pending)
+        model.may_finish(self.state, pending)
     }
 
     /// Undoes moves until one whose siblings are still worth trying; `false` if none is left.

@@ -93,10 +93,10 @@ impl Model for EtcdModel {
         matches!(op, EtcdOp::Read(_) | EtcdOp::CasFailed { .. })
     }
 
-    fn may_finish(
+    fn may_finish<'a>(
         &mut self,
         state: Value,
-        pending: &mut dyn Iterator<Item = Pending<'_, EtcdOp>>,
+        pending: impl Iterator<Item = Pending<'a, EtcdOp>>,
     ) -> bool {
         registers_may_finish(
             state,

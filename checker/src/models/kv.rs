@@ -172,10 +172,10 @@ impl Model for KvModel {
         )
     }
 
-    fn may_finish(
+    fn may_finish<'a>(
         &mut self,
         state: Value,
-        pending: &mut dyn Iterator<Item = Pending<'_, KvOp>>,
+        pending: impl Iterator<Item = Pending<'a, KvOp>>,
     ) -> bool {
         registers_may_finish(
             state,
