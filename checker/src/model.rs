@@ -30,6 +30,15 @@ pub trait Model {
     /// operation that changes nothing earlier keeps every other operation legal.
     fn is_observation(&self, op: &Self::Op) -> bool;
 
+    /// For a register model, what `op` needs and may write; `None` (the default) for other
+    /// models. When a model answers for every operation, the search runs the register
+    /// lookahead ([`crate::lookahead`]) from tables it builds once, instead of calling
+    /// [`Model::may_finish`] on every configuration.
+    fn register_access(&self, op: &Self::Op) -> Option<RegisterAccess<Self::State>> {
+        let _ = op;
+        None
+    }
+
     /// A cheap necessary condition the search uses to give up early: could every operation
     /// not yet linearized still be, from `state`? `pending` lists their invocations and (for
     /// definite outcomes) completions in real-time order; an operation can only be linearized
@@ -58,43 +67,14 @@ pub enum Pending<'a, O> {
     Completes(&'a O),
 }
 
-/// The lookahead of register models: an operation that needs the register to hold a value
-/// when it is linearized (a read that saw it, a compare-and-set that expected it) can only
-/// complete if the register holds it now or an operation invoked before that completion may
-/// write it. `writes` and `needs` say which value an operation may write and which it needs;
-/// `seen` is scratch space for the values written that are too large for the bit mask that
-/// holds the small ones (interned values are small numbers, so that is the common case).
-pub(crate) fn registers_may_finish<'a, O: 'a>(
-    state: u32,
-    pending: impl Iterator<Item = Pending<'a, O>>,
-    writes: impl Fn(&O) -> Option<u32>,
-    needs: impl Fn(&O) -> Option<u32>,
-    seen: &mut Vec<u32>,
-) -> bool {
-    let mut seen_small = 0u64;
-    seen.clear();
-    for event in pending {
-        match event {
-            Pending::Invoked(op) => match writes(op) {
-                Some(value) if value < u64::BITS => seen_small |= 1 << value,
-                Some(value) => seen.push(value),
-                None => {}
-            },
-            Pending::Completes(op) => {
-                if let Some(value) = needs(op) {
-                    let written = if value < u64::BITS {
-                        seen_small & 1 << value != 0
-                    } else {
-                        seen.contains(&value)
-                    };
-                    if value != state && !written {
-                        return false;
-                    }
-                }
-            }
-        }
-    }
-    true
+/// What an operation of a register model needs the register to hold when it is linearized (a
+/// read that saw a value, a compare-and-set that expected one) and what it may write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RegisterAccess<S> {
+    /// The value it needs, if any.
+    pub needs: Option<S>,
+    /// The value it writes if it takes effect, if any.
+    pub writes: Option<S>,
 }
 
 /// A value written or observed, as an interned id: the unit of "this read saw that write".
