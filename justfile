@@ -81,6 +81,11 @@ ci:
 bench:
     PORCUPINE_DATA="${PORCUPINE_DATA:-$(cd .. && pwd)/shared/data/porcupine}" scripts/bench
 
+# `sim check` as one process per file on the Porcupine data, start-up taken off; give other
+# binaries to compare them in one sitting: `just bench-check /work/base/sim`.
+bench-check *SIMS: build
+    PORCUPINE_DATA="${PORCUPINE_DATA:-$(cd .. && pwd)/shared/data/porcupine}" python3 scripts/check-timing.py {{SIMS}} {{sim}}
+
 # Regenerate the README's planted-bug tables from `sim bugs` and `sim hunt --all`.
 readme-tables: build
     #!/usr/bin/env bash

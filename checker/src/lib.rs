@@ -25,6 +25,7 @@ pub mod cli;
 pub mod formats;
 pub mod history;
 pub mod intern;
+mod lookahead;
 mod memo;
 pub mod model;
 pub mod models;

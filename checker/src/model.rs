@@ -30,16 +30,29 @@ pub trait Model {
     /// operation that changes nothing earlier keeps every other operation legal.
     fn is_observation(&self, op: &Self::Op) -> bool;
 
+    /// For a register model, what `op` needs and may write; `None` (the default) for other
+    /// models. When a model answers for every operation, the search runs the register
+    /// lookahead ([`crate::lookahead`]) from tables it builds once, instead of calling
+    /// [`Model::may_finish`] on every configuration.
+    fn register_access(&self, op: &Self::Op) -> Option<RegisterAccess<Self::State>> {
+        let _ = op;
+        None
+    }
+
     /// A cheap necessary condition the search uses to give up early: could every operation
     /// not yet linearized still be, from `state`? `pending` lists their invocations and (for
     /// definite outcomes) completions in real-time order; an operation can only be linearized
     /// before a completion if its invocation comes before it in this list. Must answer `true`
-    /// when unsure; the default always does.
-    fn may_finish(
+    /// when unsure; the default always does. (Generic rather than `dyn`: the search calls it
+    /// once per configuration and walks the whole list, so the walk must inline.)
+    fn may_finish<'a>(
         &mut self,
         state: Self::State,
-        pending: &mut dyn Iterator<Item = Pending<'_, Self::Op>>,
-    ) -> bool {
+        pending: impl Iterator<Item = Pending<'a, Self::Op>>,
+    ) -> bool
+    where
+        Self::Op: 'a,
+    {
         let _ = (state, pending);
         true
     }
@@ -54,32 +67,14 @@ pub enum Pending<'a, O> {
     Completes(&'a O),
 }
 
-/// The lookahead of register models: an operation that needs the register to hold a value
-/// when it is linearized (a read that saw it, a compare-and-set that expected it) can only
-/// complete if the register holds it now or an operation invoked before that completion may
-/// write it. `writes` and `needs` say which value an operation may write and which it needs;
-/// `seen` is scratch space.
-pub(crate) fn registers_may_finish<'a, O: 'a>(
-    state: u32,
-    pending: &mut dyn Iterator<Item = Pending<'a, O>>,
-    writes: impl Fn(&O) -> Option<u32>,
-    needs: impl Fn(&O) -> Option<u32>,
-    seen: &mut Vec<u32>,
-) -> bool {
-    seen.clear();
-    for event in pending {
-        match event {
-            Pending::Invoked(op) => seen.extend(writes(op)),
-            Pending::Completes(op) => {
-                if let Some(value) = needs(op) {
-                    if value != state && !seen.contains(&value) {
-                        return false;
-                    }
-                }
-            }
-        }
-    }
-    true
+/// What an operation of a register model needs the register to hold when it is linearized (a
+/// read that saw a value, a compare-and-set that expected one) and what it may write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RegisterAccess<S> {
+    /// The value it needs, if any.
+    pub needs: Option<S>,
+    /// The value it writes if it takes effect, if any.
+    pub writes: Option<S>,
 }
 
 /// A value written or observed, as an interned id: the unit of "this read saw that write".

@@ -67,6 +67,11 @@ pub fn timeline<M: Explain>(
                 let mut seen: Vec<String> =
                     states.iter().map(|&s| model.describe_state(s)).collect();
                 seen.sort();
+                // Long strings are shown by their ends, so two states may read the same.
+                seen.dedup();
+                if w.could_see_more {
+                    seen.push("others".to_string());
+                }
                 if seen.is_empty() {
                     outcome.push_str("; could have seen nothing");
                 } else {

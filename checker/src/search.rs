@@ -29,6 +29,7 @@
 
 use crate::budget::Meter;
 use crate::history::{events, HistoryOp};
+use crate::lookahead::RegisterLookahead;
 use crate::memo::Memo;
 use crate::model::{Model, Pending};
 
@@ -177,6 +178,8 @@ pub(crate) struct Search<'a, M: Model> {
     set: Vec<u64>,
     set_hash: u64,
     memo: Memo<M::State>,
+    /// The register lookahead's tables, for register models.
+    lookahead: Option<RegisterLookahead<M::State>>,
     stack: Vec<Frame<M::State>>,
     state: M::State,
     /// The candidate entry to try next.
@@ -199,9 +202,18 @@ impl<'a, M: Model> Search<'a, M> {
     pub fn with_optional(model: &M, ops: &'a [HistoryOp<M::Op>], optional: Vec<bool>) -> Self {
         let words = ops.len().div_ceil(64);
         let remaining = optional.iter().filter(|&&o| !o).count();
+        let entries = Entries::new(ops);
+        let call_at: Vec<u32> = entries.call_entry.clone();
+        let return_at: Vec<Option<u32>> = entries
+            .return_entry
+            .iter()
+            .map(|&e| (e != NO_ENTRY).then_some(e))
+            .collect();
+        let lookahead = RegisterLookahead::new(model, ops, &optional, &call_at, &return_at);
         Search {
             ops,
-            entries: Entries::new(ops),
+            entries,
+            lookahead,
             optional,
             observes: ops.iter().map(|op| model.is_observation(&op.op)).collect(),
             keys: (0..ops.len()).map(zobrist).collect(),
@@ -310,13 +322,16 @@ impl<'a, M: Model> Search<'a, M> {
         }
     }
 
-    /// Asks the model's lookahead whether the current configuration can still succeed.
+    /// Asks the lookahead whether the current configuration can still succeed.
     fn may_finish(&self, model: &mut M) -> bool {
+        if let Some(lookahead) = &self.lookahead {
+            return lookahead.may_finish(self.state, &self.set);
+        }
         let entries = &self.entries;
         let ops = self.ops;
         let optional = &self.optional;
         let mut e = entries.next[HEAD as usize];
-        let mut pending = std::iter::from_fn(|| loop {
+        let pending = std::iter::from_fn(|| loop {
             if e == HEAD {
                 return None;
             }
@@ -330,7 +345,7 @@ impl<'a, M: Model> Search<'a, M> {
                 (true, true) => {}
             }
         });
-        model.may_finish(self.state, &mut pending)
+        model.may_finish(self.state, pending)
     }
 
     /// Undoes moves until one whose siblings are still worth trying; `false` if none is left.

@@ -19,7 +19,10 @@
 //! 3. *Explain*: for each observation in the witness, the states it could have seen: those in
 //!    which some linearization of the witness's other operations would have put it; if the
 //!    others conflict among themselves without it (they may need the rest of the history to be
-//!    consistent), those the witness's writes alone allow.
+//!    consistent), those the witness's writes alone allow. At most [`SHOWN_STATES`] of them:
+//!    the enumeration stops at the next one, and the witness says there were more (a string
+//!    register with a few concurrent appends has hundreds, which nobody reads and which cost
+//!    more than finding the witness).
 //!
 //! Every check spends from the caller's budget; if it runs out, the witness is what was left,
 //! marked as not proven minimal.
@@ -40,8 +43,11 @@ pub struct WitnessOp<O, S> {
     pub answered_later: bool,
     /// For an observation: the states it could have seen given the witness's other operations
     /// (or, if those conflict without it, given its writes alone); `None` for other operations,
-    /// or when the witness is too large to enumerate.
+    /// or when the witness is too large to enumerate. At most [`SHOWN_STATES`], in the order
+    /// a depth-first enumeration meets them.
     pub could_see: Option<Vec<S>>,
+    /// It could have seen other states than those in `could_see` as well.
+    pub could_see_more: bool,
 }
 
 /// A non-linearizable sub-history of one key.
@@ -57,6 +63,9 @@ pub struct Witness<O, S> {
 /// Largest witness whose observations get their "could have seen" states enumerated: the
 /// enumeration keeps one 64-bit set per configuration.
 const MAX_EXPLAINED_OPS: usize = 64;
+
+/// Most states an observation's "could have seen" lists.
+pub const SHOWN_STATES: usize = 4;
 
 /// Configurations the "could have seen" enumeration may visit per observation.
 const EXPLAIN_LIMIT_CONFIGS: usize = 200_000;
@@ -194,7 +203,15 @@ impl<M: Explain> Minimizer<'_, M> {
     /// Drops operations until no single one can go: first in chunks of halving size (most
     /// operations of a long history have nothing to do with the conflict), then one by one
     /// until a whole pass drops nothing. The cut is shortened again after every pass.
+    ///
+    /// An operation that could not be dropped alone is not tried again, alone or in a chunk:
+    /// candidates only lose requirements as minimizing goes on, and a candidate that requires
+    /// less than one found linearizable is linearizable too, so the answer is known. Skipping
+    /// those searches changes no answer, so the witness is the one trying them would give; it
+    /// makes the last pass, the one that proves 1-minimality, cost nothing instead of one
+    /// search per operation.
     fn drop_all_it_can(&mut self, mut c: Candidate) -> Candidate {
+        let mut necessary = vec![false; self.ops.len()];
         let mut size = (0..self.ops.len()).filter(|&i| self.inside(&c, i)).count() / 2;
         loop {
             let size_now = size.max(1);
@@ -208,11 +225,18 @@ impl<M: Explain> Minimizer<'_, M> {
                     break;
                 }
                 let chunk = &required[start..(start + size_now).min(required.len())];
+                if chunk.iter().any(|&i| necessary[i]) {
+                    start += size_now;
+                    continue;
+                }
                 let smaller = self.without(&c, chunk);
                 if self.violates(&smaller) {
                     c = smaller;
                     dropped_any = true;
                 } else {
+                    if let [alone] = *chunk {
+                        necessary[alone] = true;
+                    }
                     start += size_now;
                 }
             }
@@ -286,18 +310,23 @@ pub(crate) fn minimize<M: Explain>(
             op: ops[i].clone(),
             answered_later: ops[i].complete.is_some() && op.complete.is_none(),
             could_see: None,
+            could_see_more: false,
         })
         .collect();
     if history.len() <= MAX_EXPLAINED_OPS {
         for (i, witness_op) in witness_ops.iter_mut().enumerate() {
             if minimizer.model.is_observation(&history[i].op) {
-                witness_op.could_see =
-                    match possible_states(minimizer.model, &history, i, Others::All) {
-                        Some(states) if states.is_empty() => {
-                            possible_states(minimizer.model, &history, i, Others::Writes)
-                        }
-                        states => states,
-                    };
+                let found = match possible_states(minimizer.model, &history, i, Others::All) {
+                    Some(states) if states.is_empty() => {
+                        possible_states(minimizer.model, &history, i, Others::Writes)
+                    }
+                    states => states,
+                };
+                if let Some(mut states) = found {
+                    witness_op.could_see_more = states.len() > SHOWN_STATES;
+                    states.truncate(SHOWN_STATES);
+                    witness_op.could_see = Some(states);
+                }
             }
         }
     }
@@ -317,8 +346,8 @@ enum Others {
 }
 
 /// The states in which `probe` (an observation) could be linearized in some linearization of
-/// the `others` of `ops`, ignoring what it actually saw; `None` if there are too many
-/// configurations to visit. An exhaustive enumeration, unlike the search, because it must find
+/// the `others` of `ops`, ignoring what it actually saw, up to one more than [`SHOWN_STATES`];
+/// `None` if there are too many configurations to visit. An exhaustive enumeration, unlike the search, because it must find
 /// every placement.
 fn possible_states<M: Model>(
     model: &mut M,
@@ -374,7 +403,12 @@ struct Explorer<'a, M: Model> {
 
 impl<M: Model> Explorer<'_, M> {
     /// Whether the configuration extends to a full linearization; `None` past the limit.
+    /// Once one state more than can be shown is found, the answers no longer matter: every
+    /// call returns at once.
     fn explore(&mut self, set: u64, state: M::State) -> Option<bool> {
+        if self.seen.len() > SHOWN_STATES {
+            return Some(false);
+        }
         if let Some(&done) = self.memo.get(&(set, state)) {
             return Some(done);
         }

@@ -47,3 +47,26 @@ INFO  jepsen.util - 4\t:ok\t:read\t2
 ";
     insta::assert_snapshot!("undone_write", witness(log, Format::JepsenEtcd));
 }
+
+#[test]
+fn a_read_that_could_have_seen_many_states_lists_a_few() {
+    // "e" was appended before "a".."d" began, so a get after all of them can have seen any of
+    // the 24 orders of "a".."d" after "e", but not the "abcde" it saw. The witness needs all
+    // five appends (the get saw each of them), and its line names four states and "others".
+    let line = |process: u32, kind: &str, f: &str, value: &str| {
+        format!("{{:process {process}, :type :{kind}, :f :{f}, :key \"k\", :value {value}}}\n")
+    };
+    let mut log = line(4, "invoke", "append", "\"e\"") + &line(4, "ok", "append", "\"e\"");
+    for (process, value) in ["a", "b", "c", "d"].iter().enumerate() {
+        log += &line(process as u32, "invoke", "append", &format!("{value:?}"));
+    }
+    for (process, value) in ["a", "b", "c", "d"].iter().enumerate() {
+        log += &line(process as u32, "ok", "append", &format!("{value:?}"));
+    }
+    log += &(line(5, "invoke", "get", "nil") + &line(5, "ok", "get", "\"abcde\""));
+    let timeline = witness(&log, Format::JepsenKv);
+    let get = timeline.lines().last().unwrap();
+    assert!(get.ends_with(" or others"), "{get}");
+    assert_eq!(get.matches(" or ").count(), checker::witness::SHOWN_STATES);
+    insta::assert_snapshot!("many_states", timeline);
+}

@@ -145,7 +145,7 @@ fn parse_event(line: usize, text: &str) -> Result<Event<'_>, ParseError> {
         )
     })?;
     loop {
-        rest = rest.trim_start_matches(|c: char| c.is_whitespace() || c == ',');
+        rest = &rest[find_char(rest, |c| !(c.is_whitespace() || c == ','))..];
         if let Some(after) = rest.strip_prefix('}') {
             if !after.trim().is_empty() {
                 return Err(ParseError::new(
@@ -225,12 +225,27 @@ fn wrong(line: usize, field: &str, expected: &str, found_value: &Edn<'_>) -> Par
     )
 }
 
+/// The byte offset of the first char of `text` that `stop` accepts, or its length. ASCII
+/// bytes are tested as they are, without decoding; the first other byte hands over to
+/// decoding chars. (These files are ASCII: decoding every char was most of parsing.)
+fn find_char(text: &str, stop: impl Fn(char) -> bool) -> usize {
+    match text
+        .bytes()
+        .position(|b| !b.is_ascii() || stop(char::from(b)))
+    {
+        Some(at) if !text.as_bytes()[at].is_ascii() => {
+            at + text[at..].find(&stop).unwrap_or(text.len() - at)
+        }
+        Some(at) => at,
+        None => text.len(),
+    }
+}
+
 /// A bare token (keyword, integer, nil) and what follows it.
 fn parse_atom(text: &str) -> (&str, &str) {
-    let end = text
-        .find(|c: char| c.is_whitespace() || c == ',' || c == '}')
-        .unwrap_or(text.len());
-    text.split_at(end)
+    text.split_at(find_char(text, |c| {
+        c.is_whitespace() || c == ',' || c == '}'
+    }))
 }
 
 fn parse_value<'a>(
@@ -240,6 +255,10 @@ fn parse_value<'a>(
 ) -> Result<(Edn<'a>, &'a str), ParseError> {
     if let Some(body) = text.strip_prefix('"') {
         // Borrowed unless an escape forces a copy.
+        let end = find_char(body, |c| c == '"' || c == '\\');
+        if body[end..].starts_with('"') {
+            return Ok((Edn::Text(Cow::Borrowed(&body[..end])), &body[end + 1..]));
+        }
         let mut copy: Option<String> = None;
         let mut chars = body.char_indices();
         while let Some((i, c)) = chars.next() {
@@ -289,4 +308,29 @@ fn parse_value<'a>(
         ));
     };
     Ok((value, rest))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finding_a_char_decodes_only_past_ascii() {
+        let space = |c: char| c.is_whitespace();
+        assert_eq!(find_char("ab c", space), 2);
+        assert_eq!(find_char("abc", space), 3);
+        // U+00A0 is whitespace only as a char; "é" is not whitespace at all.
+        assert_eq!(find_char("é\u{a0}x", space), "é".len());
+        assert_eq!(find_char("aé b", space), 1 + "é".len());
+    }
+
+    #[test]
+    fn strings_are_borrowed_unless_escaped() {
+        let (plain, rest) = parse_value(1, "\"x 1 0 y\"}", "value").unwrap();
+        assert_eq!(plain, Edn::Text(Cow::Borrowed("x 1 0 y")));
+        assert_eq!(rest, "}");
+        let (escaped, _) = parse_value(1, r#""a\"b\\c\nd""#, "value").unwrap();
+        assert_eq!(escaped, Edn::Text(Cow::Owned("a\"b\\c\nd".to_string())));
+        assert!(parse_value(1, "\"open", "value").is_err());
+    }
 }

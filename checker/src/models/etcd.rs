@@ -8,7 +8,7 @@
 //!   invocation, or never.
 
 use crate::intern::Interner;
-use crate::model::{registers_may_finish, Explain, Model, Pending, Tokens};
+use crate::model::{Explain, Model, RegisterAccess, Tokens};
 
 /// An interned register value; 0 is nil.
 pub type Value = u32;
@@ -51,8 +51,6 @@ pub enum EtcdOp {
 #[derive(Debug, Clone, Default)]
 pub struct EtcdModel {
     values: Interner<i64>,
-    /// Scratch space of [`Model::may_finish`].
-    scratch: Vec<Value>,
 }
 
 impl EtcdModel {
@@ -93,25 +91,18 @@ impl Model for EtcdModel {
         matches!(op, EtcdOp::Read(_) | EtcdOp::CasFailed { .. })
     }
 
-    fn may_finish(
-        &mut self,
-        state: Value,
-        pending: &mut dyn Iterator<Item = Pending<'_, EtcdOp>>,
-    ) -> bool {
-        registers_may_finish(
-            state,
-            pending,
-            |op| match *op {
+    fn register_access(&self, op: &EtcdOp) -> Option<RegisterAccess<Value>> {
+        Some(RegisterAccess {
+            writes: match *op {
                 EtcdOp::Write(v) | EtcdOp::MaybeWrite(v) => Some(v),
                 EtcdOp::Cas { to, .. } | EtcdOp::MaybeCas { to, .. } => Some(to),
                 EtcdOp::Read(_) | EtcdOp::CasFailed { .. } => None,
             },
-            |op| match *op {
+            needs: match *op {
                 EtcdOp::Read(v) | EtcdOp::Cas { from: v, .. } => Some(v),
                 _ => None,
             },
-            &mut self.scratch,
-        )
+        })
     }
 }
 
@@ -190,22 +181,6 @@ mod tests {
         assert_eq!(m.step(one, &EtcdOp::Read(NIL)), None);
         assert_eq!(m.text(NIL), "nil");
         assert_eq!(m.text(two), "2");
-    }
-
-    #[test]
-    fn a_read_cannot_complete_if_nobody_left_can_write_its_value() {
-        let mut m = EtcdModel::default();
-        let (one, two) = (m.value(Some(1)), m.value(Some(2)));
-        let (read_one, write_one) = (EtcdOp::Read(one), EtcdOp::Write(one));
-        let cas_to_one = EtcdOp::MaybeCas { from: two, to: one };
-        assert!(m.may_finish(one, &mut [Pending::Completes(&read_one)].into_iter()));
-        assert!(!m.may_finish(two, &mut [Pending::Completes(&read_one)].into_iter()));
-        let written_before = [Pending::Invoked(&write_one), Pending::Completes(&read_one)];
-        assert!(m.may_finish(two, &mut written_before.into_iter()));
-        let written_after = [Pending::Completes(&read_one), Pending::Invoked(&write_one)];
-        assert!(!m.may_finish(two, &mut written_after.into_iter()));
-        let cas_before = [Pending::Invoked(&cas_to_one), Pending::Completes(&read_one)];
-        assert!(m.may_finish(two, &mut cas_before.into_iter()));
     }
 
     #[test]

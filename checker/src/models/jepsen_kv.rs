@@ -270,10 +270,10 @@ impl Model for JepsenKvModel {
 
     /// Appends only extend a string, so a get can still complete only if the state, or what a
     /// put invoked before the get's completion writes, is a prefix of what it saw.
-    fn may_finish(
+    fn may_finish<'a>(
         &mut self,
         state: Text,
-        pending: &mut dyn Iterator<Item = Pending<'_, JepsenKvOp>>,
+        pending: impl Iterator<Item = Pending<'a, JepsenKvOp>>,
     ) -> bool {
         let mut puts = std::mem::take(&mut self.scratch);
         puts.clear();

@@ -13,7 +13,7 @@
 
 use crate::history::{HistoryOp, Partition};
 use crate::intern::Interner;
-use crate::model::{registers_may_finish, Explain, Model, Pending, Token, Tokens};
+use crate::model::{Explain, Model, RegisterAccess, Token, Tokens};
 use crate::record::{KvInput, Operation, Outcome, Reason};
 use std::collections::BTreeMap;
 
@@ -67,8 +67,6 @@ pub struct KvOp {
 #[derive(Debug, Clone, Default)]
 pub struct KvModel {
     values: Interner<String>,
-    /// Scratch space of [`Model::may_finish`].
-    scratch: Vec<Value>,
 }
 
 impl KvModel {
@@ -172,26 +170,19 @@ impl Model for KvModel {
         )
     }
 
-    fn may_finish(
-        &mut self,
-        state: Value,
-        pending: &mut dyn Iterator<Item = Pending<'_, KvOp>>,
-    ) -> bool {
-        registers_may_finish(
-            state,
-            pending,
-            |op| match (op.answer, op.ask) {
+    fn register_access(&self, op: &KvOp) -> Option<RegisterAccess<Value>> {
+        Some(RegisterAccess {
+            writes: match (op.answer, op.ask) {
                 (Answer::Done | Answer::Unknown, Ask::Create(v) | Ask::Update(v)) => Some(v),
                 (Answer::Done | Answer::Unknown, Ask::Delete) => Some(ABSENT),
                 _ => None,
             },
-            |op| match (op.answer, op.ask) {
+            needs: match (op.answer, op.ask) {
                 (Answer::Saw(v) | Answer::SawPresent(Some(v)), _) => Some(v),
                 (Answer::SawAbsent, _) | (Answer::Done, Ask::Create(_)) => Some(ABSENT),
                 _ => None,
             },
-            &mut self.scratch,
-        )
+        })
     }
 }
 
