@@ -100,3 +100,9 @@ classic-anomaly-race: build
             --stop-on-failure --jobs 1 --no-shrink --json --out "$dir" 2>/dev/null || true
     done | python3 -c 'import json, statistics, sys; rows = [json.loads(l) for l in sys.stdin]; runs = [r["runs"] for r in rows]; secs = [r["seconds"] for r in rows]; found = sum(r["failures"] > 0 for r in rows); print(f"found in {found}/{len(rows)} starts; runs to first: {sorted(runs)}"); print(f"median runs {statistics.median(runs)}, median seconds {statistics.median(secs):.3f}")'
     rm -rf "$dir"
+
+# Mutation testing: mutants of node/ (cargo-mutants) judged by fresh fuzzing alone, unit tests and
+# the seed corpus beside it: `just mutants --sample 60 --seed 12`, `just mutants --shard 1/8`,
+# `just mutants --table target/mutants/results.jsonl`. MUTANTS_RUNS sets the runs per variant.
+mutants *ARGS:
+    python3 scripts/mutants.py "$@"
