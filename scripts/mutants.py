@@ -118,11 +118,13 @@ def sample_rank(seed, name):
 
 
 def select(mutants, sample=None, seed=None, shard=None):
-    """The sample (if any) of the mutants, then the shard (if any) of that, in list order."""
+    """The sample (if any) of the mutants, then the shard (if any) of that.
+
+    A sample comes in its random order, so that a campaign stopped early has still judged a
+    random sample (the first ones of the seed's order); without one, in list order."""
     chosen = mutants
     if sample is not None:
-        picked = set(sorted(range(len(mutants)), key=lambda i: sample_rank(seed, mutants[i]["name"]))[:sample])
-        chosen = [m for i, m in enumerate(mutants) if i in picked]
+        chosen = sorted(mutants, key=lambda m: sample_rank(seed, m["name"]))[:sample]
     if shard is not None:
         k, m = shard
         chosen = [x for i, x in enumerate(chosen) if i % m == k - 1]
@@ -130,16 +132,10 @@ def select(mutants, sample=None, seed=None, shard=None):
 
 
 def list_mutants(root):
-    """cargo-mutants' mutants of node/ (after .cargo/mutants.toml's exclusions), with diffs.
-
-    The names are cargo-mutants' own (`file:line:column: description`), taken from its text list;
-    the JSON list, in the same order, gives the file and the diff."""
-    base = ["cargo", "mutants", "--list", "--package", "node"]
-    names = run_out(base, root).splitlines()
-    entries = json.loads(run_out(base + ["--json", "--diff"], root))
-    if len(names) != len(entries):
-        raise RuntimeError(f"cargo mutants --list: {len(names)} names but {len(entries)} entries")
-    return [{"name": n, "file": e["file"], "diff": e["diff"]} for n, e in zip(names, entries)]
+    """cargo-mutants' mutants of node/ (after .cargo/mutants.toml's exclusions), with diffs, named
+    as cargo-mutants names them (`file:line:column: description`)."""
+    entries = json.loads(run_out(["cargo", "mutants", "--list", "--json", "--diff", "--package", "node"], root))
+    return [{"name": e["name"], "file": e["file"], "diff": e["diff"]} for e in entries]
 
 
 def run_out(command, cwd):
@@ -185,11 +181,11 @@ def restore(tree, mutant, original):
 class Lab:
     """The scratch tree and its build directory, and the judges run in it."""
 
-    def __init__(self, root, out):
+    def __init__(self, out):
         self.tree = os.path.join(out, "tree")
         self.sim = os.path.join(out, "build", "release", "sim")
         self.env = dict(os.environ, CARGO_TARGET_DIR=os.path.join(out, "build"), SIM=self.sim, **BUILD_ENV)
-        self.judge_script = os.path.join(root, "scripts", "mutant_judge.py")
+        self.judge_script = os.path.join(self.tree, "scripts", "mutant_judge.py")
         self.judge_timeout_seconds = None
 
     def command(self, command, timeout):
@@ -335,7 +331,7 @@ def main(argv):
     print(f"{len(chosen)} of {len(mutants)} mutants of node/ selected"
           + (f" (sample {args.sample}, seed {args.seed})" if args.sample else "")
           + (f" (shard {args.shard[0]}/{args.shard[1]})" if args.shard else ""), flush=True)
-    lab = Lab(root, out)
+    lab = Lab(out)
     copy_tree(root, lab.tree)
     judges = judges_for(args)
     if not baseline(lab, judges):

@@ -22,10 +22,10 @@ MUTANTS = [{"name": n, "file": "node/src/ring.rs", "diff": ""} for n in NAMES]
 
 
 class Selection(unittest.TestCase):
-    def test_a_sample_has_its_size_keeps_list_order_and_depends_on_its_seed(self):
+    def test_a_sample_has_its_size_and_depends_on_its_seed(self):
         a = mutants.select(MUTANTS, sample=10, seed=7)
         self.assertEqual(len(a), 10)
-        self.assertEqual(a, sorted(a, key=MUTANTS.index))
+        self.assertEqual(len({m["name"] for m in a}), 10)
         self.assertEqual(a, mutants.select(MUTANTS, sample=10, seed=7))
         self.assertNotEqual(a, mutants.select(MUTANTS, sample=10, seed=8))
 
@@ -34,6 +34,9 @@ class Selection(unittest.TestCase):
         extra = [{"name": f"node/src/lib.rs:{i}:1: new mutant", "file": "", "diff": ""} for i in range(40)]
         after = mutants.select(MUTANTS + extra, sample=20, seed=7)
         self.assertTrue(all(m in after for m in before))
+
+    def test_a_sample_stopped_early_is_the_smaller_sample_of_the_same_seed(self):
+        self.assertEqual(mutants.select(MUTANTS, sample=30, seed=7)[:10], mutants.select(MUTANTS, sample=10, seed=7))
 
     def test_shards_partition_the_selection(self):
         shards = [mutants.select(MUTANTS, sample=25, seed=3, shard=(k, 4)) for k in range(1, 5)]
