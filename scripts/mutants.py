@@ -147,7 +147,10 @@ def run_out(command, cwd):
 
 
 def copy_tree(root, scratch):
-    """The project's files (tracked and new, not ignored) copied to scratch, replacing it."""
+    """The project's files (tracked and new, not ignored) copied to scratch, replacing it.
+
+    The build directory beside it is kept between campaigns (only node/ and what depends on it
+    rebuild), so the copies must look newer than anything built there."""
     files = run_out(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], root)
     if os.path.isdir(scratch):
         shutil.rmtree(scratch)
@@ -156,7 +159,9 @@ def copy_tree(root, scratch):
         if os.path.isfile(source):
             target = os.path.join(scratch, rel)
             os.makedirs(os.path.dirname(target), exist_ok=True)
-            shutil.copy2(source, target)
+            # A fresh modification time, not the source's: an older one could look older than
+            # the build directory's last mutant and leave that mutant's binary in place.
+            shutil.copy(source, target)
 
 
 def apply_diff(tree, mutant):
