@@ -11,7 +11,8 @@ is the harness's power. The unit tests of node/ (`cargo test --release -p node`)
 corpus (`sim regress seeds`) judge the same mutant beside it, reported but not counted: they
 catch the bugs found once before, and the score is about the next one.
 
-    scripts/mutants.py [--sample N --seed S] [--shard K/M] [--out DIR] [--resume] [--no-beside]
+    scripts/mutants.py [--sample N --seed S] [--shard K/M] [--names FILE] [--out DIR] [--resume]
+                       [--no-beside]
     scripts/mutants.py --list [--sample N --seed S] [--shard K/M]
     scripts/mutants.py --table RESULTS.jsonl...
 
@@ -23,6 +24,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -97,12 +99,14 @@ def parse_args(argv):
     p.add_argument("--sample", type=positive_int, help="judge a seeded random sample of N mutants")
     p.add_argument("--seed", type=seed_int, help="the sample's seed (required with --sample)")
     p.add_argument("--shard", type=parse_shard, help="K/M: judge mutants i with i mod M = K-1")
+    p.add_argument("--names", metavar="FILE",
+                   help="judge only the mutants named in FILE, one a line (e.g. the survivors)")
     p.add_argument("--out", default="target/mutants", help="scratch tree, builds and results")
     p.add_argument("--resume", action="store_true", help="skip mutants already in the results")
     p.add_argument("--no-beside", action="store_true",
                    help="judge by fuzzing only, not also by unit tests and the seed corpus")
     p.add_argument("--list", action="store_true", help="print the selected mutants and stop")
-    p.add_argument("--table", nargs="+", metavar="RESULTS", help="print the table of results files")
+    p.add_argument("--table", nargs="+", metavar="RESULTS", help="print the table of results files (the last line of each mutant wins)")
     args = p.parse_args(argv)
     if (args.sample is None) != (args.seed is None):
         raise UsageError("--sample and --seed: give both or neither")
@@ -129,6 +133,17 @@ def select(mutants, sample=None, seed=None, shard=None):
         k, m = shard
         chosen = [x for i, x in enumerate(chosen) if i % m == k - 1]
     return chosen
+
+
+def named(mutants, path):
+    """The mutants named in a file: one name a line, or the table's survivor lines (`- \`name\` ...`)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            wanted = {quoted.group(1) if (quoted := re.match(r"\s*-?\s*`([^`]+)`", line)) else line.strip()
+                      for line in f if line.strip()}
+    except OSError as e:
+        raise UsageError(f"--names {path}: cannot read: {e.strerror}") from None
+    return [m for m in mutants if m["name"] in wanted]
 
 
 def list_mutants(root):
@@ -205,10 +220,10 @@ class Lab:
         return done.returncode, time.monotonic() - began, lines[-1][:300] if lines else ""
 
     def build(self):
-        """Builds the release `sim`; True when the tree compiles."""
-        status, _, _ = self.command(["cargo", "build", "--release", "--quiet", "-p", "sim"],
-                                    BUILD_TIMEOUT_SECONDS)
-        return status == 0
+        """Builds the release `sim`: (whether the tree compiles, the build's last line)."""
+        status, _, last = self.command(["cargo", "build", "--release", "--quiet", "-p", "sim"],
+                                       BUILD_TIMEOUT_SECONDS)
+        return status == 0, last
 
     def judge(self, name):
         """(outcome, seconds, detail) of one judge on the built tree."""
@@ -233,8 +248,9 @@ def baseline(lab, judges):
     """Judges the unmutated tree: the seeds it fails itself are left out of every mutant's range
     (and printed: each is a finding about the tree), the other judges must pass, and fuzzing's
     time sets the timeout."""
-    if not lab.build():
-        raise RuntimeError("the unmutated tree does not build")
+    compiles, last = lab.build()
+    if not compiles:
+        raise RuntimeError(f"the unmutated tree does not build: {last}")
     status, seconds, last = lab.command([sys.executable, lab.judge_script, "--baseline"], None)
     print(f"baseline fuzz: {seconds:.0f} s: {last}", flush=True)
     if status != 0 or not last.startswith("skip seeds:"):
@@ -255,8 +271,10 @@ def judge_mutant(lab, mutant, judges):
     began = time.monotonic()
     try:
         result = {"name": mutant["name"], "file": mutant["file"]}
-        if not lab.build():
+        compiles, last = lab.build()
+        if not compiles:
             result.update({name: UNVIABLE for name in judges})
+            result["build_detail"] = last
         else:
             for name in judges:
                 outcome, _, detail = lab.judge(name)
@@ -327,6 +345,12 @@ def main(argv):
         return EXIT_USAGE
     root = run_out(["git", "rev-parse", "--show-toplevel"], os.getcwd()).strip()
     mutants = list_mutants(root)
+    if args.names:
+        try:
+            mutants = named(mutants, args.names)
+        except UsageError as e:
+            print(f"mutants: {e}", file=sys.stderr)
+            return EXIT_USAGE
     chosen = select(mutants, args.sample, args.seed, args.shard)
     if args.list:
         print("\n".join(m["name"] for m in chosen))
@@ -343,12 +367,10 @@ def main(argv):
         print("mutants: the unmutated tree fails a judge: fix that false alarm before scoring", file=sys.stderr)
         return EXIT_BASELINE
     config = config_key(lab)
-    if args.resume and os.path.exists(results_path):
-        done = {r["name"] for r in read_results([results_path]) if r.get("config") == config}
-    else:
-        done = set()
-        if os.path.exists(results_path):
-            os.remove(results_path)
+    # Results are only ever appended: a campaign under another config (more runs, say) adds its
+    # lines beside the earlier ones, and each table reads the lines of its own config.
+    resumable = args.resume and os.path.exists(results_path)
+    done = {r["name"] for r in read_results([results_path]) if r.get("config") == config} if resumable else set()
     todo = [m for m in chosen if m["name"] not in done]
     print(f"judging {len(todo)} ({len(chosen) - len(todo)} judged before under the same config)", flush=True)
     for i, mutant in enumerate(todo, 1):
@@ -359,7 +381,7 @@ def main(argv):
         print(f"[{i}/{len(todo)}] {result[FUZZ]:9} {result['seconds']:6.0f} s  {mutant['name']}", flush=True)
     names = {m["name"] for m in chosen}
     print()
-    print(table([r for r in read_results([results_path]) if r["name"] in names]))
+    print(table([r for r in read_results([results_path]) if r["name"] in names and r.get("config") == config]))
     return EXIT_OK
 
 

@@ -38,6 +38,14 @@ class Selection(unittest.TestCase):
     def test_a_sample_stopped_early_is_the_smaller_sample_of_the_same_seed(self):
         self.assertEqual(mutants.select(MUTANTS, sample=30, seed=7)[:10], mutants.select(MUTANTS, sample=10, seed=7))
 
+    def test_names_from_a_file_select_those_mutants_as_the_table_quotes_them(self):
+        with tempfile.NamedTemporaryFile("w", delete=False) as f:
+            f.write(f"- `{NAMES[3]}` (unit: killed, regress: survived)\n{NAMES[5]}\n\nnode/src/gone.rs:1:1: x\n")
+        try:
+            self.assertEqual([m["name"] for m in mutants.named(MUTANTS, f.name)], [NAMES[3], NAMES[5]])
+        finally:
+            os.remove(f.name)
+
     def test_shards_partition_the_selection(self):
         shards = [mutants.select(MUTANTS, sample=25, seed=3, shard=(k, 4)) for k in range(1, 5)]
         joined = sorted((m["name"] for s in shards for m in s))
