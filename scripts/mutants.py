@@ -26,6 +26,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -39,6 +40,7 @@ EXIT_USAGE = 2
 TIMEOUT_MULTIPLIER = 4.0
 TIMEOUT_MIN_SECONDS = 120.0
 BUILD_TIMEOUT_SECONDS = 1800.0
+UNIT_TIMEOUT_SECONDS = 600.0
 
 # Outcomes of one judge on one mutant, in table order.
 KILLED, SURVIVED, TIMEOUT, UNVIABLE = "killed", "survived", "timed out", "unviable"
@@ -207,17 +209,24 @@ class Lab:
         self.env = dict(os.environ, CARGO_TARGET_DIR=os.path.join(out, "build"), SIM=self.sim, **BUILD_ENV)
         self.judge_script = os.path.join(self.tree, "scripts", "mutant_judge.py")
         self.judge_timeout_seconds = None
+        # The unit tests' build is part of their time; a hung test is a timeout like any other.
+        self.unit_timeout_seconds = UNIT_TIMEOUT_SECONDS
 
     def command(self, command, timeout):
         """(status, seconds, last line of output) of a command in the tree; status None = timeout."""
         began = time.monotonic()
+        # Its own process group, so that a timeout ends the judge's children too (a hung `sim
+        # fuzz` under a timed-out judge would otherwise go on taking the cores).
+        child = subprocess.Popen(command, cwd=self.tree, env=self.env, stdout=subprocess.PIPE,
+                                 stderr=subprocess.STDOUT, text=True, start_new_session=True)
         try:
-            done = subprocess.run(command, cwd=self.tree, env=self.env, capture_output=True,
-                                  text=True, timeout=timeout, check=False)
+            output, _ = child.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.communicate()
             return None, time.monotonic() - began, f"no answer in {timeout:.0f} s"
-        lines = (done.stdout + done.stderr).strip().splitlines()
-        return done.returncode, time.monotonic() - began, lines[-1][:300] if lines else ""
+        lines = output.strip().splitlines()
+        return child.returncode, time.monotonic() - began, lines[-1][:300] if lines else ""
 
     def build(self):
         """Builds the release `sim`: (whether the tree compiles, the build's last line)."""
@@ -230,7 +239,7 @@ class Lab:
         if name == FUZZ:
             command, timeout = [sys.executable, self.judge_script], self.judge_timeout_seconds
         elif name == UNIT:
-            command, timeout = ["cargo", "test", "--release", "--quiet", "-p", "node"], BUILD_TIMEOUT_SECONDS
+            command, timeout = ["cargo", "test", "--release", "--quiet", "-p", "node"], self.unit_timeout_seconds
         else:
             command, timeout = [self.sim, "regress", "seeds"], self.judge_timeout_seconds
         status, seconds, last = self.command(command, timeout)
