@@ -40,7 +40,6 @@ EXIT_USAGE = 2
 TIMEOUT_MULTIPLIER = 4.0
 TIMEOUT_MIN_SECONDS = 120.0
 BUILD_TIMEOUT_SECONDS = 1800.0
-UNIT_TIMEOUT_SECONDS = 600.0
 
 # Outcomes of one judge on one mutant, in table order.
 KILLED, SURVIVED, TIMEOUT, UNVIABLE = "killed", "survived", "timed out", "unviable"
@@ -209,8 +208,9 @@ class Lab:
         self.env = dict(os.environ, CARGO_TARGET_DIR=os.path.join(out, "build"), SIM=self.sim, **BUILD_ENV)
         self.judge_script = os.path.join(self.tree, "scripts", "mutant_judge.py")
         self.judge_timeout_seconds = None
-        # The unit tests' build is part of their time; a hung test is a timeout like any other.
-        self.unit_timeout_seconds = UNIT_TIMEOUT_SECONDS
+        # The unit tests are built first with the build's timeout, then run with their own,
+        # set by the baseline like fuzzing's.
+        self.unit_timeout_seconds = BUILD_TIMEOUT_SECONDS
 
     def command(self, command, timeout):
         """(status, seconds, last line of output) of a command in the tree; status None = timeout."""
@@ -239,7 +239,11 @@ class Lab:
         if name == FUZZ:
             command, timeout = [sys.executable, self.judge_script], self.judge_timeout_seconds
         elif name == UNIT:
-            command, timeout = ["cargo", "test", "--release", "--quiet", "-p", "node"], self.unit_timeout_seconds
+            unit = ["cargo", "test", "--release", "--quiet", "-p", "node"]
+            status, _, last = self.command(unit + ["--no-run"], BUILD_TIMEOUT_SECONDS)
+            if status != 0:
+                return UNVIABLE, 0.0, last
+            command, timeout = unit, self.unit_timeout_seconds
         else:
             command, timeout = [self.sim, "regress", "seeds"], self.judge_timeout_seconds
         status, seconds, last = self.command(command, timeout)
@@ -271,6 +275,8 @@ def baseline(lab, judges):
         print(f"baseline {name}: {outcome} in {seconds:.0f} s: {detail}", flush=True)
         if outcome != SURVIVED:
             return False
+        if name == UNIT:
+            lab.unit_timeout_seconds = max(TIMEOUT_MIN_SECONDS, TIMEOUT_MULTIPLIER * seconds)
     return True
 
 
