@@ -139,3 +139,9 @@ picture-timing SEED="seeds/classic-default-txn-id-reuse-bounded-response-1.yaml"
             | grep -o 'data-render-ms="[0-9]*"'
         rm -rf "$profile"
     done
+
+# Mutation testing: mutants of node/ (cargo-mutants) judged by fresh fuzzing alone, unit tests and
+# the seed corpus beside it: `just mutants --sample 60 --seed 12`, `just mutants --shard 1/8`,
+# `just mutants --table target/mutants/results.jsonl`. MUTANTS_RUNS sets the runs per variant.
+mutants *ARGS:
+    python3 scripts/mutants.py "$@"
