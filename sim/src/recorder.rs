@@ -59,6 +59,24 @@ pub fn kv_reason(reason: Reason) -> record::Reason {
     }
 }
 
+/// Completes `op` at `at` with what a coordinator's reply says: its outcome, reason, value and
+/// acknowledgements. The simulator's recorder and the real test's history both record replies
+/// this way, so the checker reads the same facts from either.
+pub fn complete_from_reply(op: &mut Operation, at: Stamp, reply: &ClientReply) {
+    op.complete = Some(at);
+    op.outcome = outcome_of(reply);
+    op.reason = kv_reason(reply.reason);
+    op.output = reply.value.as_ref().map(|v| v.to_string());
+    op.acks = reply
+        .acks
+        .iter()
+        .map(|a| record::Ack {
+            from: a.from.0,
+            value: a.value.as_ref().map(|v| v.to_string()),
+        })
+        .collect();
+}
+
 /// How a reply counts for the history: a failure is `rejected` only when the coordinator knows
 /// it had no effect; every other failure (every classic one) is `unknown`.
 pub fn outcome_of(reply: &ClientReply) -> Outcome {
@@ -105,19 +123,7 @@ impl Recorder {
         let Some(i) = self.open.remove(&reply.op) else {
             return;
         };
-        let op = &mut self.history[i];
-        op.complete = Some(Stamp { tick, seq });
-        op.outcome = outcome_of(reply);
-        op.reason = kv_reason(reply.reason);
-        op.output = reply.value.as_ref().map(|v| v.to_string());
-        op.acks = reply
-            .acks
-            .iter()
-            .map(|a| record::Ack {
-                from: a.from.0,
-                value: a.value.as_ref().map(|v| v.to_string()),
-            })
-            .collect();
+        complete_from_reply(&mut self.history[i], Stamp { tick, seq }, reply);
     }
 
     /// A crash. The operations the node was coordinating stay open, with the reason recorded;

@@ -4,7 +4,7 @@
 //! counter taken under the same lock, so real-time order is exact even inside one microsecond.
 
 use crate::real::client::Answer;
-use crate::recorder::{kv_input, kv_reason, outcome_of};
+use crate::recorder::{complete_from_reply, kv_input};
 use checker::record::{
     self, Bounds, FinalNode, Operation, Outcome, ProcessEvent, RunRecord, Stamp, ViewChange,
 };
@@ -126,20 +126,7 @@ impl History {
         }
         inner.last_view.insert(coordinator, view);
         let complete = inner.stamp(self.start);
-        let reply = &answer.reply;
-        let op = &mut inner.ops[index];
-        op.complete = Some(complete);
-        op.outcome = outcome_of(reply);
-        op.reason = kv_reason(reply.reason);
-        op.output = reply.value.as_ref().map(|v| v.to_string());
-        op.acks = reply
-            .acks
-            .iter()
-            .map(|a| record::Ack {
-                from: a.from.0,
-                value: a.value.as_ref().map(|v| v.to_string()),
-            })
-            .collect();
+        complete_from_reply(&mut inner.ops[index], complete, &answer.reply);
     }
 
     /// The nemesis killed `node`.
