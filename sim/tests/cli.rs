@@ -1,18 +1,7 @@
 //! The command-line contract: exit statuses and one-line errors.
 
-use std::process::Command;
-
-fn sim(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_sim"))
-        .args(args)
-        .output()
-        .expect("run sim");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+mod common;
+use common::sim;
 
 fn assert_one_line_usage_error(args: &[&str], mentions: &str) {
     let (code, stdout, stderr) = sim(args);

@@ -14,6 +14,9 @@ use std::process::Command;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
+mod common;
+use common::sim;
+
 struct Quiet;
 
 impl Progress for Quiet {
@@ -159,19 +162,6 @@ fn four_shards_run_exactly_the_seeds_of_the_unsharded_campaign() {
     assert_eq!(ran, all);
     assert_eq!(ticks, whole.ticks, "the same seeds, run the same way");
     std::fs::remove_dir_all(&out).unwrap();
-}
-
-fn sim(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_sim"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 #[test]

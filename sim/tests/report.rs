@@ -4,23 +4,14 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod common;
+use common::sim;
+
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("sim-report-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-/// Runs sim; returns its exit status and stdout.
-fn sim(args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_sim"))
-        .args(args)
-        .output()
-        .expect("run sim");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
 }
 
 /// A campaign that finds several signatures, in seeds that fall in different shards.
@@ -68,7 +59,7 @@ fn four_shards_merged_equal_the_unsharded_campaign() {
     let whole = temp_dir("whole");
     let mut args = CAMPAIGN.to_vec();
     args.extend(out_dir(&whole));
-    let (code, unsharded) = sim(&args);
+    let (code, unsharded, _) = sim(&args);
     assert_eq!(code, 1, "the planted bug is found");
     let mut dirs = Vec::new();
     for k in 1..=4 {
@@ -77,7 +68,7 @@ fn four_shards_merged_equal_the_unsharded_campaign() {
         let mut args = CAMPAIGN.to_vec();
         args.extend(out_dir(&dir));
         args.extend(["--shard", shard.as_str()]);
-        let (_, json) = sim(&args);
+        let (_, json, _) = sim(&args);
         std::fs::write(dir.join("summary.json"), json).unwrap();
         dirs.push(dir);
     }
@@ -93,7 +84,7 @@ fn four_shards_merged_equal_the_unsharded_campaign() {
         "--html",
         page.to_str().unwrap(),
     ]);
-    let (code, merged) = sim(&args);
+    let (code, merged, _) = sim(&args);
     assert_eq!(code, 1, "failures found: status 1, as fuzz");
 
     let (whole_summary, mut merged_summary) = (comparable(&unsharded), comparable(&merged));

@@ -6,19 +6,9 @@ use node::{PlantedBug, Variant};
 use sim::profile::{resolve_checked, Profile};
 use sim::validate::{markdown_table, RUN_TICKS_MAX};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-fn sim(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_sim"))
-        .args(args)
-        .output()
-        .expect("run sim");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+mod common;
+use common::sim;
 
 const FIXTURE: &str = "tests/fixtures/crash-and-restart.yaml";
 
