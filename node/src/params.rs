@@ -89,4 +89,22 @@ impl Params {
             bug: PlantedBug::None,
         }
     }
+
+    /// How long a store may still hold a copy it is no longer a replica of once every view
+    /// agrees: the harness lets this pass before its final reads, so that `stabilization`
+    /// judges a settled placement rather than a sweep in progress.
+    ///
+    /// Classic marks a copy foreign when its ring changes (or at the next sweep, for a copy that
+    /// arrives later) and drops it at the first periodic sweep a whole interval after that, so
+    /// that a copy that looks foreign for an instant, during a view flap, is not lost. Sweeps
+    /// come once an interval, so the drop comes up to two intervals after the ring changed. Versioned drops a range at its next sweep, once a
+    /// query to the new replicas confirms they hold it: one interval, plus round trips that the
+    /// harness's delay slack covers.
+    pub fn foreign_copy_linger_ticks(&self) -> Tick {
+        let sweeps = match self.variant {
+            Variant::Classic => 2,
+            Variant::Versioned => 1,
+        };
+        self.sweep_interval_ticks.saturating_mul(sweeps)
+    }
 }

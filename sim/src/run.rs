@@ -54,7 +54,7 @@ pub struct Execution {
 /// even where it was skipped).
 fn settle_ticks(s: &Scenario) -> Tick {
     s.params
-        .sweep_interval_ticks
+        .foreign_copy_linger_ticks()
         .saturating_add(s.quiet_delay_ticks.saturating_mul(4))
         .saturating_add(2)
 }
