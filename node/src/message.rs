@@ -20,17 +20,6 @@ pub struct Digest {
     pub heartbeat: u64,
 }
 
-/// Bytes one digest takes on the wire (id 1, incarnation 4, heartbeat 8).
-const DIGEST_WIRE_BYTES: usize = 13;
-/// Bytes of a message header on the wire (type tag and lengths).
-const HEADER_WIRE_BYTES: usize = 8;
-/// Bytes of a ballot on the wire (epoch 8, round 8, node 1, incarnation 4).
-const BALLOT_WIRE_BYTES: usize = 21;
-/// Bytes of a range id on the wire.
-const RANGE_WIRE_BYTES: usize = 2;
-/// Bytes of one replica seat on the wire (node 1, incarnation 4).
-const REPLICA_WIRE_BYTES: usize = 5;
-
 /// A message between nodes.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Message {
@@ -232,78 +221,6 @@ pub enum Message {
 }
 
 impl Message {
-    /// The size of the message on the original wire format, for EmulNet's 4000-byte limit.
-    pub fn wire_bytes(&self) -> usize {
-        HEADER_WIRE_BYTES
-            + match self {
-                Message::JoinRequest { .. } => DIGEST_WIRE_BYTES,
-                Message::JoinReply { members } | Message::Gossip { members } => {
-                    members.len() * DIGEST_WIRE_BYTES
-                }
-                Message::KvRequest { request, .. } => {
-                    4 + 1 + request.key().len() + request.value().map_or(0, |v| v.len())
-                }
-                Message::KvReply { value, .. } => 4 + 2 + value.as_ref().map_or(0, |v| v.len()),
-                Message::Replicate { key, value } => key.len() + value.len(),
-                Message::Prepare { key, .. } | Message::Accepted { key, .. } => {
-                    key.len() + BALLOT_WIRE_BYTES
-                }
-                Message::Promise { key, vote, .. } => {
-                    key.len() + BALLOT_WIRE_BYTES + 1 + vote.as_ref().map_or(0, vote_wire_bytes)
-                }
-                Message::Accept { key, state, .. } => {
-                    key.len() + BALLOT_WIRE_BYTES + state_wire_bytes(state) + 6
-                }
-                Message::Refuse { key, why, .. } => {
-                    key.len() + BALLOT_WIRE_BYTES + refusal_wire_bytes(why)
-                }
-                Message::Commit { key, vote } => key.len() + vote_wire_bytes(vote),
-                Message::SealPrepare { .. } => RANGE_WIRE_BYTES + BALLOT_WIRE_BYTES,
-                Message::SealPromise { vote, .. } => {
-                    RANGE_WIRE_BYTES
-                        + BALLOT_WIRE_BYTES
-                        + 1
-                        + vote
-                            .as_ref()
-                            .map_or(0, |v| BALLOT_WIRE_BYTES + config_wire_bytes(&v.next))
-                }
-                Message::SealAccept { next, .. } => {
-                    RANGE_WIRE_BYTES + BALLOT_WIRE_BYTES + config_wire_bytes(next)
-                }
-                Message::SealAccepted { votes, .. } => {
-                    RANGE_WIRE_BYTES + BALLOT_WIRE_BYTES + handover_wire_bytes(votes)
-                }
-                Message::SealRefuse { why, .. } => {
-                    RANGE_WIRE_BYTES + BALLOT_WIRE_BYTES + refusal_wire_bytes(why)
-                }
-                Message::Install { config, votes, .. } => {
-                    config_wire_bytes(config) + handover_wire_bytes(votes) + 1
-                }
-                Message::Installed { .. } => RANGE_WIRE_BYTES + 8,
-                Message::Established { config } => config_wire_bytes(config),
-                Message::Sync { digest, .. } => {
-                    RANGE_WIRE_BYTES
-                        + 8
-                        + digest
-                            .iter()
-                            .map(|(k, _)| k.len() + 1 + BALLOT_WIRE_BYTES)
-                            .sum::<usize>()
-                }
-                Message::SyncReply { stale, .. } => {
-                    RANGE_WIRE_BYTES
-                        + 9
-                        + stale
-                            .iter()
-                            .map(|(k, v)| k.len() + 1 + v.as_ref().map_or(0, vote_wire_bytes))
-                            .sum::<usize>()
-                }
-                Message::Query { .. } => RANGE_WIRE_BYTES,
-                Message::Forward { key, value } => {
-                    key.len() + 1 + value.as_ref().map_or(0, |v| v.len())
-                }
-            }
-    }
-
     /// A short name of the message type, for traces.
     pub fn type_name(&self) -> &'static str {
         match self {
@@ -333,34 +250,6 @@ impl Message {
             Message::Forward { .. } => "forward",
         }
     }
-}
-
-fn state_wire_bytes(state: &Versioned) -> usize {
-    // value length and bytes, version, writers (count; node, incarnation, txn each)
-    2 + state.value.as_ref().map_or(0, |v| v.len()) + 8 + 1 + 9 * state.writers.len()
-}
-
-fn vote_wire_bytes(vote: &Vote) -> usize {
-    BALLOT_WIRE_BYTES + state_wire_bytes(&vote.state)
-}
-
-fn config_wire_bytes(config: &Config) -> usize {
-    RANGE_WIRE_BYTES + 8 + 1 + config.members.len() * REPLICA_WIRE_BYTES
-}
-
-fn refusal_wire_bytes(why: &Refusal) -> usize {
-    1 + match why {
-        Refusal::Promised(_) => BALLOT_WIRE_BYTES,
-        Refusal::Moved(config) => config_wire_bytes(config),
-        Refusal::NotReady => 0,
-    }
-}
-
-fn handover_wire_bytes(votes: &Handover) -> usize {
-    2 + votes
-        .iter()
-        .map(|(k, v)| 1 + k.len() + vote_wire_bytes(v))
-        .sum::<usize>()
 }
 
 /// What a step produced. The caller owns it and drains it after every step.

@@ -8,6 +8,7 @@
 //! collected: they stay in the buffer, as they did in the original.
 
 use super::{InFlight, SendFate};
+use crate::real::wire;
 use node::random::below;
 use node::{Message, NodeId, Tick};
 use rand_chacha::ChaCha8Rng;
@@ -56,7 +57,7 @@ impl EmulNet {
         if self.buffer.len() >= BUFFER_CAP_MESSAGES {
             return SendFate::BufferFull;
         }
-        if message.wire_bytes() >= PAYLOAD_CAP_BYTES {
+        if wire::message_bytes(message) >= PAYLOAD_CAP_BYTES {
             return SendFate::TooLarge;
         }
         if dropping.is_some_and(|d| draw < d.percent) {
@@ -85,5 +86,38 @@ impl EmulNet {
             }
         }
         self.waiting[usize::from(to.0)] = left;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand_chacha::rand_core::SeedableRng;
+    use std::rc::Rc;
+
+    fn replicate(value_bytes: usize) -> Message {
+        Message::Replicate {
+            key: Rc::from("k1"),
+            value: Rc::from("v".repeat(value_bytes)),
+        }
+    }
+
+    #[test]
+    fn the_payload_cap_counts_the_wire_format_bytes() {
+        let mut net = EmulNet::new(None, ChaCha8Rng::seed_from_u64(1));
+        assert_eq!(net.route(0, &replicate(10)), SendFate::Queued);
+        // The largest value that fits: the rest of the message (tag, key, lengths) is a few
+        // bytes of postcard, so it is just under the cap, and one byte more is refused.
+        let largest = (0..PAYLOAD_CAP_BYTES)
+            .rev()
+            .find(|&n| wire::message_bytes(&replicate(n)) < PAYLOAD_CAP_BYTES)
+            .expect("a small value fits");
+        assert!(
+            largest > PAYLOAD_CAP_BYTES - 8,
+            "framing took {}",
+            PAYLOAD_CAP_BYTES - largest
+        );
+        assert_eq!(net.route(0, &replicate(largest)), SendFate::Queued);
+        assert_eq!(net.route(0, &replicate(largest + 1)), SendFate::TooLarge);
     }
 }

@@ -138,6 +138,15 @@ pub enum Refused {
     Malformed,
 }
 
+/// The bytes a node message takes in a datagram, without the version byte and the packet's
+/// framing: the size EmulNet holds against its payload cap, so that the simulator and the real
+/// network agree on what a message costs (one format, not a hand-kept model beside it).
+/// Postcard's size count cannot fail for node messages; if it ever did, the message would count
+/// as too large to send rather than as free.
+pub fn message_bytes(message: &Message) -> usize {
+    postcard::experimental::serialized_size(message).unwrap_or(usize::MAX)
+}
+
 /// Encodes a packet as one datagram; `None` if it would exceed [`MAX_DATAGRAM_BYTES`].
 pub fn encode(packet: &Packet) -> Option<Vec<u8>> {
     let mut bytes = vec![WIRE_VERSION];
