@@ -58,6 +58,13 @@ pub enum ClassicScope {
     /// hand-over undoes, and plain values cannot be reconciled. Only placement is promised: no
     /// copy outside a key's replicas ([`StabilizationScope::Placement`]).
     FreshReplicas,
+    /// No message faults, no restart and no late joiner, but a crash: its removal makes
+    /// surviving nodes replicas of the crashed node's keys before any hand-over reaches them, so
+    /// a new replica can take a create the old ones refuse, and the replicas keep two states
+    /// that may each have been the key's last write. All three are promised, stabilization
+    /// without a rollback ([`StabilizationScope::NoRollback`]: no replica holds a state a later
+    /// acknowledged write superseded).
+    Crashes,
     /// No message faults and no fresh replica: all three.
     Clean,
 }
@@ -65,14 +72,14 @@ pub enum ClassicScope {
 impl ClassicScope {
     /// The scope of a scenario.
     pub fn of(scenario: &Scenario) -> ClassicScope {
-        let fresh = scenario
-            .faults
-            .iter()
-            .any(|f| matches!(f, Fault::Restart { .. } | Fault::Join { .. }));
-        match (scenario.message_faults_free(), fresh) {
-            (false, _) => ClassicScope::Faulty,
-            (true, true) => ClassicScope::FreshReplicas,
-            (true, false) => ClassicScope::Clean,
+        let has = |kind: fn(&Fault) -> bool| scenario.faults.iter().any(kind);
+        let fresh = has(|f| matches!(f, Fault::Restart { .. } | Fault::Join { .. }));
+        let crash = has(|f| matches!(f, Fault::Crash { .. }));
+        match (scenario.message_faults_free(), fresh, crash) {
+            (false, _, _) => ClassicScope::Faulty,
+            (true, true, _) => ClassicScope::FreshReplicas,
+            (true, false, true) => ClassicScope::Crashes,
+            (true, false, false) => ClassicScope::Clean,
         }
     }
 }
@@ -89,7 +96,7 @@ pub fn promised(
     let versioned = !matches!(variant, Variant::Classic);
     if profile != Profile::Hostile {
         props.extend([MembershipAccuracy, Convergence, Progress]);
-        if versioned || classic == ClassicScope::Clean {
+        if versioned || matches!(classic, ClassicScope::Clean | ClassicScope::Crashes) {
             props.extend([Availability, Stabilization, Durability]);
         } else if classic == ClassicScope::FreshReplicas {
             props.push(Stabilization);
@@ -140,15 +147,14 @@ pub fn run_checked(scenario: &Scenario, key: &RunKey, options: RunOptions) -> Ch
     let execution = execute(scenario, key.seed, options);
     let classic = ClassicScope::of(scenario);
     let properties = promised(scenario.params.variant, key.profile, classic, &key.extra);
-    let placement_only = scenario.params.variant == Variant::Classic
-        && classic == ClassicScope::FreshReplicas
+    let narrowed = scenario.params.variant == Variant::Classic
         && !key.extra.contains(&Property::Stabilization);
     let options = CheckOptions {
         budget: Budget::Steps(FUZZ_BUDGET_STEPS),
-        stabilization: if placement_only {
-            StabilizationScope::Placement
-        } else {
-            StabilizationScope::PlacementAndAgreement
+        stabilization: match classic {
+            ClassicScope::FreshReplicas if narrowed => StabilizationScope::Placement,
+            ClassicScope::Crashes if narrowed => StabilizationScope::NoRollback,
+            _ => StabilizationScope::PlacementAndAgreement,
         },
     };
     let mut judgement = judge(&execution.record, &properties, options);

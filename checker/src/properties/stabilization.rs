@@ -8,7 +8,10 @@
 //! updates, [`super::writes`]) is live even if no live node holds it any more. Runs that never
 //! converged are left to `progress`.
 //!
-//! With [`StabilizationScope::Placement`] only copies outside a key's replicas count.
+//! With [`StabilizationScope::Placement`] only copies outside a key's replicas count. With
+//! [`StabilizationScope::NoRollback`] a replica's state (a value, or none) need not be the newest
+//! copy, only one that a possibly-last write of the key ([`last_writes`]) wrote: none for a
+//! delete.
 
 use super::writes::{certainly_present, last_writes};
 use super::{Class, Misplacement, StabilizationScope, Violation};
@@ -50,9 +53,18 @@ pub(super) fn check(record: &RunRecord, scope: StabilizationScope) -> Vec<Violat
                 .push((node.node, copy));
         }
     }
-    let agreement = scope == StabilizationScope::PlacementAndAgreement;
+    let agreement = scope != StabilizationScope::Placement;
+    let last_of_key = last_writes(record);
+    // Whether a replica's state (a value, or none: no copy or a tombstone) is one that a
+    // possibly-last write of the key wrote (none: a delete).
+    let maybe_last = |key: &str, value: Option<&str>| {
+        last_of_key
+            .get(key)
+            .is_some_and(|last| last.iter().any(|op| op.input.written_value() == value))
+    };
+    let no_rollback = scope == StabilizationScope::NoRollback;
     let mut violations = Vec::new();
-    for (key, last) in last_writes(record).iter().filter(|_| agreement) {
+    for (key, last) in last_of_key.iter().filter(|_| agreement) {
         let replica_set = replicas(key, &live, record.bounds.replicas);
         if !holders.contains_key(key) && !replica_set.is_empty() && certainly_present(last) {
             let ids: Vec<u64> = last.iter().map(|op| op.id).collect();
@@ -96,7 +108,11 @@ pub(super) fn check(record: &RunRecord, scope: StabilizationScope) -> Vec<Violat
             }
         };
         for &replica in &replica_set {
-            match held_by(replica) {
+            let held = held_by(replica);
+            if no_rollback && maybe_last(key, held.and_then(|c| c.value.as_deref())) {
+                continue;
+            }
+            match held {
                 None if newest.value.is_some() => {
                     report(
                         Misplacement::MissingOnReplica,
@@ -106,7 +122,9 @@ pub(super) fn check(record: &RunRecord, scope: StabilizationScope) -> Vec<Violat
                 }
                 Some(copy)
                     if (copy.value.is_some() || newest.value.is_some())
-                        && (copy.value != newest.value || copy.version != newest.version) =>
+                        && (no_rollback
+                            || copy.value != newest.value
+                            || copy.version != newest.version) =>
                 {
                     report(
                         Misplacement::StaleReplica,
@@ -136,7 +154,7 @@ mod tests {
     use super::super::{
         check_record, CheckOptions, Class, Misplacement, Property, StabilizationScope, Violation,
     };
-    use crate::record::{RunRecord, StoredKey};
+    use crate::record::{Outcome, Reason, RunRecord, StoreEvent, StoredKey};
     use crate::Budget;
 
     fn violations(record: &RunRecord) -> Vec<Violation> {
@@ -281,5 +299,64 @@ mod tests {
             "{}",
             found[0].message
         );
+    }
+
+    fn no_rollback(record: &RunRecord) -> Vec<Violation> {
+        let options = CheckOptions {
+            budget: Budget::Steps(1),
+            stabilization: StabilizationScope::NoRollback,
+        };
+        check_record(record, &[Property::Stabilization], options)
+            .remove(0)
+            .violations
+    }
+
+    /// "k1" as classic leaves it after a crash's ring change: a create the old replicas refused
+    /// (an unknown outcome: classic failures may have taken effect) was taken by the fresh
+    /// replica `replicas[0]`, which stored it last.
+    fn fresh_replica_took_a_refused_create() -> RunRecord {
+        let mut record = fixture::healthy();
+        let fresh = fixture::replicas_of("k1")[0];
+        record.history.push(fixture::failed(
+            9,
+            fixture::create("k1", "v9"),
+            170,
+            172,
+            Outcome::Unknown,
+            Reason::Exists,
+        ));
+        store_of(&mut record, fresh)[0].value = Some("v9".into());
+        record.stored.push(StoreEvent {
+            at: fixture::at(171, 900),
+            node: fresh,
+            key: "k1".into(),
+            value: Some("v9".into()),
+        });
+        record
+    }
+
+    #[test]
+    fn no_rollback_accepts_replicas_holding_states_that_may_each_be_the_last() {
+        let record = fresh_replica_took_a_refused_create();
+        // Full agreement calls the two replicas holding the acknowledged "v2" stale ...
+        assert_eq!(violations(&record).len(), 2);
+        // ... while neither rolled back: "v2" and "v9" may each have been the last write.
+        assert_eq!(no_rollback(&record), []);
+    }
+
+    #[test]
+    fn no_rollback_catches_a_replica_holding_a_superseded_acknowledged_state() {
+        // The bug (classic `stabilize-overwrites`): a hand-over brings back "v1", which the
+        // acknowledged update to "v2" superseded.
+        let mut record = fresh_replica_took_a_refused_create();
+        let rolled_back = fixture::replicas_of("k1")[2];
+        store_of(&mut record, rolled_back)[0].value = Some("v1".into());
+        let found = no_rollback(&record);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(
+            found[0].class,
+            Class::Stabilization(Misplacement::StaleReplica)
+        );
+        assert_eq!(found[0].nodes, [rolled_back]);
     }
 }

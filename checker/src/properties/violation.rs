@@ -107,6 +107,13 @@ pub enum StabilizationScope {
     /// Placement only: no node outside a key's replicas holds a value for it. For stores that
     /// cannot reconcile fresh replicas (classic with restarts or late joiners).
     Placement,
+    /// Placement, and no replica rolled back: every live key is held by exactly its replicas,
+    /// each with a state that some write which may have been the key's last one wrote (an
+    /// acknowledged write no acknowledged write was invoked after, or a write of unknown
+    /// outcome). For stores that cannot reconcile a replica made fresh by a crash's ring change
+    /// (classic: a new replica may take a create the old ones refuse), yet must never bring back
+    /// a state that a later acknowledged write superseded.
+    NoRollback,
     /// Placement and value agreement: every live key is held by exactly its replicas, all with
     /// its newest state.
     #[default]
