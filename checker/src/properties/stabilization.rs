@@ -6,7 +6,9 @@
 //! newest state is a tombstone is not live: no live node may still hold a value for it. A key
 //! the history certainly left present (its possibly-last writes are all acknowledged creates or
 //! updates, [`super::writes`]) is live even if no live node holds it any more. Runs that never
-//! converged are left to `progress`.
+//! converged are left to `progress`. In every scope, no live node may hold a state that no
+//! operation of the history wrote (a phantom: a value no create or update wrote, a tombstone of a
+//! key never deleted).
 //!
 //! With [`StabilizationScope::Placement`] only copies outside a key's replicas count. With
 //! [`StabilizationScope::NoRollback`] a replica's state (a value, or none) need not be the newest
@@ -15,7 +17,7 @@
 
 use super::writes::{certainly_present, last_writes};
 use super::{Class, Misplacement, StabilizationScope, Violation};
-use crate::record::{NodeId, RunRecord, Stamp, StoredKey};
+use crate::record::{KvInput, NodeId, RunRecord, Stamp, StoredKey};
 use crate::ring::replicas;
 use std::collections::BTreeMap;
 
@@ -63,6 +65,15 @@ pub(super) fn check(record: &RunRecord, scope: StabilizationScope) -> Vec<Violat
             .is_some_and(|last| last.iter().any(|op| op.input.written_value() == value))
     };
     let no_rollback = scope == StabilizationScope::NoRollback;
+    // Whether some operation of the history wrote the state `copy` holds (a tombstone: a delete
+    // of the key), whatever its outcome: a state nothing wrote is a phantom.
+    let written = |key: &str, copy: &StoredKey| {
+        record.history.iter().any(|op| {
+            op.input.key() == key
+                && !matches!(op.input, KvInput::Read { .. })
+                && op.input.written_value() == copy.value.as_deref()
+        })
+    };
     let mut violations = Vec::new();
     for (key, last) in last_of_key.iter().filter(|_| agreement) {
         let replica_set = replicas(key, &live, record.bounds.replicas);
@@ -134,6 +145,16 @@ pub(super) fn check(record: &RunRecord, scope: StabilizationScope) -> Vec<Violat
                 }
                 _ => {}
             }
+        }
+        for (node, copy) in copies.iter().filter(|(_, c)| !written(key, c)) {
+            report(
+                Misplacement::PhantomState,
+                *node,
+                format!(
+                    "node {node} holds {}, which no operation wrote",
+                    shown(copy)
+                ),
+            );
         }
         for (node, copy) in copies {
             if !replica_set.contains(node) && copy.value.is_some() {
@@ -358,5 +379,36 @@ mod tests {
             Class::Stabilization(Misplacement::StaleReplica)
         );
         assert_eq!(found[0].nodes, [rolled_back]);
+    }
+
+    #[test]
+    fn a_state_no_operation_wrote_is_a_phantom_in_every_scope() {
+        // The bugs: a store reports a vote it never wrote (version 0) as a stored tombstone,
+        // or invents a value.
+        let mut record = fixture::healthy();
+        let replicas = fixture::replicas_of("k1");
+        store_of(&mut record, replicas[0])[0].value = None;
+        store_of(&mut record, replicas[1])[0].value = Some("v7".into());
+        for scope in [
+            StabilizationScope::Placement,
+            StabilizationScope::NoRollback,
+            StabilizationScope::PlacementAndAgreement,
+        ] {
+            let options = CheckOptions {
+                budget: Budget::Steps(1),
+                stabilization: scope,
+            };
+            let found = check_record(&record, &[Property::Stabilization], options).remove(0);
+            let mut phantoms: Vec<u8> = found
+                .violations
+                .iter()
+                .filter(|v| v.class == Class::Stabilization(Misplacement::PhantomState))
+                .flat_map(|v| v.nodes.clone())
+                .collect();
+            phantoms.sort();
+            let mut expected = vec![replicas[0], replicas[1]];
+            expected.sort();
+            assert_eq!(phantoms, expected, "{scope:?}: {found:?}");
+        }
     }
 }

@@ -82,13 +82,19 @@ pub enum Misplacement {
     StaleReplica,
     /// A node outside the key's replicas holds a value for it (placement).
     CopyOutsideReplicas,
+    /// A node holds a state no operation of the history wrote: a value no create or update
+    /// wrote, or a tombstone of a key never deleted (placement: no such copy may be anywhere).
+    PhantomState,
 }
 
 impl Misplacement {
     /// Whether this is a placement failure (a copy where none may be) rather than a failure of
     /// the replicas to agree on the newest state: what [`StabilizationScope::Placement`] keeps.
     pub fn is_placement(self) -> bool {
-        self == Misplacement::CopyOutsideReplicas
+        matches!(
+            self,
+            Misplacement::CopyOutsideReplicas | Misplacement::PhantomState
+        )
     }
 
     fn text(self) -> &'static str {
@@ -97,6 +103,7 @@ impl Misplacement {
             Misplacement::MissingOnReplica => "live key missing on a replica",
             Misplacement::StaleReplica => "replica holds a stale state",
             Misplacement::CopyOutsideReplicas => "copy on a node that is not a replica",
+            Misplacement::PhantomState => "copy of a state no operation wrote",
         }
     }
 }
@@ -308,16 +315,23 @@ mod tests {
     }
 
     #[test]
-    fn only_a_copy_outside_the_replicas_is_placement() {
+    fn only_copies_where_none_may_be_are_placement() {
         let placement: Vec<Misplacement> = [
             Misplacement::HeldByNoLiveNode,
             Misplacement::MissingOnReplica,
             Misplacement::StaleReplica,
             Misplacement::CopyOutsideReplicas,
+            Misplacement::PhantomState,
         ]
         .into_iter()
         .filter(|m| m.is_placement())
         .collect();
-        assert_eq!(placement, [Misplacement::CopyOutsideReplicas]);
+        assert_eq!(
+            placement,
+            [
+                Misplacement::CopyOutsideReplicas,
+                Misplacement::PhantomState
+            ]
+        );
     }
 }
