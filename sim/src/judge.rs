@@ -96,7 +96,9 @@ pub fn promised(
         }
     }
     if versioned {
-        props.push(Linearizable);
+        props.extend([Linearizable, Agreement]);
+    } else {
+        props.push(WritePlacement);
     }
     for e in extra {
         if !props.contains(e) {
