@@ -96,7 +96,7 @@ pub fn promised(
         }
     }
     if versioned {
-        props.extend([Linearizable, Agreement]);
+        props.extend([Linearizable, Agreement, Provenance]);
     } else {
         props.push(WritePlacement);
     }

@@ -14,6 +14,7 @@ mod linearizable;
 mod membership;
 mod placement;
 mod progress;
+mod provenance;
 mod quorum;
 mod response;
 mod stabilization;
@@ -61,11 +62,13 @@ pub enum Property {
     Agreement,
     /// `classic`: a coordinator sends every client write to every replica its view names.
     WritePlacement,
+    /// `versioned`: a replica reports a copy gone only if it held it or a delete was invoked.
+    Provenance,
 }
 
 impl Property {
     /// Every property, in design.md's order, then the protocol invariants.
-    pub const ALL: [Property; 12] = [
+    pub const ALL: [Property; 13] = [
         Property::Quorum,
         Property::BoundedResponse,
         Property::Availability,
@@ -78,6 +81,7 @@ impl Property {
         Property::Progress,
         Property::Agreement,
         Property::WritePlacement,
+        Property::Provenance,
     ];
 
     /// The stable name.
@@ -95,6 +99,7 @@ impl Property {
             Property::Progress => "progress",
             Property::Agreement => "agreement",
             Property::WritePlacement => "write-placement",
+            Property::Provenance => "provenance",
         }
     }
 }
@@ -191,6 +196,7 @@ fn check_one(
         Property::Progress => progress::check(record),
         Property::Agreement => agreement::check(record),
         Property::WritePlacement => placement::check(record, timeline),
+        Property::Provenance => provenance::check(record),
         Property::Linearizable => return linearizable::check_history(record, options.budget),
     };
     PropertyReport {

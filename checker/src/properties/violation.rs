@@ -154,6 +154,8 @@ pub enum Class {
     DecidedWithoutQuorum,
     /// `write-placement`: a coordinator did not send a write to a replica its view names.
     WriteMissedReplica,
+    /// `provenance`: a replica reported a copy gone that it never held, of a key nobody deleted.
+    UnheldCopyDropped,
 }
 
 impl Class {
@@ -172,6 +174,7 @@ impl Class {
             Class::NotConverged => Property::Progress,
             Class::DecidedWithoutQuorum => Property::Agreement,
             Class::WriteMissedReplica => Property::WritePlacement,
+            Class::UnheldCopyDropped => Property::Provenance,
         }
     }
 }
@@ -211,6 +214,9 @@ impl fmt::Display for Class {
             }
             Class::WriteMissedReplica => {
                 f.write_str("write not sent to a replica its coordinator's view names")
+            }
+            Class::UnheldCopyDropped => {
+                f.write_str("replica reported a copy gone it never held and nobody deleted")
             }
         }
     }
