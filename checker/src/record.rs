@@ -183,6 +183,64 @@ pub struct StoreEvent {
     pub value: Option<String>,
 }
 
+/// A proposal number of the `versioned` store's per-key agreement: ordered by epoch, then
+/// round, then proposer, so that two proposers never share one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Ballot {
+    /// The epoch of the key's range (its configuration).
+    pub epoch: u64,
+    /// The proposer's round counter.
+    pub round: u64,
+    /// The proposer.
+    pub node: NodeId,
+    /// The proposer's incarnation.
+    pub incarnation: u32,
+}
+
+/// One step of a key's agreement in the `versioned` store, as the nodes' observations record
+/// it (for `agreement`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum AgreementEvent {
+    /// A seat accepted a proposal for the key: its vote is now the proposal at `ballot`.
+    Voted {
+        /// When.
+        at: Stamp,
+        /// The seat's node.
+        node: NodeId,
+        /// The key.
+        key: String,
+        /// The proposal's ballot.
+        ballot: Ballot,
+    },
+    /// A proposer took its proposal as chosen and committed it to the other seats.
+    Decided {
+        /// When.
+        at: Stamp,
+        /// The proposer.
+        node: NodeId,
+        /// The key.
+        key: String,
+        /// The proposal's ballot.
+        ballot: Ballot,
+        /// The nodes of the round's configuration.
+        seats: Vec<NodeId>,
+    },
+}
+
+/// A `classic` coordinator sent a client write to these nodes (for `write-placement`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WriteRoute {
+    /// When.
+    pub at: Stamp,
+    /// The coordinator.
+    pub node: NodeId,
+    /// The key.
+    pub key: String,
+    /// The nodes the request went to.
+    pub to: Vec<NodeId>,
+}
+
 /// A node's stored copy of one key at the end of the run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredKey {
@@ -255,6 +313,12 @@ pub struct RunRecord {
     pub stored: Vec<StoreEvent>,
     /// Crashes and restarts, in order.
     pub process_events: Vec<ProcessEvent>,
+    /// Votes and decisions of the `versioned` store's agreement, in order (empty for `classic`).
+    #[serde(default)]
+    pub agreement: Vec<AgreementEvent>,
+    /// Where `classic` coordinators sent client writes, in order (empty for `versioned`).
+    #[serde(default)]
+    pub routes: Vec<WriteRoute>,
     /// Windows in which the network was loss-free, undelayed (one constant delay) and unpartitioned.
     pub clean_network: Vec<Window>,
     /// When the fault phase ended and the quiet phase began.

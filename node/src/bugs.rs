@@ -42,6 +42,11 @@ pub enum PlantedBug {
     VoteBeforeRecovery,
     /// Versioned: an operation skips its first round and writes without learning the state.
     SkipFirstRound,
+    /// Versioned: a proposer takes its first acceptance as a decision and sends the commit
+    /// to the other seats (the client's answer still waits for a quorum).
+    FirstAcceptDecides,
+    /// Coordinator: a write is never sent to the key's third replica.
+    ForwardSkipsReplica,
 }
 
 /// What the catalog says about a bug.
@@ -61,7 +66,7 @@ pub struct BugInfo {
 
 impl PlantedBug {
     /// Every planted bug, the control (`None`) first.
-    pub const ALL: [PlantedBug; 15] = [
+    pub const ALL: [PlantedBug; 17] = [
         PlantedBug::None,
         PlantedBug::OneReplyQuorum,
         PlantedBug::ReadAnyTwo,
@@ -77,6 +82,8 @@ impl PlantedBug {
         PlantedBug::StabilizeOverwrites,
         PlantedBug::VoteBeforeRecovery,
         PlantedBug::SkipFirstRound,
+        PlantedBug::FirstAcceptDecides,
+        PlantedBug::ForwardSkipsReplica,
     ];
 
     /// The catalog entry.
@@ -180,6 +187,20 @@ impl PlantedBug {
                 "an operation skips its first round and writes without learning the current state",
                 Some("versioned"),
                 "stabilization",
+            ),
+            PlantedBug::FirstAcceptDecides => (
+                "first-accept-decides",
+                "versioned proposer",
+                "a proposer takes its first acceptance as chosen and commits it to the other seats",
+                Some("versioned"),
+                "agreement",
+            ),
+            PlantedBug::ForwardSkipsReplica => (
+                "forward-skips-replica",
+                "coordinator",
+                "a coordinator never sends a write to the key's third replica",
+                Some("classic"),
+                "write-placement",
             ),
         };
         BugInfo {

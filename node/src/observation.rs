@@ -1,6 +1,6 @@
 //! What a node reports about itself: structured events for the trace, the logs and the checker.
 
-use crate::agreement::RangeId;
+use crate::agreement::{Ballot, RangeId};
 use crate::client::{OpKind, TxnId};
 use crate::ids::{Incarnation, NodeId};
 use serde::{Deserialize, Serialize};
@@ -84,6 +84,14 @@ pub enum Observation {
         /// The replica it went to.
         to: NodeId,
     },
+    /// `classic`: a coordinator sent a client write (create, update or delete) to these nodes.
+    /// The checker's `write-placement` compares them with the replicas its view names.
+    WriteRouted {
+        /// The key.
+        key: Rc<str>,
+        /// The nodes the request went to.
+        to: Rc<[NodeId]>,
+    },
     /// Stabilization sent a key to a node that the new ring names as a replica.
     HandedOver {
         /// The key.
@@ -134,6 +142,24 @@ pub enum Observation {
         /// The new epoch.
         epoch: u64,
     },
+    /// `versioned`: this seat accepted a key proposal: its vote on the key is now the proposed
+    /// state at `ballot`. The checker's `agreement` counts these votes behind every decision.
+    Voted {
+        /// The key.
+        key: Rc<str>,
+        /// The proposal's ballot.
+        ballot: Ballot,
+    },
+    /// `versioned`: a proposer took its key proposal as chosen and sent the commit to the
+    /// seats that had not accepted it.
+    Decided {
+        /// The key.
+        key: Rc<str>,
+        /// The proposal's ballot.
+        ballot: Ballot,
+        /// The nodes of the round's configuration, whose majority must have voted.
+        seats: Rc<[NodeId]>,
+    },
 }
 
 impl Observation {
@@ -149,12 +175,15 @@ impl Observation {
             Observation::ReplicaStored { .. } => "replica-stored",
             Observation::HandedOver { .. } => "handed-over",
             Observation::WriteForwarded { .. } => "write-forwarded",
+            Observation::WriteRouted { .. } => "write-routed",
             Observation::BallotConflict { .. } => "ballot-conflict",
             Observation::ReadRepair { .. } => "read-repair",
             Observation::EpochRefused { .. } => "epoch-refused",
             Observation::NotRecovered { .. } => "not-recovered",
             Observation::RangeRecovered { .. } => "range-recovered",
             Observation::HandoverDone { .. } => "handover-done",
+            Observation::Voted { .. } => "voted",
+            Observation::Decided { .. } => "decided",
         }
     }
 }

@@ -103,7 +103,9 @@ pub fn promised(
         }
     }
     if versioned {
-        props.push(Linearizable);
+        props.extend([Linearizable, Agreement, Provenance]);
+    } else {
+        props.push(WritePlacement);
     }
     for e in extra {
         if !props.contains(e) {

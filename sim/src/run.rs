@@ -8,7 +8,8 @@ use crate::trace::TraceLevel;
 use crate::workload::Clients;
 use crate::world::{NodeState, World, WorldConfig};
 use checker::record::{
-    Bounds, FinalNode, RunRecord, Stamp, StoreEvent, StoredKey, ViewChange, Window,
+    AgreementEvent, Bounds, FinalNode, RunRecord, Stamp, StoreEvent, StoredKey, ViewChange, Window,
+    WriteRoute,
 };
 use node::{NodeId, Observation, Tick};
 use std::collections::BTreeMap;
@@ -304,7 +305,10 @@ fn coverage(recorder: &Recorder) -> BTreeMap<String, u64> {
             } => "coordinator-failure",
             Observation::MemberAdded { .. }
             | Observation::StoreOp { .. }
-            | Observation::ReplicaStored { .. } => continue,
+            | Observation::ReplicaStored { .. }
+            | Observation::Voted { .. }
+            | Observation::Decided { .. }
+            | Observation::WriteRouted { .. } => continue,
         };
         *marks.entry(name.to_string()).or_default() += 1;
     }
@@ -316,10 +320,22 @@ fn coverage(recorder: &Recorder) -> BTreeMap<String, u64> {
     marks
 }
 
+/// The checker's name for a ballot.
+fn checker_ballot(ballot: &node::agreement::Ballot) -> checker::record::Ballot {
+    checker::record::Ballot {
+        epoch: ballot.epoch,
+        round: ballot.round,
+        node: ballot.node.0,
+        incarnation: ballot.incarnation,
+    }
+}
+
 fn build_record(world: &World, s: &Scenario, converged_at: Option<Tick>, ticks: Tick) -> RunRecord {
     let recorder = world.recorder();
     let mut views = Vec::new();
     let mut stored = Vec::new();
+    let mut agreement = Vec::new();
+    let mut routes = Vec::new();
     for (tick, seq, node, observation) in recorder.observations() {
         let at = Stamp {
             tick: *tick,
@@ -337,6 +353,27 @@ fn build_record(world: &World, s: &Scenario, converged_at: Option<Tick>, ticks: 
                 node: node.0,
                 member: member.0,
                 added: false,
+            }),
+            Observation::Voted { key, ballot } => agreement.push(AgreementEvent::Voted {
+                at,
+                node: node.0,
+                key: key.to_string(),
+                ballot: checker_ballot(ballot),
+            }),
+            Observation::Decided { key, ballot, seats } => {
+                agreement.push(AgreementEvent::Decided {
+                    at,
+                    node: node.0,
+                    key: key.to_string(),
+                    ballot: checker_ballot(ballot),
+                    seats: seats.iter().map(|n| n.0).collect(),
+                })
+            }
+            Observation::WriteRouted { key, to } => routes.push(WriteRoute {
+                at,
+                node: node.0,
+                key: key.to_string(),
+                to: to.iter().map(|n| n.0).collect(),
             }),
             Observation::ReplicaStored { key, value } => stored.push(StoreEvent {
                 at,
@@ -406,6 +443,8 @@ fn build_record(world: &World, s: &Scenario, converged_at: Option<Tick>, ticks: 
         views,
         stored,
         process_events: recorder.process_events().to_vec(),
+        agreement,
+        routes,
         clean_network,
         quiet_from: s.fault_phase_ticks,
         converged_at,

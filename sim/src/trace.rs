@@ -91,6 +91,9 @@ impl Event<'_> {
                     | Observation::ReadRepair { .. }
                     | Observation::EpochRefused { .. }
                     | Observation::NotRecovered { .. }
+                    | Observation::Voted { .. }
+                    | Observation::Decided { .. }
+                    | Observation::WriteRouted { .. }
             ),
             _ => true,
         }
@@ -200,7 +203,28 @@ fn describe_observation(observation: &Observation) -> String {
             format!("handover-done range{} epoch={epoch}", range.0)
         }
         Observation::WriteForwarded { key, to } => format!("forward {key} -> n{to}"),
+        Observation::WriteRouted { key, to } => format!("route {key} -> {}", describe_nodes(to)),
+        Observation::Voted { key, ballot } => format!("voted {key} {}", describe_ballot(ballot)),
+        Observation::Decided { key, ballot, seats } => format!(
+            "decided {key} {} seats={}",
+            describe_ballot(ballot),
+            describe_nodes(seats)
+        ),
     }
+}
+
+/// Nodes as `n1,n4,n7`.
+fn describe_nodes(nodes: &[NodeId]) -> String {
+    let names: Vec<String> = nodes.iter().map(|n| format!("n{n}")).collect();
+    names.join(",")
+}
+
+/// A ballot in a few words: `e2.r5.n3.i1` (epoch, round, proposer, its incarnation).
+fn describe_ballot(ballot: &node::agreement::Ballot) -> String {
+    format!(
+        "e{}.r{}.n{}.i{}",
+        ballot.epoch, ballot.round, ballot.node, ballot.incarnation
+    )
 }
 
 /// How much of the trace to keep as lines.

@@ -174,6 +174,8 @@ pub fn healthy() -> RunRecord {
         views,
         stored,
         process_events: Vec::new(),
+        agreement: Vec::new(),
+        routes: Vec::new(),
         clean_network: vec![Window { from: 0, to: 1000 }],
         quiet_from: 90,
         converged_at: Some(50),

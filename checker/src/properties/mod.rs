@@ -6,12 +6,15 @@
 //! same when the same bug shows up in another seed, so failing seeds can be deduplicated.
 //! Replica sets come from the checker's own ring oracle ([`crate::ring`]).
 
+mod agreement;
 mod availability;
 mod convergence;
 mod durability;
 mod linearizable;
 mod membership;
+mod placement;
 mod progress;
+mod provenance;
 mod quorum;
 mod response;
 mod stabilization;
@@ -55,11 +58,17 @@ pub enum Property {
     Linearizable,
     /// The run converged before the tick cap.
     Progress,
+    /// `versioned`: every decision of a key round rests on a quorum of its seats' votes.
+    Agreement,
+    /// `classic`: a coordinator sends every client write to every replica its view names.
+    WritePlacement,
+    /// `versioned`: a replica reports a copy gone only if it held it or a delete was invoked.
+    Provenance,
 }
 
 impl Property {
-    /// Every property, in design.md's order.
-    pub const ALL: [Property; 10] = [
+    /// Every property, in design.md's order, then the protocol invariants.
+    pub const ALL: [Property; 13] = [
         Property::Quorum,
         Property::BoundedResponse,
         Property::Availability,
@@ -70,6 +79,9 @@ impl Property {
         Property::Convergence,
         Property::Linearizable,
         Property::Progress,
+        Property::Agreement,
+        Property::WritePlacement,
+        Property::Provenance,
     ];
 
     /// The stable name.
@@ -85,6 +97,9 @@ impl Property {
             Property::Convergence => "convergence",
             Property::Linearizable => "linearizable",
             Property::Progress => "progress",
+            Property::Agreement => "agreement",
+            Property::WritePlacement => "write-placement",
+            Property::Provenance => "provenance",
         }
     }
 }
@@ -179,6 +194,9 @@ fn check_one(
         Property::MembershipAccuracy => membership::accuracy(record, timeline),
         Property::Convergence => convergence::check(record),
         Property::Progress => progress::check(record),
+        Property::Agreement => agreement::check(record),
+        Property::WritePlacement => placement::check(record, timeline),
+        Property::Provenance => provenance::check(record),
         Property::Linearizable => return linearizable::check_history(record, options.budget),
     };
     PropertyReport {

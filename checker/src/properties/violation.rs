@@ -163,6 +163,13 @@ pub enum Class {
     NoOrder(Vec<String>),
     /// `progress`: the run did not converge by its tick cap.
     NotConverged,
+    /// `agreement`: a proposer decided a key proposal before a majority of its seats voted
+    /// for it at its ballot.
+    DecidedWithoutQuorum,
+    /// `write-placement`: a coordinator did not send a write to a replica its view names.
+    WriteMissedReplica,
+    /// `provenance`: a replica reported a copy gone that it never held, of a key nobody deleted.
+    UnheldCopyDropped,
 }
 
 impl Class {
@@ -179,6 +186,9 @@ impl Class {
             Class::ViewMissesLiveNode | Class::ViewKeepsDownNode => Property::Convergence,
             Class::NoOrder(_) => Property::Linearizable,
             Class::NotConverged => Property::Progress,
+            Class::DecidedWithoutQuorum => Property::Agreement,
+            Class::WriteMissedReplica => Property::WritePlacement,
+            Class::UnheldCopyDropped => Property::Provenance,
         }
     }
 }
@@ -213,6 +223,15 @@ impl fmt::Display for Class {
             Class::ViewKeepsDownNode => f.write_str("view keeps a node that is down"),
             Class::NoOrder(shape) => write!(f, "no order of {}", shape.join(", ")),
             Class::NotConverged => f.write_str("not converged by the tick cap"),
+            Class::DecidedWithoutQuorum => {
+                f.write_str("key proposal decided without a quorum of votes at its ballot")
+            }
+            Class::WriteMissedReplica => {
+                f.write_str("write not sent to a replica its coordinator's view names")
+            }
+            Class::UnheldCopyDropped => {
+                f.write_str("replica reported a copy gone it never held and nobody deleted")
+            }
         }
     }
 }

@@ -75,6 +75,9 @@ impl LogBuilder {
                 | Observation::NotRecovered { .. }
                 | Observation::RangeRecovered { .. }
                 | Observation::HandoverDone { .. }
+                | Observation::Voted { .. }
+                | Observation::Decided { .. }
+                | Observation::WriteRouted { .. }
                 | Observation::WriteForwarded { .. } => {}
             }
         }

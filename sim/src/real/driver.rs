@@ -194,6 +194,9 @@ fn is_logged(observation: &Observation) -> bool {
             | Observation::WriteForwarded { .. }
             | Observation::BallotConflict { .. }
             | Observation::ReadRepair { .. }
+            | Observation::Voted { .. }
+            | Observation::Decided { .. }
+            | Observation::WriteRouted { .. }
     )
 }
 

@@ -179,7 +179,23 @@ impl ClassicStore {
             &mut replicas,
         );
         let targets: Rc<[NodeId]> = Rc::from(&replicas[..]);
-        for &to in &replicas {
+        // Planted bug `forward-skips-replica`: a write never goes to the key's third replica.
+        let skipped = match params.bug {
+            PlantedBug::ForwardSkipsReplica if request.kind() != OpKind::Read => replicas.get(2),
+            _ => None,
+        };
+        let sent: Vec<NodeId> = replicas
+            .iter()
+            .copied()
+            .filter(|to| Some(to) != skipped)
+            .collect();
+        if request.kind() != OpKind::Read {
+            out.observations.push(Observation::WriteRouted {
+                key: Rc::clone(request.key()),
+                to: Rc::from(&sent[..]),
+            });
+        }
+        for to in sent {
             out.sends.push((
                 to,
                 Message::KvRequest {

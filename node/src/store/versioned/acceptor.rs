@@ -284,6 +284,10 @@ impl VersionedStore {
                 &mut env.out.observations,
             );
             slot.vote = Some(vote);
+            env.out.observations.push(Observation::Voted {
+                key: Rc::clone(key),
+                ballot,
+            });
             env.send(
                 from,
                 Message::Accepted {

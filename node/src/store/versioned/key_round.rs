@@ -304,11 +304,22 @@ impl VersionedStore {
         else {
             return;
         };
-        if !tally.yes(from, ()) || tally.yes.len() < quorum {
+        // Planted bug `first-accept-decides`: the first acceptance already counts as chosen
+        // for the commits (the client's answer still waits for a quorum, below).
+        let decides = match env.params.bug {
+            PlantedBug::FirstAcceptDecides => 1,
+            _ => quorum,
+        };
+        if !tally.yes(from, ()) {
             return;
         }
-        if !*chosen {
+        if tally.yes.len() >= decides && !*chosen {
             *chosen = true;
+            env.out.observations.push(Observation::Decided {
+                key: Rc::clone(key),
+                ballot,
+                seats: round.config.members.iter().map(|m| m.id).collect(),
+            });
             let vote = Vote {
                 ballot,
                 state: state.clone(),
@@ -326,6 +337,9 @@ impl VersionedStore {
                     key: Rc::clone(key),
                 });
             }
+        }
+        if tally.yes.len() < quorum {
+            return; // not chosen yet
         }
         // A success must show a quorum of the replicas this node's own ring names.
         let acks: Vec<NodeId> = tally.ids().filter(|id| replicas.contains(id)).collect();

@@ -163,6 +163,8 @@ impl History {
             views: inner.views.clone(),
             stored: Vec::new(),
             process_events: inner.process_events.clone(),
+            agreement: Vec::new(),
+            routes: Vec::new(),
             clean_network: Vec::new(),
             quiet_from: ending.quiet_from_us,
             converged_at: ending.converged_at_us,
