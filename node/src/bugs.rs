@@ -42,6 +42,8 @@ pub enum PlantedBug {
     VoteBeforeRecovery,
     /// Versioned: an operation skips its first round and writes without learning the state.
     SkipFirstRound,
+    /// Versioned: a key round decides only once every seat accepted, not a quorum.
+    WaitForAllAccepts,
 }
 
 /// What the catalog says about a bug.
@@ -61,7 +63,7 @@ pub struct BugInfo {
 
 impl PlantedBug {
     /// Every planted bug, the control (`None`) first.
-    pub const ALL: [PlantedBug; 15] = [
+    pub const ALL: [PlantedBug; 16] = [
         PlantedBug::None,
         PlantedBug::OneReplyQuorum,
         PlantedBug::ReadAnyTwo,
@@ -77,6 +79,7 @@ impl PlantedBug {
         PlantedBug::StabilizeOverwrites,
         PlantedBug::VoteBeforeRecovery,
         PlantedBug::SkipFirstRound,
+        PlantedBug::WaitForAllAccepts,
     ];
 
     /// The catalog entry.
@@ -180,6 +183,13 @@ impl PlantedBug {
                 "an operation skips its first round and writes without learning the current state",
                 Some("versioned"),
                 "stabilization",
+            ),
+            PlantedBug::WaitForAllAccepts => (
+                "wait-for-all-accepts",
+                "versioned proposer",
+                "a key round decides only when all three seats accepted: one crashed replica stalls its keys",
+                Some("versioned"),
+                "fault-tolerance",
             ),
         };
         BugInfo {

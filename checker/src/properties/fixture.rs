@@ -175,6 +175,7 @@ pub fn healthy() -> RunRecord {
         stored,
         process_events: Vec::new(),
         clean_network: vec![Window { from: 0, to: 1000 }],
+        settled: Vec::new(),
         quiet_from: 90,
         converged_at: Some(50),
         tick_cap: 1000,
@@ -188,5 +189,6 @@ pub fn healthy() -> RunRecord {
             replicas: 3,
             quorum: 2,
         },
+        fault_draws: Vec::new(),
     }
 }

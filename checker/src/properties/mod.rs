@@ -13,9 +13,11 @@ mod linearizable;
 mod membership;
 mod progress;
 mod quorum;
+mod realized;
 mod response;
 mod stabilization;
 mod timeline;
+mod tolerance;
 mod violation;
 mod writes;
 
@@ -55,11 +57,17 @@ pub enum Property {
     Linearizable,
     /// The run converged before the tick cap.
     Progress,
+    /// The random message faults the link model asked for happened (the harness is not blind).
+    FaultsRealized,
+    /// With at most one replica of a key down, a settled membership and clean links, an
+    /// operation with no concurrent one on its key is answered `ok` or refused for a semantic
+    /// reason.
+    FaultTolerance,
 }
 
 impl Property {
     /// Every property, in design.md's order.
-    pub const ALL: [Property; 10] = [
+    pub const ALL: [Property; 12] = [
         Property::Quorum,
         Property::BoundedResponse,
         Property::Availability,
@@ -70,6 +78,8 @@ impl Property {
         Property::Convergence,
         Property::Linearizable,
         Property::Progress,
+        Property::FaultsRealized,
+        Property::FaultTolerance,
     ];
 
     /// The stable name.
@@ -85,6 +95,8 @@ impl Property {
             Property::Convergence => "convergence",
             Property::Linearizable => "linearizable",
             Property::Progress => "progress",
+            Property::FaultsRealized => "faults-realized",
+            Property::FaultTolerance => "fault-tolerance",
         }
     }
 }
@@ -179,6 +191,8 @@ fn check_one(
         Property::MembershipAccuracy => membership::accuracy(record, timeline),
         Property::Convergence => convergence::check(record),
         Property::Progress => progress::check(record),
+        Property::FaultsRealized => realized::check(record),
+        Property::FaultTolerance => tolerance::check(record, timeline),
         Property::Linearizable => return linearizable::check_history(record, options.budget),
     };
     PropertyReport {

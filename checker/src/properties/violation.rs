@@ -3,7 +3,7 @@
 //! so code that groups or narrows violations reads the class, never a string.
 
 use super::Property;
-use crate::record::{KvInput, NodeId, Operation};
+use crate::record::{DrawnFault, KvInput, NodeId, Operation};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -149,6 +149,10 @@ pub enum Class {
     NoOrder(Vec<String>),
     /// `progress`: the run did not converge by its tick cap.
     NotConverged,
+    /// `faults-realized`: the link model asked for this fault often enough and it never happened.
+    FaultNeverRealized(DrawnFault),
+    /// `fault-tolerance`: refused for a non-semantic reason with at most one replica down.
+    NotTolerated(OpKind, Unavailable),
 }
 
 impl Class {
@@ -165,6 +169,8 @@ impl Class {
             Class::ViewMissesLiveNode | Class::ViewKeepsDownNode => Property::Convergence,
             Class::NoOrder(_) => Property::Linearizable,
             Class::NotConverged => Property::Progress,
+            Class::FaultNeverRealized(_) => Property::FaultsRealized,
+            Class::NotTolerated(..) => Property::FaultTolerance,
         }
     }
 }
@@ -199,6 +205,16 @@ impl fmt::Display for Class {
             Class::ViewKeepsDownNode => f.write_str("view keeps a node that is down"),
             Class::NoOrder(shape) => write!(f, "no order of {}", shape.join(", ")),
             Class::NotConverged => f.write_str("not converged by the tick cap"),
+            Class::NotTolerated(kind, why) => {
+                write!(
+                    f,
+                    "{kind} refused with {} with at most one replica down",
+                    why.name()
+                )
+            }
+            Class::FaultNeverRealized(fault) => {
+                write!(f, "{} asked for but never realized", fault.name())
+            }
         }
     }
 }

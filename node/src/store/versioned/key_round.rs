@@ -304,7 +304,13 @@ impl VersionedStore {
         else {
             return;
         };
-        if !tally.yes(from, ()) || tally.yes.len() < quorum {
+        // Planted bug `wait-for-all-accepts`: every seat must accept, not a quorum.
+        let needed = if env.params.bug == PlantedBug::WaitForAllAccepts {
+            members
+        } else {
+            quorum
+        };
+        if !tally.yes(from, ()) || tally.yes.len() < needed {
             return;
         }
         if !*chosen {

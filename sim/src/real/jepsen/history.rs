@@ -164,6 +164,7 @@ impl History {
             stored: Vec::new(),
             process_events: inner.process_events.clone(),
             clean_network: Vec::new(),
+            settled: Vec::new(),
             quiet_from: ending.quiet_from_us,
             converged_at: ending.converged_at_us,
             tick_cap: self.now_us(),
@@ -177,6 +178,7 @@ impl History {
                 replicas: params.replicas,
                 quorum: params.quorum,
             },
+            fault_draws: Vec::new(),
         }
     }
 }
