@@ -300,6 +300,45 @@ pub struct Bounds {
     pub quorum: usize,
 }
 
+/// A random message fault that the fault phase's link model draws per message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DrawnFault {
+    /// A message lost (one draw per send on a link that is not partitioned).
+    Loss,
+    /// A message delivered twice (one draw per message not lost).
+    Duplication,
+    /// A usual delay longer than the shortest (one draw per usual delay): what reorders messages.
+    DelaySpread,
+    /// A long-tail delay instead of a usual one (one draw per delay).
+    LongTail,
+}
+
+impl DrawnFault {
+    /// The lower-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            DrawnFault::Loss => "loss",
+            DrawnFault::Duplication => "duplication",
+            DrawnFault::DelaySpread => "delay spread",
+            DrawnFault::LongTail => "long-tail delay",
+        }
+    }
+}
+
+/// How often the link model asked for one random fault, and how often the network realized it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaultDraws {
+    /// The fault.
+    pub fault: DrawnFault,
+    /// Its probability per draw, in parts per million.
+    pub ppm: u32,
+    /// Draws made (messages that could have suffered it).
+    pub trials: u64,
+    /// Draws that realized it.
+    pub realized: u64,
+}
+
 /// Everything a run recorded that the properties need.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunRecord {
@@ -321,6 +360,10 @@ pub struct RunRecord {
     pub routes: Vec<WriteRoute>,
     /// Windows in which the network was loss-free, undelayed (one constant delay) and unpartitioned.
     pub clean_network: Vec<Window>,
+    /// Windows of ticks at whose end every live node's view equaled the set of live nodes and
+    /// every hand-over was done (empty where the driver does not watch for it).
+    #[serde(default)]
+    pub settled: Vec<Window>,
     /// When the fault phase ended and the quiet phase began.
     pub quiet_from: Tick,
     /// When the run had converged (views equal, handovers done), if it did.
@@ -331,4 +374,8 @@ pub struct RunRecord {
     pub final_nodes: Vec<FinalNode>,
     /// Protocol bounds the properties are judged against.
     pub bounds: Bounds,
+    /// The fault phase's random message faults: asked for and realized (empty where the driver
+    /// does not draw them, as in the real runtime).
+    #[serde(default)]
+    pub fault_draws: Vec<FaultDraws>,
 }

@@ -47,6 +47,8 @@ pub enum PlantedBug {
     FirstAcceptDecides,
     /// Coordinator: a write is never sent to the key's third replica.
     ForwardSkipsReplica,
+    /// Versioned: a key round decides only once every seat accepted, not a quorum.
+    WaitForAllAccepts,
 }
 
 /// What the catalog says about a bug.
@@ -66,7 +68,7 @@ pub struct BugInfo {
 
 impl PlantedBug {
     /// Every planted bug, the control (`None`) first.
-    pub const ALL: [PlantedBug; 17] = [
+    pub const ALL: [PlantedBug; 18] = [
         PlantedBug::None,
         PlantedBug::OneReplyQuorum,
         PlantedBug::ReadAnyTwo,
@@ -84,6 +86,7 @@ impl PlantedBug {
         PlantedBug::SkipFirstRound,
         PlantedBug::FirstAcceptDecides,
         PlantedBug::ForwardSkipsReplica,
+        PlantedBug::WaitForAllAccepts,
     ];
 
     /// The catalog entry.
@@ -201,6 +204,13 @@ impl PlantedBug {
                 "a coordinator never sends a write to the key's third replica",
                 Some("classic"),
                 "write-placement",
+            ),
+            PlantedBug::WaitForAllAccepts => (
+                "wait-for-all-accepts",
+                "versioned proposer",
+                "a key round decides only when all three seats accepted: one crashed replica stalls its keys",
+                Some("versioned"),
+                "fault-tolerance",
             ),
         };
         BugInfo {

@@ -92,12 +92,17 @@ pub fn promised(
     extra: &[Property],
 ) -> Vec<Property> {
     use Property::*;
-    let mut props = vec![Quorum, BoundedResponse, MembershipCompleteness];
+    let mut props = vec![
+        Quorum,
+        BoundedResponse,
+        MembershipCompleteness,
+        FaultsRealized,
+    ];
     let versioned = !matches!(variant, Variant::Classic);
     if profile != Profile::Hostile {
         props.extend([MembershipAccuracy, Convergence, Progress]);
         if versioned || matches!(classic, ClassicScope::Clean | ClassicScope::Crashes) {
-            props.extend([Availability, Stabilization, Durability]);
+            props.extend([Availability, Stabilization, Durability, FaultTolerance]);
         } else if classic == ClassicScope::FreshReplicas {
             props.push(Stabilization);
         }

@@ -1,6 +1,6 @@
 //! One run of a resolved scenario: fault phase, quiet phase, final reads, and the run record.
 
-use crate::net::faulty::{FaultyNet, LinkModel};
+use crate::net::faulty::{FaultyNet, LinkModel, Tally};
 use crate::net::Network;
 use crate::recorder::Recorder;
 use crate::scenario::{Fault, Scenario};
@@ -8,8 +8,8 @@ use crate::trace::TraceLevel;
 use crate::workload::Clients;
 use crate::world::{NodeState, World, WorldConfig};
 use checker::record::{
-    AgreementEvent, Bounds, FinalNode, RunRecord, Stamp, StoreEvent, StoredKey, ViewChange, Window,
-    WriteRoute,
+    AgreementEvent, Bounds, DrawnFault, FaultDraws, FinalNode, RunRecord, Stamp, StoreEvent,
+    StoredKey, ViewChange, Window, WriteRoute,
 };
 use node::{NodeId, Observation, Tick};
 use std::collections::BTreeMap;
@@ -84,6 +84,8 @@ pub fn execute(scenario: &Scenario, seed: u64, options: RunOptions) -> Execution
     let mut heals: Vec<(Tick, Fault)> = Vec::new();
     let mut converged_at = None;
     let mut final_reads_issued = false;
+    let mut fault_phase_tally = None;
+    let mut settled = Settled::default();
     let cap = scenario.tick_cap();
     loop {
         let now = world.now();
@@ -91,7 +93,7 @@ pub fn execute(scenario: &Scenario, seed: u64, options: RunOptions) -> Execution
             break;
         }
         if now == scenario.fault_phase_ticks {
-            enter_quiet_phase(&mut world, scenario);
+            fault_phase_tally = enter_quiet_phase(&mut world, scenario);
             heals.clear();
         }
         heal_due(&mut world, &mut heals, now);
@@ -110,6 +112,7 @@ pub fn execute(scenario: &Scenario, seed: u64, options: RunOptions) -> Execution
             clients.issue(&mut world);
         }
         world.run_tick();
+        settled.watch(&world, now);
         let answered = world.take_answered();
         clients.on_answered(&answered, &world);
         if now >= scenario.fault_phase_ticks {
@@ -144,7 +147,17 @@ pub fn execute(scenario: &Scenario, seed: u64, options: RunOptions) -> Execution
         }
     }
     let coverage = coverage(world.recorder());
-    let record = build_record(&world, scenario, converged_at, ticks);
+    // A run stopped inside the fault phase (`replay --until`) tallies what it drew so far.
+    let tally = fault_phase_tally.or_else(|| match world.network_mut() {
+        Network::Faulty(net) => Some(net.tally()),
+        Network::Emulnet(_) => None,
+    });
+    let draws = tally.map_or_else(Vec::new, |t| fault_draws(&scenario.network, &t));
+    let watched = Watched {
+        fault_draws: draws,
+        settled: settled.windows,
+    };
+    let record = build_record(&world, scenario, converged_at, ticks, watched);
     Execution {
         world,
         record,
@@ -154,11 +167,76 @@ pub fn execute(scenario: &Scenario, seed: u64, options: RunOptions) -> Execution
     }
 }
 
-/// Heals every fault, restores clocks, switches to a clean constant-delay network.
-fn enter_quiet_phase(world: &mut World, scenario: &Scenario) {
+/// What the run watched for the harness's own properties, beyond what the recorder keeps.
+struct Watched {
+    /// The fault phase's random message faults, asked for and realized.
+    fault_draws: Vec<FaultDraws>,
+    /// When the cluster was settled.
+    settled: Vec<Window>,
+}
+
+/// The windows of ticks at whose end the cluster was settled (every live view the set of live
+/// nodes, every hand-over done), for `fault-tolerance`.
+#[derive(Debug, Default)]
+struct Settled {
+    windows: Vec<Window>,
+}
+
+impl Settled {
+    /// Notes whether the cluster is settled at the end of tick `now`.
+    fn watch(&mut self, world: &World, now: Tick) {
+        if !(views_agree(world) && handovers_done(world) && incarnations_known(world)) {
+            return;
+        }
+        match self.windows.last_mut() {
+            Some(w) if w.to == now => w.to = now + 1,
+            _ => self.windows.push(Window {
+                from: now,
+                to: now + 1,
+            }),
+        }
+    }
+}
+
+/// What the fault phase's link model asked for and what the network realized, for
+/// `faults-realized`.
+fn fault_draws(model: &LinkModel, tally: &Tally) -> Vec<FaultDraws> {
+    let draws = |fault, ppm, trials, realized| FaultDraws {
+        fault,
+        ppm,
+        trials,
+        realized,
+    };
+    vec![
+        draws(DrawnFault::Loss, model.loss_ppm, tally.sends, tally.lost),
+        draws(
+            DrawnFault::Duplication,
+            model.duplicate_ppm,
+            tally.kept,
+            tally.duplicated,
+        ),
+        draws(
+            DrawnFault::DelaySpread,
+            model.spread_ppm(),
+            tally.usual_delays,
+            tally.spread_delays,
+        ),
+        draws(
+            DrawnFault::LongTail,
+            model.tail_ppm,
+            tally.delays,
+            tally.tails,
+        ),
+    ]
+}
+
+/// Heals every fault, restores clocks, switches to a clean constant-delay network; returns what
+/// the fault phase's network drew.
+fn enter_quiet_phase(world: &mut World, scenario: &Scenario) -> Option<Tally> {
+    let mut tally = None;
     if let Network::Faulty(net) = world.network_mut() {
         net.heal_all();
-        net.set_model(LinkModel::constant(scenario.quiet_delay_ticks));
+        tally = Some(net.set_model(LinkModel::constant(scenario.quiet_delay_ticks)));
     }
     for id in scenario.node_ids() {
         if world.slot(id).rate_permille != 1000 {
@@ -166,6 +244,7 @@ fn enter_quiet_phase(world: &mut World, scenario: &Scenario) {
         }
     }
     world.note_fault("quiet phase: all faults healed, clean network");
+    tally
 }
 
 fn set_partition(world: &mut World, fault: &Fault, blocked: bool) {
@@ -271,6 +350,26 @@ fn handovers_done(world: &World) -> bool {
         .all(|s| s.node.handovers_done())
 }
 
+/// Whether every running node knows every running node at its current incarnation, unsuspected:
+/// a node restarted (empty, about to recover) before its peers noticed is not settled, even
+/// though the view's ids never changed.
+fn incarnations_known(world: &World) -> bool {
+    let up: Vec<_> = world
+        .slots()
+        .iter()
+        .filter(|s| s.state == NodeState::Up)
+        .collect();
+    up.iter().all(|observer| {
+        up.iter().all(|peer| {
+            observer
+                .node
+                .membership()
+                .member(peer.id)
+                .is_some_and(|m| m.incarnation == peer.node.incarnation() && !m.suspected)
+        })
+    })
+}
+
 /// Whether every running node's view is exactly the set of running nodes.
 fn views_agree(world: &World) -> bool {
     let live = world.live_ids();
@@ -330,7 +429,13 @@ fn checker_ballot(ballot: &node::agreement::Ballot) -> checker::record::Ballot {
     }
 }
 
-fn build_record(world: &World, s: &Scenario, converged_at: Option<Tick>, ticks: Tick) -> RunRecord {
+fn build_record(
+    world: &World,
+    s: &Scenario,
+    converged_at: Option<Tick>,
+    ticks: Tick,
+    watched: Watched,
+) -> RunRecord {
     let recorder = world.recorder();
     let mut views = Vec::new();
     let mut stored = Vec::new();
@@ -464,5 +569,7 @@ fn build_record(world: &World, s: &Scenario, converged_at: Option<Tick>, ticks: 
             replicas: p.replicas,
             quorum: p.quorum,
         },
+        fault_draws: watched.fault_draws,
+        settled: watched.settled,
     }
 }

@@ -18,24 +18,33 @@ fn overlaps(a: &Operation, b: &Operation) -> bool {
     a.invoke <= end(b) && b.invoke <= end(a)
 }
 
+/// How `op` was refused for a reason that is not semantic (the store was unavailable), if it
+/// was.
+pub(super) fn unavailable(op: &Operation) -> Option<Unavailable> {
+    match op.reason {
+        Reason::Timeout => Some(Unavailable::Timeout),
+        Reason::NoQuorum => Some(Unavailable::NoQuorum),
+        Reason::Ok | Reason::Exists | Reason::NotFound | Reason::CoordinatorCrashed => None,
+    }
+}
+
+/// Whether no other operation on `op`'s key ran while it did.
+fn alone_on_its_key(record: &RunRecord, op: &Operation) -> bool {
+    !record.history.iter().any(|other| {
+        other.id != op.id && other.input.key() == op.input.key() && overlaps(op, other)
+    })
+}
+
 pub(super) fn check(record: &RunRecord) -> Vec<Violation> {
     let Some(converged_at) = record.converged_at else {
         return Vec::new();
     };
     let mut violations = Vec::new();
     for op in &record.history {
-        let refusal = match op.reason {
-            Reason::Timeout => Unavailable::Timeout,
-            Reason::NoQuorum => Unavailable::NoQuorum,
-            Reason::Ok | Reason::Exists | Reason::NotFound | Reason::CoordinatorCrashed => continue,
-        };
-        if op.invoke.tick < converged_at || op.complete.is_none() {
+        let Some(refusal) = unavailable(op) else {
             continue;
-        }
-        let concurrent = record.history.iter().any(|other| {
-            other.id != op.id && other.input.key() == op.input.key() && overlaps(op, other)
-        });
-        if concurrent {
+        };
+        if op.invoke.tick < converged_at || op.complete.is_none() || !alone_on_its_key(record, op) {
             continue;
         }
         let kind = OpKind::of(&op.input);

@@ -177,6 +177,7 @@ pub fn healthy() -> RunRecord {
         agreement: Vec::new(),
         routes: Vec::new(),
         clean_network: vec![Window { from: 0, to: 1000 }],
+        settled: Vec::new(),
         quiet_from: 90,
         converged_at: Some(50),
         tick_cap: 1000,
@@ -190,5 +191,6 @@ pub fn healthy() -> RunRecord {
             replicas: 3,
             quorum: 2,
         },
+        fault_draws: Vec::new(),
     }
 }

@@ -16,9 +16,11 @@ mod placement;
 mod progress;
 mod provenance;
 mod quorum;
+mod realized;
 mod response;
 mod stabilization;
 mod timeline;
+mod tolerance;
 mod violation;
 mod writes;
 
@@ -64,11 +66,18 @@ pub enum Property {
     WritePlacement,
     /// `versioned`: a replica reports a copy gone only if it held it or a delete was invoked.
     Provenance,
+    /// The random message faults the link model asked for happened (the harness is not blind).
+    FaultsRealized,
+    /// With at most one replica of a key down, a settled membership and clean links, an
+    /// operation with no concurrent one on its key is answered `ok` or refused for a semantic
+    /// reason.
+    FaultTolerance,
 }
 
 impl Property {
-    /// Every property, in design.md's order, then the protocol invariants.
-    pub const ALL: [Property; 13] = [
+    /// Every property, in design.md's order, then the protocol invariants and the harness's
+    /// self-checks.
+    pub const ALL: [Property; 15] = [
         Property::Quorum,
         Property::BoundedResponse,
         Property::Availability,
@@ -82,6 +91,8 @@ impl Property {
         Property::Agreement,
         Property::WritePlacement,
         Property::Provenance,
+        Property::FaultsRealized,
+        Property::FaultTolerance,
     ];
 
     /// The stable name.
@@ -100,6 +111,8 @@ impl Property {
             Property::Agreement => "agreement",
             Property::WritePlacement => "write-placement",
             Property::Provenance => "provenance",
+            Property::FaultsRealized => "faults-realized",
+            Property::FaultTolerance => "fault-tolerance",
         }
     }
 }
@@ -197,6 +210,8 @@ fn check_one(
         Property::Agreement => agreement::check(record),
         Property::WritePlacement => placement::check(record, timeline),
         Property::Provenance => provenance::check(record),
+        Property::FaultsRealized => realized::check(record),
+        Property::FaultTolerance => tolerance::check(record, timeline),
         Property::Linearizable => return linearizable::check_history(record, options.budget),
     };
     PropertyReport {

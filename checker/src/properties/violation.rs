@@ -3,7 +3,7 @@
 //! so code that groups or narrows violations reads the class, never a string.
 
 use super::Property;
-use crate::record::{KvInput, NodeId, Operation};
+use crate::record::{DrawnFault, KvInput, NodeId, Operation};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -170,6 +170,10 @@ pub enum Class {
     WriteMissedReplica,
     /// `provenance`: a replica reported a copy gone that it never held, of a key nobody deleted.
     UnheldCopyDropped,
+    /// `faults-realized`: the link model asked for this fault often enough and it never happened.
+    FaultNeverRealized(DrawnFault),
+    /// `fault-tolerance`: refused for a non-semantic reason with at most one replica down.
+    NotTolerated(OpKind, Unavailable),
 }
 
 impl Class {
@@ -189,6 +193,8 @@ impl Class {
             Class::DecidedWithoutQuorum => Property::Agreement,
             Class::WriteMissedReplica => Property::WritePlacement,
             Class::UnheldCopyDropped => Property::Provenance,
+            Class::FaultNeverRealized(_) => Property::FaultsRealized,
+            Class::NotTolerated(..) => Property::FaultTolerance,
         }
     }
 }
@@ -231,6 +237,16 @@ impl fmt::Display for Class {
             }
             Class::UnheldCopyDropped => {
                 f.write_str("replica reported a copy gone it never held and nobody deleted")
+            }
+            Class::NotTolerated(kind, why) => {
+                write!(
+                    f,
+                    "{kind} refused with {} with at most one replica down",
+                    why.name()
+                )
+            }
+            Class::FaultNeverRealized(fault) => {
+                write!(f, "{} asked for but never realized", fault.name())
             }
         }
     }

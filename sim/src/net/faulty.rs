@@ -60,18 +60,57 @@ impl LinkModel {
         }
     }
 
-    fn draw_delay(&self, rng: &mut ChaCha8Rng) -> Tick {
+    /// The usual delays' range `(lo, hi)`, as drawn (at least one tick).
+    fn usual_delays(&self) -> (Tick, Tick) {
         let min = self.delay_ticks_min.max(1);
+        (min, self.delay_ticks_max.max(min))
+    }
+
+    /// Parts per million of usual delays longer than the shortest: `(hi - lo) / (hi - lo + 1)`
+    /// for a uniform draw in `lo..=hi`, rounded down (so `faults-realized` asks no more than
+    /// the model promises).
+    pub fn spread_ppm(&self) -> u32 {
+        let (lo, hi) = self.usual_delays();
+        let spread = u128::from(hi - lo);
+        u32::try_from(spread * 1_000_000 / (spread + 1)).expect("below a million")
+    }
+
+    /// Draws a delay and tallies what it was.
+    fn draw_delay(&self, rng: &mut ChaCha8Rng, tally: &mut Tally) -> Tick {
+        let (lo, hi) = self.usual_delays();
+        tally.delays += 1;
         if chance_ppm(rng, self.tail_ppm) {
-            between(
-                rng,
-                self.delay_ticks_max.max(min),
-                self.tail_delay_ticks_max.max(min),
-            )
+            tally.tails += 1;
+            between(rng, hi, self.tail_delay_ticks_max.max(lo))
         } else {
-            between(rng, min, self.delay_ticks_max.max(min))
+            let delay = between(rng, lo, hi);
+            tally.usual_delays += 1;
+            tally.spread_delays += u64::from(delay > lo);
+            delay
         }
     }
+}
+
+/// What the network drew under one link model: how many messages could have suffered each
+/// random fault and how many did, for `faults-realized`. Counting only: it changes no draw.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Tally {
+    /// Loss draws: sends on links that are not partitioned.
+    pub sends: u64,
+    /// Of those, lost.
+    pub lost: u64,
+    /// Duplication draws: sends not lost.
+    pub kept: u64,
+    /// Of those, duplicated.
+    pub duplicated: u64,
+    /// Delays drawn (a message's and its copy's).
+    pub delays: u64,
+    /// Of those, long-tail delays.
+    pub tails: u64,
+    /// Usual (not long-tail) delays drawn.
+    pub usual_delays: u64,
+    /// Of those, longer than the shortest usual delay.
+    pub spread_delays: u64,
 }
 
 /// Ticks ahead of the last delivered tick that a receiver's calendar holds in buckets; later
@@ -160,6 +199,8 @@ pub struct FaultyNet {
     blocked: Vec<bool>,
     /// `clogged_until[from * ids + to]`: messages on the link wait until this tick.
     clogged_until: Vec<Tick>,
+    /// What was drawn under the current model.
+    tally: Tally,
 }
 
 impl FaultyNet {
@@ -176,12 +217,20 @@ impl FaultyNet {
             ids,
             blocked: vec![false; ids * ids],
             clogged_until: vec![0; ids * ids],
+            tally: Tally::default(),
         }
     }
 
-    /// Replaces the link model (the quiet phase switches to a clean one).
-    pub fn set_model(&mut self, model: LinkModel) {
+    /// Replaces the link model (the quiet phase switches to a clean one); returns what was
+    /// drawn under the model it replaces, and starts a fresh tally.
+    pub fn set_model(&mut self, model: LinkModel) -> Tally {
         self.model = model;
+        std::mem::take(&mut self.tally)
+    }
+
+    /// What was drawn under the current model so far.
+    pub fn tally(&self) -> Tally {
+        self.tally
     }
 
     fn link(&self, from: NodeId, to: NodeId) -> usize {
@@ -217,13 +266,18 @@ impl FaultyNet {
         }
         let seed = self.seed;
         let model = &self.model;
+        let tally = &mut self.tally;
         let rng = self.links[link].get_or_insert_with(|| stream(seed, Consumer::Link(from, to)));
+        tally.sends += 1;
         if chance_ppm(rng, model.loss_ppm) {
+            tally.lost += 1;
             return Route::dropped(SendFate::Lost);
         }
         let duplicated = chance_ppm(rng, model.duplicate_ppm);
+        tally.kept += 1;
+        tally.duplicated += u64::from(duplicated);
         let clogged_until = self.clogged_until[link];
-        let mut deliver_at = || (now + model.draw_delay(rng)).max(clogged_until);
+        let mut deliver_at = || (now + model.draw_delay(rng, tally)).max(clogged_until);
         let copy_at = duplicated.then(&mut deliver_at);
         Route {
             fate: SendFate::Queued,
@@ -313,16 +367,25 @@ mod tests {
         );
     }
 
-    #[test]
-    fn jitter_reorders_and_loss_and_duplication_happen_at_their_rates() {
-        let model = LinkModel {
+    fn jitter_model() -> LinkModel {
+        LinkModel {
             delay_ticks_min: 1,
             delay_ticks_max: 5,
             tail_ppm: 0,
             tail_delay_ticks_max: 5,
             loss_ppm: 100_000,
             duplicate_ppm: 100_000,
-        };
+        }
+    }
+
+    #[test]
+    fn jitter_reorders_and_loss_and_duplication_happen_at_their_rates() {
+        let model = jitter_model();
+        assert_eq!(
+            model.spread_ppm(),
+            800_000,
+            "4 in 5 delays of 1..=5 exceed 1"
+        );
         let mut n = net(model);
         let (mut lost, mut dup) = (0, 0);
         for id in 0..10_000 {
@@ -334,6 +397,22 @@ mod tests {
         }
         assert!((800..1200).contains(&lost), "{lost}");
         assert!((700..1100).contains(&dup), "{dup}");
+        let tally = n.tally();
+        assert_eq!((tally.sends, tally.lost), (10_000, lost as u64));
+        assert_eq!(
+            (tally.kept, tally.duplicated),
+            (10_000 - lost as u64, dup as u64)
+        );
+        assert_eq!(tally.delays, tally.kept + tally.duplicated);
+        assert_eq!((tally.tails, tally.usual_delays), (0, tally.delays));
+        let spread = tally.spread_delays * 1000 / tally.usual_delays;
+        assert!((760..840).contains(&spread), "{spread}");
+        assert_eq!(
+            n.set_model(LinkModel::constant(1)),
+            tally,
+            "set_model hands the tally over"
+        );
+        assert_eq!(n.tally(), Tally::default());
         let mut inbox = Vec::new();
         for t in 1..=5 {
             n.collect(t, NodeId(2), &mut inbox);

@@ -304,11 +304,13 @@ impl VersionedStore {
         else {
             return;
         };
-        // Planted bug `first-accept-decides`: the first acceptance already counts as chosen
-        // for the commits (the client's answer still waits for a quorum, below).
-        let decides = match env.params.bug {
-            PlantedBug::FirstAcceptDecides => 1,
-            _ => quorum,
+        // Planted bugs: `first-accept-decides` takes the first acceptance as chosen for the
+        // commits (the client's answer still waits for a quorum, below); `wait-for-all-accepts`
+        // decides and answers only once every seat accepted.
+        let (decides, needed) = match env.params.bug {
+            PlantedBug::FirstAcceptDecides => (1, quorum),
+            PlantedBug::WaitForAllAccepts => (members, members),
+            _ => (quorum, quorum),
         };
         if !tally.yes(from, ()) {
             return;
@@ -338,7 +340,7 @@ impl VersionedStore {
                 });
             }
         }
-        if tally.yes.len() < quorum {
+        if tally.yes.len() < needed {
             return; // not chosen yet
         }
         // A success must show a quorum of the replicas this node's own ring names.

@@ -166,6 +166,7 @@ impl History {
             agreement: Vec::new(),
             routes: Vec::new(),
             clean_network: Vec::new(),
+            settled: Vec::new(),
             quiet_from: ending.quiet_from_us,
             converged_at: ending.converged_at_us,
             tick_cap: self.now_us(),
@@ -179,6 +180,7 @@ impl History {
                 replicas: params.replicas,
                 quorum: params.quorum,
             },
+            fault_draws: Vec::new(),
         }
     }
 }
