@@ -219,7 +219,7 @@ fn draw_faults(
     let p = &s.params;
     let end = s.fault_phase_ticks;
     let mut faults = Vec::new();
-    if coin(rng) {
+    if below(rng, 3) == 0 {
         // Late joiners: the ring grows while keys live, so replica sets shift and copies on
         // nodes that stopped being replicas must go.
         for _ in 0..between(rng, 1, 2) {
@@ -248,7 +248,7 @@ fn draw_faults(
             }
         }
     }
-    if below(rng, 4) != 0 || hostile {
+    if coin(rng) || hostile {
         draw_crashes(rng, profile, s, &mut faults);
     }
     if message_faults && (coin(rng) || hostile) {
