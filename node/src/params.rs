@@ -68,6 +68,18 @@ pub struct Params {
     pub variant: Variant,
     /// A planted bug, or `None`.
     pub bug: PlantedBug,
+    /// Fault point (BUGGIFY-style), `classic` only: the chance per tick, in parts per million,
+    /// that a node hands every key over again as if its ring had just changed. A hand-over must
+    /// be harmless whenever it arrives (replicas keep what they hold), yet ring changes are rare,
+    /// so the window where one crosses a write in flight is rarely reached without this. Drawn
+    /// from the node's own stream; 0 (the default, and every older seed file) draws nothing.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub extra_handover_ppm: u32,
+}
+
+/// Whether a fault point's rate is off (it is then left out of seed files).
+fn is_zero(ppm: &u32) -> bool {
+    *ppm == 0
 }
 
 impl Params {
@@ -87,6 +99,7 @@ impl Params {
             op_timeout_ticks: 15,
             variant: Variant::Classic,
             bug: PlantedBug::None,
+            extra_handover_ppm: 0,
         }
     }
 

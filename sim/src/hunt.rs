@@ -79,67 +79,85 @@ fn median<T: Copy + PartialOrd>(mut values: Vec<T>) -> T {
     values[values.len() / 2]
 }
 
-/// Hunts `bugs`, spreading (bug, start) jobs over `jobs` threads.
-pub fn hunt(bugs: &[PlantedBug], budget_runs: u64, jobs: usize) -> Vec<BugHunt> {
-    let tasks: Vec<(usize, u64)> = (0..bugs.len())
-        .flat_map(|b| (0..STARTS).map(move |s| (b, s)))
-        .collect();
-    let results: Mutex<Vec<Vec<(u64, StartResult)>>> = Mutex::new(vec![Vec::new(); bugs.len()]);
+/// `f` of every item, in order, computed on `jobs` threads that each take the next item.
+fn parallel_map<T: Sync, R: Send>(items: &[T], jobs: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let results: Mutex<Vec<Option<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
     let next = AtomicUsize::new(0);
     std::thread::scope(|scope| {
         for _ in 0..jobs.max(1) {
             scope.spawn(|| loop {
-                let Some(&(b, s)) = tasks.get(next.fetch_add(1, Ordering::SeqCst)) else {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some(item) = items.get(i) else {
                     return;
                 };
-                let bug = bugs[b];
-                let result = hunt_from(bug, variant_for(bug), 1 + s * START_STRIDE, budget_runs);
-                results
-                    .lock()
-                    .expect("no worker panicked")
-                    .get_mut(b)
-                    .expect("bug index")
-                    .push((s, result));
+                let result = f(item);
+                results.lock().expect("no worker panicked")[i] = Some(result);
             });
         }
     });
     let results = results.into_inner().expect("no worker panicked");
-    bugs.iter()
-        .zip(results)
-        .map(|(&bug, mut starts)| {
-            starts.sort_by_key(|(s, _)| *s);
-            let variant = variant_for(bug);
-            let first = starts.iter().find_map(|(_, (_, _, f))| *f);
-            let (shrunk_events, shrunk_ops) = first.as_ref().map_or((0, 0), |(seed, property)| {
-                let scenario = resolve(Profile::Default, variant, bug, *seed);
-                let key = RunKey {
-                    seed: *seed,
-                    profile: Profile::Default,
-                    extra: Vec::new(),
-                };
-                let run = shrink(
-                    &scenario,
-                    &key,
-                    &Target::property(*property),
-                    SHRINK_MAX_RUNS,
-                )
-                .run;
-                (
-                    run.execution.world.trace().events(),
-                    run.execution.record.history.len() as u64,
-                )
-            });
-            BugHunt {
+    results
+        .into_iter()
+        .map(|r| r.expect("every item computed"))
+        .collect()
+}
+
+/// Trace events and client operations of the shrunk counterexample of `seed`.
+fn shrunk_size(bug: PlantedBug, seed: u64, property: Property) -> (u64, u64) {
+    let scenario = resolve(Profile::Default, variant_for(bug), bug, seed);
+    let key = RunKey {
+        seed,
+        profile: Profile::Default,
+        extra: Vec::new(),
+    };
+    let run = shrink(
+        &scenario,
+        &key,
+        &Target::property(property),
+        SHRINK_MAX_RUNS,
+    )
+    .run;
+    (
+        run.execution.world.trace().events(),
+        run.execution.record.history.len() as u64,
+    )
+}
+
+/// Hunts `bugs`, spreading (bug, start) jobs, then the shrinks of each bug's first
+/// counterexample, over `jobs` threads.
+pub fn hunt(bugs: &[PlantedBug], budget_runs: u64, jobs: usize) -> Vec<BugHunt> {
+    let tasks: Vec<(PlantedBug, u64)> = bugs
+        .iter()
+        .flat_map(|&bug| (0..STARTS).map(move |s| (bug, 1 + s * START_STRIDE)))
+        .collect();
+    let results = parallel_map(&tasks, jobs, |&(bug, start)| {
+        hunt_from(bug, variant_for(bug), start, budget_runs)
+    });
+    let starts: Vec<&[StartResult]> = results.chunks(STARTS as usize).collect();
+    let firsts: Vec<(PlantedBug, Option<(u64, Property)>)> = bugs
+        .iter()
+        .zip(&starts)
+        .map(|(&bug, starts)| (bug, starts.iter().find_map(|(_, _, f)| *f)))
+        .collect();
+    let sizes = parallel_map(&firsts, jobs, |&(bug, first)| {
+        first.map_or((0, 0), |(seed, property)| shrunk_size(bug, seed, property))
+    });
+    firsts
+        .iter()
+        .zip(starts)
+        .zip(sizes)
+        .map(
+            |((&(bug, first), starts), (shrunk_events, shrunk_ops))| BugHunt {
                 bug,
-                variant,
+                variant: variant_for(bug),
                 found: first.is_some(),
                 property: first.map(|(_, p)| p),
-                median_runs: median(starts.iter().map(|(_, (r, _, _))| *r).collect()),
-                median_seconds: median(starts.iter().map(|(_, (_, t, _))| *t).collect()),
+                median_runs: median(starts.iter().map(|(r, _, _)| *r).collect()),
+                median_seconds: median(starts.iter().map(|(_, t, _)| *t).collect()),
                 shrunk_events,
                 shrunk_ops,
-            }
-        })
+            },
+        )
         .collect()
 }
 

@@ -407,6 +407,9 @@ pub const RULES: &[Rule] = &[
         |s| s.params.quorum as u64,
     ),
     protocol_ticks("params.op_timeout_ticks", |s| s.params.op_timeout_ticks),
+    ppm("params.extra_handover_ppm", |s| {
+        u64::from(s.params.extra_handover_ppm)
+    }),
     scalar(
         "network.delay_ticks_min",
         ONE,

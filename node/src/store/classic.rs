@@ -16,6 +16,7 @@ use crate::ids::{NodeId, OpId, Tick};
 use crate::message::{Message, Outbox};
 use crate::observation::{Observation, Role};
 use crate::params::{Params, PlantedBug};
+use crate::random::chance_ppm;
 use crate::ring::{key_position, Ring};
 use crate::store::{Env, Store, StoredEntry};
 use coordinator::{decide, Decision, Pending, ReplyFrom};
@@ -92,6 +93,11 @@ impl Store for ClassicStore {
     }
 
     fn on_tick(&mut self, env: &mut Env) {
+        if chance_ppm(env.rng, env.params.extra_handover_ppm) {
+            // Fault point: forget that this ring was handed over, so this tick hands every key
+            // over again, as after a ring change.
+            self.stabilized_version = None;
+        }
         let membership = env.membership;
         let (view, view_version) = (membership.view(), membership.version());
         self.tick(env.now, view, view_version, env.params, env.out);
