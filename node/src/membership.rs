@@ -188,9 +188,10 @@ impl Membership {
         }
         self.detect_failures(now, params, out);
         self.gossip(params, rng, out);
-        if params.probe_interval_ticks > 0
-            && (now + u64::from(self.me.0)).is_multiple_of(params.probe_interval_ticks)
-        {
+        // Staggered by id so nodes do not all probe in one tick. An interval of 0 would never
+        // be due (`is_multiple_of(0)` holds only for 0, and `now + id` is at least 1), though
+        // seed-file validation already refuses it.
+        if (now + u64::from(self.me.0)).is_multiple_of(params.probe_interval_ticks) {
             self.probe(params, rng, out);
         }
     }

@@ -343,9 +343,8 @@ impl ClassicStore {
         if self.stabilized_version != self.ring_version {
             self.stabilized_version = self.ring_version;
             self.stabilize(me, true, params, out);
-        } else if params.sweep_interval_ticks > 0
-            && (now + u64::from(me.0)).is_multiple_of(params.sweep_interval_ticks)
-        {
+        } else if (now + u64::from(me.0)).is_multiple_of(params.sweep_interval_ticks) {
+            // (staggered by id, like membership's probes; an interval of 0 is never due)
             self.stabilize(me, false, params, out);
         }
     }

@@ -203,8 +203,8 @@ impl Store for VersionedStore {
         }
         let sweep = env.params.sweep_interval_ticks;
         let view_changed = std::mem::take(&mut self.view_changed);
-        if view_changed || (sweep > 0 && (env.now + u64::from(self.me.id.0)).is_multiple_of(sweep))
-        {
+        // Staggered by id, like membership's probes (an interval of 0 is never due).
+        if view_changed || (env.now + u64::from(self.me.id.0)).is_multiple_of(sweep) {
             self.sweep(view_changed, env);
         }
         self.deliver_loopback(mark, env);
