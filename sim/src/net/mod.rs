@@ -78,8 +78,9 @@ impl Route {
 pub enum Network {
     /// The original EmulNet.
     Emulnet(Box<emulnet::EmulNet>),
-    /// The fuzzing network.
-    Faulty(faulty::FaultyNet),
+    /// The fuzzing network (boxed like EmulNet: its queues and fault tallies are large, and a
+    /// world moves its network once).
+    Faulty(Box<faulty::FaultyNet>),
 }
 
 impl Network {
