@@ -69,11 +69,11 @@ pub fn execute(scenario: &Scenario, seed: u64, options: RunOptions) -> Execution
         nodes,
         trace: options.trace,
     };
-    let net = Network::Faulty(FaultyNet::new(
+    let net = Network::Faulty(Box::new(FaultyNet::new(
         scenario.network.clone(),
         NodeId(scenario.nodes),
         seed,
-    ));
+    )));
     let mut world = World::new(config, net);
     if options.picture {
         world.capture_picture();

@@ -78,8 +78,9 @@ impl Route {
 pub enum Network {
     /// The original EmulNet.
     Emulnet(Box<emulnet::EmulNet>),
-    /// The fuzzing network.
-    Faulty(faulty::FaultyNet),
+    /// The fuzzing network (boxed like EmulNet: a world holds one network for its whole run,
+    /// so the indirection costs nothing and keeps the enum small).
+    Faulty(Box<faulty::FaultyNet>),
 }
 
 impl Network {
