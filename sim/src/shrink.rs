@@ -120,6 +120,11 @@ fn candidates(s: &Scenario) -> Vec<(String, Scenario)> {
             c.workload.keys -= 1
         });
     }
+    if w.fresh_node_ticks > 0 {
+        push("random routing".to_string(), &|c| {
+            c.workload.fresh_node_ticks = 0
+        });
+    }
     if w.think_ticks_max > 0 {
         push("no think time".to_string(), &|c| {
             c.workload.think_ticks_max = 0

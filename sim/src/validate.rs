@@ -548,6 +548,12 @@ pub const RULES: &[Rule] = &[
     scalar("workload.start_tick", ZERO, LAST_FAULT_TICK, |s| {
         s.workload.start_tick
     }),
+    scalar(
+        "workload.fresh_node_ticks",
+        ZERO,
+        Limit::Fixed(DELAY_TICKS_MAX),
+        |s| s.workload.fresh_node_ticks,
+    ),
     list(
         "workload.mix.create, workload.mix.read, workload.mix.update, workload.mix.delete",
         ZERO,

@@ -39,6 +39,21 @@ fn coordinator(world: &World, rng: &mut ChaCha8Rng) -> Option<node::NodeId> {
     (!live.is_empty()).then(|| live[below(rng, live.len() as u64) as usize])
 }
 
+/// A client's coordinator: the node that (re)started within `fresh_node_ticks`, if any (see
+/// [`Workload::fresh_node_ticks`]), else [`coordinator`]. The random draw is made either way,
+/// so that the window does not shift the client's later operations.
+fn client_coordinator(
+    world: &World,
+    rng: &mut ChaCha8Rng,
+    fresh_node_ticks: Tick,
+) -> Option<node::NodeId> {
+    let drawn = coordinator(world, rng)?;
+    if fresh_node_ticks == 0 {
+        return Some(drawn);
+    }
+    Some(world.freshest_within(fresh_node_ticks).unwrap_or(drawn))
+}
+
 impl Clients {
     /// The clients of `spec` in the run with root seed `seed`.
     pub fn new(spec: &Workload, seed: u64) -> Clients {
@@ -87,7 +102,7 @@ impl Clients {
             if c.pending.is_some() || c.issued == self.spec.ops_per_client || now < c.next_at {
                 continue;
             }
-            let Some(to) = coordinator(world, &mut c.rng) else {
+            let Some(to) = client_coordinator(world, &mut c.rng, self.spec.fresh_node_ticks) else {
                 return;
             };
             let draw = below(&mut c.rng, mix.total());

@@ -30,6 +30,8 @@ pub struct NodeSlot {
     pub node: Node,
     /// When it starts for the first time.
     pub start_tick: Tick,
+    /// The world tick at which it last started (first start or restart).
+    pub up_since_tick: Tick,
     /// Clock rate in parts per thousand of world time (1000: no skew).
     pub rate_permille: u64,
     /// The node's own clock, in its ticks.
@@ -87,6 +89,7 @@ impl World {
                     state: NodeState::NotStarted,
                     node: Node::new(id, 0, Rc::clone(&params)),
                     start_tick,
+                    up_since_tick: start_tick,
                     rate_permille: 1000,
                     local_now: start_tick,
                     anchor: (start_tick, start_tick),
@@ -143,6 +146,16 @@ impl World {
             .filter(|s| s.state == NodeState::Up)
             .map(|s| s.id)
             .collect()
+    }
+
+    /// The running node that started (or restarted) last, if it did so at most `ticks` ago;
+    /// of two that started in one tick, the later in index order.
+    pub fn freshest_within(&self, ticks: Tick) -> Option<NodeId> {
+        self.slots
+            .iter()
+            .filter(|s| s.state == NodeState::Up && self.now - s.up_since_tick <= ticks)
+            .max_by_key(|s| s.up_since_tick)
+            .map(|s| s.id)
     }
 
     /// The trace so far.
@@ -251,6 +264,7 @@ impl World {
     fn start(&mut self, i: usize) {
         let slot = &mut self.slots[i];
         slot.state = NodeState::Up;
+        slot.up_since_tick = self.now;
         slot.local_now = self.now;
         slot.anchor = (self.now, self.now);
         let event = Event::Start {
