@@ -179,15 +179,15 @@ impl ClassicStore {
             &mut replicas,
         );
         let targets: Rc<[NodeId]> = Rc::from(&replicas[..]);
-        // Planted bug `forward-skips-replica`: a write never goes to the key's third replica.
-        let skipped = match params.bug {
-            PlantedBug::ForwardSkipsReplica if request.kind() != OpKind::Read => replicas.get(2),
-            _ => None,
+        let skipped = if params.bug == PlantedBug::ForwardSkipsReplica {
+            skipped_replica(&request, &replicas)
+        } else {
+            None
         };
         let sent: Vec<NodeId> = replicas
             .iter()
             .copied()
-            .filter(|to| Some(to) != skipped)
+            .filter(|&to| Some(to) != skipped)
             .collect();
         if request.kind() != OpKind::Read {
             out.observations.push(Observation::WriteRouted {
@@ -242,4 +242,12 @@ impl ClassicStore {
         let pending = self.pending.remove(&txn).expect("pending checked above");
         decide(txn, pending, decision, out);
     }
+}
+
+/// The replica planted bug `forward-skips-replica` leaves out: a write never goes to the key's
+/// third replica (reads still go to all).
+fn skipped_replica(request: &Request, replicas: &[NodeId]) -> Option<NodeId> {
+    (request.kind() != OpKind::Read)
+        .then(|| replicas.get(2).copied())
+        .flatten()
 }
