@@ -28,7 +28,7 @@
 use super::availability::unavailable;
 use super::timeline::Timeline;
 use super::{Class, OpKind, Violation};
-use crate::record::{NodeId, Operation, ProcessEvent, RunRecord, Stamp, Tick};
+use crate::record::{AgreementEvent, NodeId, Operation, ProcessEvent, RunRecord, Stamp, Tick};
 use crate::ring::replicas;
 
 /// The last tick at or before `tick` at which the cluster was settled.
@@ -70,21 +70,37 @@ fn crashes_while_membership_stood_still(
 /// its answer plus a timeout and the slack (to the end of the run if never answered): a ballot
 /// it left behind would make `op` race it, which can cost `op` more round trips than its
 /// timeout allows.
+///
+/// Rounds no client asked for race it the same way: a versioned steward repairs a key on its
+/// own (read repair after anti-entropy finds its replicas apart). Those show as votes on the
+/// key at another proposer's ballot while `op` ran, and leave `op` unjudged too.
 fn no_round_left_on_its_key(record: &RunRecord, op: &Operation) -> bool {
     let linger = record
         .bounds
         .op_timeout_ticks
         .saturating_add(record.bounds.response_slack_ticks);
     let done = op.complete.map_or(Tick::MAX, |c| c.tick);
-    !record.history.iter().any(|other| {
-        let other_end = other
-            .complete
-            .map_or(Tick::MAX, |c| c.tick.saturating_add(linger));
-        other.id != op.id
-            && other.input.key() == op.input.key()
-            && other.invoke.tick <= done
-            && op.invoke.tick <= other_end
-    })
+    let raced_by_another_proposer = record.agreement.iter().any(|event| match event {
+        AgreementEvent::Voted {
+            at, key, ballot, ..
+        } => {
+            key == op.input.key()
+                && ballot.node != op.coordinator
+                && op.invoke.tick <= at.tick
+                && at.tick <= done
+        }
+        AgreementEvent::Decided { .. } => false,
+    });
+    !raced_by_another_proposer
+        && !record.history.iter().any(|other| {
+            let other_end = other
+                .complete
+                .map_or(Tick::MAX, |c| c.tick.saturating_add(linger));
+            other.id != op.id
+                && other.input.key() == op.input.key()
+                && other.invoke.tick <= done
+                && op.invoke.tick <= other_end
+        })
 }
 
 fn clean_throughout(record: &RunRecord, from: Tick, to: Tick) -> bool {
@@ -146,7 +162,9 @@ pub(super) fn check(record: &RunRecord, timeline: &Timeline<'_>) -> Vec<Violatio
 mod tests {
     use super::super::fixture::{self, at, read, replicas_of};
     use super::super::{Property, Violation};
-    use crate::record::{Outcome, ProcessEvent, Reason, RunRecord, ViewChange, Window};
+    use crate::record::{
+        AgreementEvent, Ballot, Outcome, ProcessEvent, Reason, RunRecord, ViewChange, Window,
+    };
 
     fn violations(record: &RunRecord) -> Vec<Violation> {
         fixture::violations(record, Property::FaultTolerance)
@@ -223,5 +241,31 @@ mod tests {
         let mut dirty = timed_out_after_crashes(1);
         dirty.clean_network = vec![Window { from: 0, to: 150 }];
         assert!(violations(&dirty).is_empty());
+    }
+
+    #[test]
+    fn a_repair_round_another_node_drives_on_the_key_leaves_the_operation_unjudged() {
+        // Calm versioned seed 8,649: a steward's read repair on the key won the ballot while
+        // the client's operation ran, and the operation timed out one tick before its retry
+        // was accepted.
+        let repair_ballot = |node| Ballot {
+            epoch: 1,
+            round: 91,
+            node,
+            incarnation: 0,
+        };
+        let voted_at = |node| AgreementEvent::Voted {
+            at: at(161, 900),
+            node: replicas_of("k1")[0],
+            key: "k1".into(),
+            ballot: repair_ballot(node),
+        };
+        let mut raced = timed_out_after_crashes(1);
+        raced.agreement.push(voted_at(4));
+        assert!(violations(&raced).is_empty());
+        // The coordinator's own ballot is no race.
+        let mut own = timed_out_after_crashes(1);
+        own.agreement.push(voted_at(1));
+        assert_eq!(violations(&own).len(), 1);
     }
 }
