@@ -112,15 +112,13 @@ pub fn execute(scenario: &Scenario, seed: u64, options: RunOptions) -> Execution
             clients.issue(&mut world);
         }
         world.run_tick();
-        settled.watch(&world, now);
+        // Views and hand-overs, judged once a tick for both the settled windows and convergence.
+        let agreed = views_agree(&world) && handovers_done(&world);
+        settled.watch(&world, now, agreed);
         let answered = world.take_answered();
         clients.on_answered(&answered, &world);
         if now >= scenario.fault_phase_ticks {
-            if converged_at.is_none()
-                && clients.idle()
-                && views_agree(&world)
-                && handovers_done(&world)
-            {
+            if converged_at.is_none() && clients.idle() && agreed {
                 converged_at = Some(now);
             }
             if let Some(at) = converged_at {
@@ -183,9 +181,10 @@ struct Settled {
 }
 
 impl Settled {
-    /// Notes whether the cluster is settled at the end of tick `now`.
-    fn watch(&mut self, world: &World, now: Tick) {
-        if !(views_agree(world) && handovers_done(world) && incarnations_known(world)) {
+    /// Notes whether the cluster is settled at the end of tick `now`, given whether every view
+    /// agrees and every hand-over is done (`agreed`).
+    fn watch(&mut self, world: &World, now: Tick, agreed: bool) {
+        if !(agreed && incarnations_known(world)) {
             return;
         }
         match self.windows.last_mut() {
