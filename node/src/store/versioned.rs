@@ -86,6 +86,9 @@ pub struct VersionedStore {
     ranges: Vec<RangeState>,
     ring: Ring,
     ring_version: Option<u64>,
+    /// Per range, the seats the ring names for it (empty when the ring is too small): a
+    /// function of the view's members and incarnations alone, so it is rebuilt with the ring.
+    targets: Vec<Rc<[Replica]>>,
     /// Whether the view changed since the last sweep (which then runs at once).
     view_changed: bool,
     key_rounds: BTreeMap<Rc<str>, KeyRound>,
@@ -257,6 +260,7 @@ impl VersionedStore {
             ranges,
             ring: Ring::default(),
             ring_version: None,
+            targets: Vec::new(),
             view_changed: false,
             key_rounds: BTreeMap::new(),
             waiting: BTreeMap::new(),
@@ -356,6 +360,9 @@ impl VersionedStore {
         if self.ring_version != Some(version) {
             self.ring_version = Some(version);
             self.ring = Ring::new(env.membership.view().iter().copied());
+            self.targets = (0..self.ranges.len())
+                .map(|range| self.place(range, env).into())
+                .collect();
             self.view_changed = true;
         }
     }
@@ -367,8 +374,15 @@ impl VersionedStore {
             .expect("ranges exist whenever keys are used: the seed list is not empty")
     }
 
-    /// The seats the ring of this node's view names for a range (empty if the ring is too small).
-    fn target(&self, range: usize, env: &Env) -> Vec<Replica> {
+    /// The seats the ring of this node's view names for a range (empty if the ring is too
+    /// small), as of the last [`Self::refresh_ring`], which every step begins with.
+    fn target(&self, range: usize) -> Vec<Replica> {
+        self.targets[range].to_vec()
+    }
+
+    /// Where the ring of this node's view places a range: its seats, or none if the ring has
+    /// too few members.
+    fn place(&self, range: usize, env: &Env) -> Vec<Replica> {
         let mut ids = Vec::new();
         self.ring.replicas_at(
             self.seeds.slot_position(range),
@@ -394,7 +408,7 @@ impl VersionedStore {
     /// are, so that a node that just (re)joined routes its first prepare right.
     fn sweep(&mut self, view_changed: bool, env: &mut Env) {
         for range in 0..self.ranges.len() {
-            let target = self.target(range, env);
+            let target = Rc::clone(&self.targets[range]);
             if target.is_empty() {
                 continue; // too few live nodes to place the range
             }
@@ -420,7 +434,7 @@ impl VersionedStore {
                             }
                         }
                         if !config.same_seats(&target) {
-                            self.start_range_round(config, target.clone(), false, env);
+                            self.start_range_round(config, target.to_vec(), false, env);
                         }
                     }
                     query |= !target.contains(&self.me);
@@ -434,7 +448,7 @@ impl VersionedStore {
                     if env.now >= since + env.params.sweep_interval_ticks
                         && self.is_steward(&config, env)
                     {
-                        self.start_range_round(config, target.clone(), true, env);
+                        self.start_range_round(config, target.to_vec(), true, env);
                     }
                 }
                 // Named by the ring, or by the newest configuration (whose handover it missed).

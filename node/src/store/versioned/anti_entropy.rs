@@ -64,7 +64,7 @@ impl VersionedStore {
         if standing == Standing::Sealed {
             // A seat froze for a seal that did not finish while the others went on voting:
             // only a seal round can release it (finishing that seal, or superseding it).
-            let (config, target) = (Rc::clone(config), self.target(usize::from(range.0), env));
+            let (config, target) = (Rc::clone(config), self.target(usize::from(range.0)));
             if !target.is_empty() {
                 self.start_range_round(config, target, true, env);
             }

@@ -153,7 +153,7 @@ impl VersionedStore {
     pub(super) fn client_request(&mut self, op: OpId, request: Request, env: &mut Env) {
         let key = Rc::clone(request.key());
         let deadline = env.now + env.params.op_timeout_ticks;
-        if self.target(self.range_of(&key), env).is_empty() {
+        if self.targets[self.range_of(&key)].is_empty() {
             // Too few live nodes to place the key: nothing was sent, so nothing happened.
             let txn = self.take_txn();
             return answer_client(

@@ -223,7 +223,7 @@ impl VersionedStore {
     ) {
         // Where the ring places the range now, a round trip after the round began: a view
         // that flapped for a tick must not cost two handovers.
-        let target = self.target(usize::from(range.0), env);
+        let target = self.target(usize::from(range.0));
         let Some(round) = self.range_round_for(range, ballot, from) else {
             return;
         };
@@ -398,7 +398,7 @@ impl VersionedStore {
         // The seal may have carried an older round's choice: if that is not where this node's
         // ring places the range, hand it over again now rather than at the next sweep.
         self.learn_config(&next);
-        let target = self.target(usize::from(range.0), env);
+        let target = self.target(usize::from(range.0));
         if !target.is_empty() && !next.same_seats(&target) {
             self.start_range_round(next, target, false, env);
         }

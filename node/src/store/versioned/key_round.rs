@@ -179,7 +179,7 @@ impl VersionedStore {
         let seen = self.seen.get(key).copied().unwrap_or(Ballot::ZERO);
         let ballot = self.new_ballot(seen, config.epoch, env.now);
         self.note_ballot(key, ballot);
-        let to = recipients(&config, &self.target(range, env));
+        let to = recipients(&config, &self.targets[range]);
         let round = self
             .key_rounds
             .get_mut(key)
