@@ -326,6 +326,15 @@ impl DrawnFault {
     }
 }
 
+/// A panic that stopped a run: a failed assertion or `expect` in node code, or a harness bug.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Panic {
+    /// The tick the run was in.
+    pub at: Tick,
+    /// The panic's message.
+    pub message: String,
+}
+
 /// How often the link model asked for one random fault, and how often the network realized it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FaultDraws {
@@ -378,4 +387,8 @@ pub struct RunRecord {
     /// does not draw them, as in the real runtime).
     #[serde(default)]
     pub fault_draws: Vec<FaultDraws>,
+    /// The panic that stopped the run early, if one did: the record then holds what happened
+    /// up to it, and no final state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub panic: Option<Panic>,
 }

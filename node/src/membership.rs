@@ -116,6 +116,12 @@ impl Membership {
         rng: &mut R,
         out: &mut Outbox,
     ) {
+        // An admitted node has every member's gossip coming in: asking again would only add a
+        // join exchange per retry interval for nothing. (A panic here fails the run: `no-panic`.)
+        assert!(
+            !self.joined,
+            "a node asks to join only before it is admitted"
+        );
         self.join_sent_at = now;
         let first_try = self.me != params.introducer && self.self_entry().incarnation == 0;
         let target = if first_try {

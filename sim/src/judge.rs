@@ -93,6 +93,7 @@ pub fn promised(
 ) -> Vec<Property> {
     use Property::*;
     let mut props = vec![
+        NoPanic,
         Quorum,
         BoundedResponse,
         MembershipCompleteness,
@@ -164,7 +165,13 @@ pub fn run_checked(scenario: &Scenario, key: &RunKey, options: RunOptions) -> Ch
             _ => StabilizationScope::PlacementAndAgreement,
         },
     };
-    let mut judgement = judge(&execution.record, &properties, options);
+    // A run a panic stopped has no end to judge: its panic is its verdict.
+    let judged = if execution.record.panic.is_some() {
+        &[Property::NoPanic][..]
+    } else {
+        &properties[..]
+    };
+    let mut judgement = judge(&execution.record, judged, options);
     name_anomalies(&mut judgement, &execution.record.history);
     Checked {
         execution,

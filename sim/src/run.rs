@@ -8,11 +8,12 @@ use crate::trace::TraceLevel;
 use crate::workload::Clients;
 use crate::world::{NodeState, World, WorldConfig};
 use checker::record::{
-    AgreementEvent, Bounds, DrawnFault, FaultDraws, FinalNode, RunRecord, Stamp, StoreEvent,
+    AgreementEvent, Bounds, DrawnFault, FaultDraws, FinalNode, Panic, RunRecord, Stamp, StoreEvent,
     StoredKey, ViewChange, Window, WriteRoute,
 };
 use node::{NodeId, Observation, Tick};
 use std::collections::BTreeMap;
+use std::panic::AssertUnwindSafe;
 
 /// How far to run and what to keep.
 #[derive(Debug, Clone, Copy)]
@@ -87,52 +88,61 @@ pub fn execute(scenario: &Scenario, seed: u64, options: RunOptions) -> Execution
     let mut fault_phase_tally = None;
     let mut settled = Settled::default();
     let cap = scenario.tick_cap();
-    loop {
-        let now = world.now();
-        if options.until.is_some_and(|u| now > u) || now >= cap {
-            break;
-        }
-        if now == scenario.fault_phase_ticks {
-            fault_phase_tally = enter_quiet_phase(&mut world, scenario);
-            heals.clear();
-        }
-        heal_due(&mut world, &mut heals, now);
-        while let Some(fault) = scenario.faults.get(next_fault).filter(|f| f.at() == now) {
-            next_fault += 1;
-            if apply_fault(&mut world, fault, &mut clients) {
-                *faults_fired
-                    .entry(fault.kind_name().to_string())
-                    .or_default() += 1;
-                if let Fault::Partition { heal_at, .. } = fault {
-                    heals.push((*heal_at, fault.clone()));
+    // A panic inside a step ends the run where it happened, as a failure the run found
+    // (`no-panic`): the record keeps what happened up to it, so the seed is saved and shrunk
+    // like any other, instead of the panic taking the whole campaign and the seed with it.
+    let ran = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        loop {
+            let now = world.now();
+            if options.until.is_some_and(|u| now > u) || now >= cap {
+                break;
+            }
+            if now == scenario.fault_phase_ticks {
+                fault_phase_tally = enter_quiet_phase(&mut world, scenario);
+                heals.clear();
+            }
+            heal_due(&mut world, &mut heals, now);
+            while let Some(fault) = scenario.faults.get(next_fault).filter(|f| f.at() == now) {
+                next_fault += 1;
+                if apply_fault(&mut world, fault, &mut clients) {
+                    *faults_fired
+                        .entry(fault.kind_name().to_string())
+                        .or_default() += 1;
+                    if let Fault::Partition { heal_at, .. } = fault {
+                        heals.push((*heal_at, fault.clone()));
+                    }
                 }
             }
-        }
-        if now < scenario.fault_phase_ticks {
-            clients.issue(&mut world);
-        }
-        world.run_tick();
-        // Views and hand-overs, judged once a tick for both the settled windows and convergence.
-        let agreed = views_agree(&world) && handovers_done(&world);
-        settled.watch(&world, now, agreed);
-        let answered = world.take_answered();
-        clients.on_answered(&answered, &world);
-        if now >= scenario.fault_phase_ticks {
-            if converged_at.is_none() && clients.idle() && agreed {
-                converged_at = Some(now);
+            if now < scenario.fault_phase_ticks {
+                clients.issue(&mut world);
             }
-            if let Some(at) = converged_at {
-                if !final_reads_issued && now >= at.saturating_add(settle_ticks(scenario)) {
-                    final_reads_issued = true;
-                    clients.final_reads(&mut world);
-                } else if final_reads_issued && clients.idle() {
-                    world.advance();
-                    break;
+            world.run_tick();
+            // Views and hand-overs, judged once a tick for both the settled windows and convergence.
+            let agreed = views_agree(&world) && handovers_done(&world);
+            settled.watch(&world, now, agreed);
+            let answered = world.take_answered();
+            clients.on_answered(&answered, &world);
+            if now >= scenario.fault_phase_ticks {
+                if converged_at.is_none() && clients.idle() && agreed {
+                    converged_at = Some(now);
+                }
+                if let Some(at) = converged_at {
+                    if !final_reads_issued && now >= at.saturating_add(settle_ticks(scenario)) {
+                        final_reads_issued = true;
+                        clients.final_reads(&mut world);
+                    } else if final_reads_issued && clients.idle() {
+                        world.advance();
+                        break;
+                    }
                 }
             }
+            world.advance();
         }
-        world.advance();
-    }
+    }));
+    let panic = ran.err().map(|payload| Panic {
+        at: world.now(),
+        message: panic_message(payload.as_ref()),
+    });
     let ticks = world.now();
     let messages = world.recorder().message_faults();
     for (name, count) in [
@@ -155,7 +165,7 @@ pub fn execute(scenario: &Scenario, seed: u64, options: RunOptions) -> Execution
         fault_draws: draws,
         settled: settled.windows,
     };
-    let record = build_record(&world, scenario, converged_at, ticks, watched);
+    let record = build_record(&world, scenario, converged_at, ticks, watched, panic);
     Execution {
         world,
         record,
@@ -428,12 +438,25 @@ fn checker_ballot(ballot: &node::agreement::Ballot) -> checker::record::Ballot {
     }
 }
 
+/// A panic's message: its text when it has one (the payload of `panic!` and `expect`).
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    match (
+        payload.downcast_ref::<&str>(),
+        payload.downcast_ref::<String>(),
+    ) {
+        (Some(text), _) => (*text).to_string(),
+        (None, Some(text)) => text.clone(),
+        (None, None) => "a panic without a message".to_string(),
+    }
+}
+
 fn build_record(
     world: &World,
     s: &Scenario,
     converged_at: Option<Tick>,
     ticks: Tick,
     watched: Watched,
+    panic: Option<Panic>,
 ) -> RunRecord {
     let recorder = world.recorder();
     let mut views = Vec::new();
@@ -496,8 +519,13 @@ fn build_record(
             to: ticks,
         }]
     };
-    let final_nodes = world
-        .slots()
+    // After a panic a node's state is whatever the step left half done: no final state.
+    let final_slots = if panic.is_some() {
+        &[][..]
+    } else {
+        world.slots()
+    };
+    let final_nodes = final_slots
         .iter()
         .map(|slot| {
             let live = slot.state == NodeState::Up;
@@ -570,5 +598,6 @@ fn build_record(
         },
         fault_draws: watched.fault_draws,
         settled: watched.settled,
+        panic,
     }
 }

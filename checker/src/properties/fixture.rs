@@ -192,5 +192,6 @@ pub fn healthy() -> RunRecord {
             quorum: 2,
         },
         fault_draws: Vec::new(),
+        panic: None,
     }
 }

@@ -174,6 +174,8 @@ pub enum Class {
     FaultNeverRealized(DrawnFault),
     /// `fault-tolerance`: refused for a non-semantic reason with at most one replica down.
     NotTolerated(OpKind, Unavailable),
+    /// `no-panic`: the run stopped at a panic with this message.
+    Panicked(String),
 }
 
 impl Class {
@@ -195,6 +197,7 @@ impl Class {
             Class::UnheldCopyDropped => Property::Provenance,
             Class::FaultNeverRealized(_) => Property::FaultsRealized,
             Class::NotTolerated(..) => Property::FaultTolerance,
+            Class::Panicked(_) => Property::NoPanic,
         }
     }
 }
@@ -248,6 +251,7 @@ impl fmt::Display for Class {
             Class::FaultNeverRealized(fault) => {
                 write!(f, "{} asked for but never realized", fault.name())
             }
+            Class::Panicked(message) => write!(f, "panicked: {message}"),
         }
     }
 }

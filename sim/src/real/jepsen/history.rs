@@ -181,6 +181,7 @@ impl History {
                 quorum: params.quorum,
             },
             fault_draws: Vec::new(),
+            panic: None,
         }
     }
 }
