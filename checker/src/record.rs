@@ -333,6 +333,9 @@ pub struct Panic {
     pub at: Tick,
     /// The panic's message.
     pub message: String,
+    /// Where it was raised (`file:line:column`), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
 }
 
 /// How often the link model asked for one random fault, and how often the network realized it.

@@ -2,6 +2,7 @@
 //! client workload, the recorder of what happened, the graders, and the `sim` command.
 
 pub mod anomaly;
+pub mod caught;
 pub mod cli;
 pub mod fuzz;
 pub mod grader;

@@ -1,5 +1,6 @@
 //! One run of a resolved scenario: fault phase, quiet phase, final reads, and the run record.
 
+use crate::caught::catching;
 use crate::net::faulty::{FaultyNet, LinkModel, Tally};
 use crate::net::Network;
 use crate::recorder::Recorder;
@@ -13,7 +14,6 @@ use checker::record::{
 };
 use node::{NodeId, Observation, Tick};
 use std::collections::BTreeMap;
-use std::panic::AssertUnwindSafe;
 
 /// How far to run and what to keep.
 #[derive(Debug, Clone, Copy)]
@@ -91,7 +91,7 @@ pub fn execute(scenario: &Scenario, seed: u64, options: RunOptions) -> Execution
     // A panic inside a step ends the run where it happened, as a failure the run found
     // (`no-panic`): the record keeps what happened up to it, so the seed is saved and shrunk
     // like any other, instead of the panic taking the whole campaign and the seed with it.
-    let ran = std::panic::catch_unwind(AssertUnwindSafe(|| {
+    let ran = catching(|| {
         loop {
             let now = world.now();
             if options.until.is_some_and(|u| now > u) || now >= cap {
@@ -138,10 +138,11 @@ pub fn execute(scenario: &Scenario, seed: u64, options: RunOptions) -> Execution
             }
             world.advance();
         }
-    }));
-    let panic = ran.err().map(|payload| Panic {
+    });
+    let panic = ran.err().map(|caught| Panic {
         at: world.now(),
-        message: panic_message(payload.as_ref()),
+        message: caught.message,
+        location: caught.location,
     });
     let ticks = world.now();
     let messages = world.recorder().message_faults();
@@ -435,18 +436,6 @@ fn checker_ballot(ballot: &node::agreement::Ballot) -> checker::record::Ballot {
         round: ballot.round,
         node: ballot.node.0,
         incarnation: ballot.incarnation,
-    }
-}
-
-/// A panic's message: its text when it has one (the payload of `panic!` and `expect`).
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    match (
-        payload.downcast_ref::<&str>(),
-        payload.downcast_ref::<String>(),
-    ) {
-        (Some(text), _) => (*text).to_string(),
-        (None, Some(text)) => text.clone(),
-        (None, None) => "a panic without a message".to_string(),
     }
 }
 

@@ -33,6 +33,11 @@ fn a_panicking_node_fails_the_run_with_no_panic_and_replays_to_the_same_hash() {
         panic.message
     );
     assert!(panic.at < checked.execution.record.tick_cap);
+    let location = panic.location.as_deref().expect("where it was raised");
+    assert!(
+        location.starts_with("node/src/store/versioned"),
+        "{location}"
+    );
     let found: Vec<_> = checked
         .judgement
         .violations

@@ -13,11 +13,15 @@ pub(super) fn check(record: &RunRecord) -> Vec<Violation> {
         .panic
         .iter()
         .map(|panic| {
-            // The signature keeps the message's first line, so distinct panics stay distinct
-            // failures and a long message does not make the signature unreadable.
+            // The signature keeps where it was raised and the message's first line, so
+            // distinct panics stay distinct failures and a long message stays readable.
             let first_line = panic.message.lines().next().unwrap_or_default();
+            let what = match &panic.location {
+                Some(at) => format!("{first_line} (at {at})"),
+                None => first_line.to_string(),
+            };
             Violation::new(
-                Class::Panicked(first_line.to_string()),
+                Class::Panicked(what),
                 format!("the run stopped at tick {}: {}", panic.at, panic.message),
             )
         })
@@ -37,6 +41,7 @@ mod tests {
         record.panic = Some(Panic {
             at: 42,
             message: "a joined node never asks to join\nmore".to_string(),
+            location: None,
         });
         let found = fixture::violations(&record, Property::NoPanic);
         assert_eq!(found.len(), 1);
@@ -45,5 +50,10 @@ mod tests {
             "no-panic: panicked: a joined node never asks to join"
         );
         assert!(found[0].message.contains("tick 42"), "{}", found[0].message);
+        record.panic.as_mut().unwrap().location = Some("node/src/membership.rs:9:9".into());
+        assert_eq!(
+            fixture::violations(&record, Property::NoPanic)[0].signature(),
+            "no-panic: panicked: a joined node never asks to join (at node/src/membership.rs:9:9)"
+        );
     }
 }
