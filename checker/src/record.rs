@@ -241,6 +241,17 @@ pub struct WriteRoute {
     pub to: Vec<NodeId>,
 }
 
+/// A node asked another to let it into the group (membership's join request), for `rejoin`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JoinRequest {
+    /// When it was sent.
+    pub at: Stamp,
+    /// The node asking.
+    pub node: NodeId,
+    /// The node asked.
+    pub to: NodeId,
+}
+
 /// A node's stored copy of one key at the end of the run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredKey {
@@ -390,6 +401,13 @@ pub struct RunRecord {
     /// does not draw them, as in the real runtime).
     #[serde(default)]
     pub fault_draws: Vec<FaultDraws>,
+    /// The nodes a node may ask to join through (the seed list every node is given); empty where
+    /// the driver does not watch join requests, as in the real runtime.
+    #[serde(default)]
+    pub seed_nodes: Vec<NodeId>,
+    /// Every join request sent, in order (on sends, so loss cannot hide one).
+    #[serde(default)]
+    pub join_requests: Vec<JoinRequest>,
     /// The panic that stopped the run early, if one did: the record then holds what happened
     /// up to it, and no final state.
     #[serde(default, skip_serializing_if = "Option::is_none")]

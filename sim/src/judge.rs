@@ -97,6 +97,7 @@ pub fn promised(
         Quorum,
         BoundedResponse,
         MembershipCompleteness,
+        Rejoin,
         FaultsRealized,
     ];
     let versioned = !matches!(variant, Variant::Classic);

@@ -1,7 +1,7 @@
 //! What a run records for the checker and the logs: client history, observations, process events.
 
 use crate::net::SendFate;
-use checker::record::{self, KvInput, Operation, Outcome, ProcessEvent, Stamp};
+use checker::record::{self, JoinRequest, KvInput, Operation, Outcome, ProcessEvent, Stamp};
 use node::{ClientReply, NodeId, Observation, OpId, Reason, Request, Tick};
 use std::collections::BTreeMap;
 
@@ -12,6 +12,7 @@ pub struct Recorder {
     history: Vec<Operation>,
     open: BTreeMap<OpId, usize>,
     process_events: Vec<ProcessEvent>,
+    join_requests: Vec<JoinRequest>,
     message_faults: MessageFaults,
 }
 
@@ -152,6 +153,20 @@ impl Recorder {
             at: Stamp { tick, seq },
             node: node.0,
         });
+    }
+
+    /// `node` sent a join request to `to` (for `rejoin`).
+    pub fn join_requested(&mut self, tick: Tick, seq: u64, node: NodeId, to: NodeId) {
+        self.join_requests.push(JoinRequest {
+            at: Stamp { tick, seq },
+            node: node.0,
+            to: to.0,
+        });
+    }
+
+    /// Every join request sent, in order.
+    pub fn join_requests(&self) -> &[JoinRequest] {
+        &self.join_requests
     }
 
     /// What the network did with one send.

@@ -587,6 +587,8 @@ fn build_record(
         },
         fault_draws: watched.fault_draws,
         settled: watched.settled,
+        seed_nodes: p.seed_nodes.iter().map(|n| n.0).collect(),
+        join_requests: recorder.join_requests().to_vec(),
         panic,
     }
 }

@@ -4,7 +4,7 @@ use crate::net::{InFlight, Network};
 use crate::recorder::Recorder;
 use crate::streams::{stream, Consumer};
 use crate::trace::{Event, Trace, TraceLevel};
-use node::{Input, Node, NodeId, Observation, OpId, Outbox, Params, Request, Tick};
+use node::{Input, Message, Node, NodeId, Observation, OpId, Outbox, Params, Request, Tick};
 use rand_chacha::ChaCha8Rng;
 use std::rc::Rc;
 
@@ -373,6 +373,9 @@ impl World {
                     },
                 );
                 recorder.count_send(fate, duplicated);
+                if let Message::JoinRequest { .. } = message {
+                    recorder.join_requested(now, id, from, to);
+                }
                 net.take(
                     &route,
                     InFlight {

@@ -192,6 +192,8 @@ pub fn healthy() -> RunRecord {
             quorum: 2,
         },
         fault_draws: Vec::new(),
+        seed_nodes: Vec::new(),
+        join_requests: Vec::new(),
         panic: None,
     }
 }

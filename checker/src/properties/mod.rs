@@ -18,6 +18,7 @@ mod progress;
 mod provenance;
 mod quorum;
 mod realized;
+mod rejoin;
 mod response;
 mod stabilization;
 mod timeline;
@@ -75,12 +76,14 @@ pub enum Property {
     FaultTolerance,
     /// The run ran to its end: no node step and no harness code panicked.
     NoPanic,
+    /// A restarted node asks another seed node to let it back into the group as it starts.
+    Rejoin,
 }
 
 impl Property {
     /// Every property, in design.md's order, then the protocol invariants and the harness's
     /// self-checks.
-    pub const ALL: [Property; 16] = [
+    pub const ALL: [Property; 17] = [
         Property::Quorum,
         Property::BoundedResponse,
         Property::Availability,
@@ -97,6 +100,7 @@ impl Property {
         Property::FaultsRealized,
         Property::FaultTolerance,
         Property::NoPanic,
+        Property::Rejoin,
     ];
 
     /// The stable name.
@@ -118,6 +122,7 @@ impl Property {
             Property::FaultsRealized => "faults-realized",
             Property::FaultTolerance => "fault-tolerance",
             Property::NoPanic => "no-panic",
+            Property::Rejoin => "rejoin",
         }
     }
 }
@@ -218,6 +223,7 @@ fn check_one(
         Property::FaultsRealized => realized::check(record),
         Property::FaultTolerance => tolerance::check(record, timeline),
         Property::NoPanic => panic::check(record),
+        Property::Rejoin => rejoin::check(record),
         Property::Linearizable => return linearizable::check_history(record, options.budget),
     };
     PropertyReport {

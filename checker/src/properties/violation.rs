@@ -176,6 +176,8 @@ pub enum Class {
     NotTolerated(OpKind, Unavailable),
     /// `no-panic`: the run stopped at a panic with this message.
     Panicked(String),
+    /// `rejoin`: a restarted node did not ask another seed node to let it back in.
+    RestartWithoutJoinRequest,
 }
 
 impl Class {
@@ -198,6 +200,7 @@ impl Class {
             Class::FaultNeverRealized(_) => Property::FaultsRealized,
             Class::NotTolerated(..) => Property::FaultTolerance,
             Class::Panicked(_) => Property::NoPanic,
+            Class::RestartWithoutJoinRequest => Property::Rejoin,
         }
     }
 }
@@ -252,6 +255,9 @@ impl fmt::Display for Class {
                 write!(f, "{} asked for but never realized", fault.name())
             }
             Class::Panicked(message) => write!(f, "panicked: {message}"),
+            Class::RestartWithoutJoinRequest => {
+                f.write_str("restarted node did not ask a seed node to join")
+            }
         }
     }
 }

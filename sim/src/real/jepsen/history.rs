@@ -181,6 +181,8 @@ impl History {
                 quorum: params.quorum,
             },
             fault_draws: Vec::new(),
+            seed_nodes: Vec::new(),
+            join_requests: Vec::new(),
             panic: None,
         }
     }
