@@ -54,10 +54,11 @@ pub fn parse(text: &str) -> Result<(JepsenKvModel, Vec<Partition<JepsenKvOp>>), 
     let mut open: FxHashMap<u64, usize> = FxHashMap::default();
     for (index, raw) in text.lines().enumerate() {
         let line = index + 1;
-        if raw.trim().is_empty() {
+        let raw = raw.trim();
+        if raw.is_empty() {
             continue;
         }
-        let event = parse_event(line, raw.trim())?;
+        let event = parse_event(line, raw)?;
         if event.kind == "invoke" {
             if let Some(&previous) = open.get(&event.process) {
                 return Err(ParseError::new(
