@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """`sim check` as people call it: one process per file, witness included, start-up taken off.
 
-For each binary given, interleaved so that both see the same load: the minimum over REPS runs
+For each binary given, interleaved so that all see the same load: the minimum over REPS runs
 of each file's whole-process wall time, minus the minimum for an empty history (etcd_095.log,
 which is the process starting, reading a file and exiting). Reports the 102 non-empty etcd
 files in total, and kv c50-bad and c50-ok. Minimums, because the machine is shared: noise only
-ever adds time.
+ever adds time. The runs go in rounds, each round every file once with every binary, so that a
+burst of load hits all files and binaries alike; the empty history runs STARTUP_RUNS times a
+round, because its minimum is taken off each of the 102 files.
 
     PORCUPINE_DATA=/path/to/porcupine scripts/check-timing.py [--reps N] SIM [SIM...]
 """
@@ -16,14 +18,14 @@ import sys
 import time
 
 
-def best_ms(sim, path, fmt, reps):
-    best = float("inf")
-    for _ in range(reps):
-        started = time.perf_counter()
-        subprocess.run([sim, "check", path, "--format", fmt],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-        best = min(best, time.perf_counter() - started)
-    return best * 1000
+STARTUP_RUNS = 5
+
+
+def run_ms(sim, path, fmt):
+    started = time.perf_counter()
+    subprocess.run([sim, "check", path, "--format", fmt],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    return (time.perf_counter() - started) * 1000
 
 
 def main():
@@ -44,9 +46,10 @@ def main():
         (os.path.join(data, "kv", n), "jepsen-kv") for n in ("c50-bad.txt", "c50-ok.txt")]
     empty = (os.path.join(data, "jepsen", "etcd_095.log"), "jepsen-etcd")
     best = {sim: {} for sim in args.sims}
-    for path, fmt in [empty] + files:
-        for sim in args.sims:
-            best[sim][path] = best_ms(sim, path, fmt, args.reps)
+    for _ in range(args.reps):
+        for path, fmt in [empty] * STARTUP_RUNS + files:
+            for sim in args.sims:
+                best[sim][path] = min(best[sim].get(path, float("inf")), run_ms(sim, path, fmt))
     for sim in args.sims:
         start = best[sim][empty[0]]
         net = {p: best[sim][p] - start for p, _ in files}

@@ -46,7 +46,8 @@ const TURN_STEPS: u64 = 1 << 12;
 
 /// Searches every key in turns of [`TURN_STEPS`] (smallest keys first in each round), so one
 /// key's blow-up leaves the others their share of the budget, as if they ran in parallel;
-/// stops at the first key found not linearizable.
+/// stops at the first key found not linearizable. A key's search is set up at its first turn,
+/// so the keys after the one that fails cost nothing.
 fn search_partitions<M: Model>(
     model: &mut M,
     partitions: &[Partition<M::Op>],
@@ -54,15 +55,15 @@ fn search_partitions<M: Model>(
 ) -> Searched {
     let mut order: Vec<usize> = (0..partitions.len()).collect();
     order.sort_by_key(|&p| (partitions[p].ops.len(), p));
-    let mut running: Vec<(usize, Search<'_, M>)> = order
-        .into_iter()
-        .map(|p| (p, Search::new(model, &partitions[p].ops)))
-        .collect();
+    let mut running: Vec<(usize, Option<Search<'_, M>>)> =
+        order.into_iter().map(|p| (p, None)).collect();
     while !running.is_empty() && !meter.exhausted() {
         let mut i = 0;
         while i < running.len() {
             let mut slice = meter.slice(TURN_STEPS);
-            let verdict = running[i].1.run(model, &mut slice);
+            let (p, search) = &mut running[i];
+            let search = search.get_or_insert_with(|| Search::new(model, &partitions[*p].ops));
+            let verdict = search.run(model, &mut slice);
             meter.charge(&slice);
             match verdict {
                 Some(Verdict::NotLinearizable) => {

@@ -39,6 +39,16 @@ pub trait Model {
         None
     }
 
+    /// Operations of one class step alike: from any state, both are illegal, or both lead to
+    /// the same state (an optional operation that would change nothing counting as illegal,
+    /// since the search never makes that move). `None` (the default) puts the operation in a
+    /// class of its own. The search uses classes to break symmetry: of two candidates of one
+    /// class it tries only the one whose completion is due first ([`crate::search`]).
+    fn step_class(&self, op: &Self::Op) -> Option<u64> {
+        let _ = op;
+        None
+    }
+
     /// A cheap necessary condition the search uses to give up early: could every operation
     /// not yet linearized still be, from `state`? `pending` lists their invocations and (for
     /// definite outcomes) completions in real-time order; an operation can only be linearized

@@ -26,12 +26,19 @@
 //!   nobody left can write, or a string register whose state is no longer a prefix of what a
 //!   later get saw, fails every continuation. This is what makes refutation fast: without it
 //!   the search must try every order of the pending writes before giving up.
+//! - *Of two alike candidates, only the one due first is tried.* If two candidates step alike
+//!   ([`Model::step_class`]) and `a` completes no later than `b` (open: never), a linearization
+//!   that takes `b` now and `a` later stays one with the two swapped; one that never takes `a`
+//!   (optional) stays one that never takes `b`, so `b` is passed over unless `a` is optional and
+//!   `b` required. Unknown writes of one value stay open to the end of a history and pile up:
+//!   without this the search tries every subset of them in every order.
 
 use crate::budget::Meter;
 use crate::history::{events, HistoryOp};
 use crate::lookahead::RegisterLookahead;
 use crate::memo::Memo;
 use crate::model::{Model, Pending};
+use rustc_hash::FxHashMap;
 
 /// The answer of a search.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -166,6 +173,25 @@ fn zobrist(op: usize) -> u64 {
     z ^ (z >> 31)
 }
 
+/// Each operation's [`Model::step_class`], kept only for classes with two operations or more;
+/// empty if there are none.
+fn shared_classes<M: Model>(model: &M, ops: &[HistoryOp<M::Op>]) -> Vec<Option<u64>> {
+    let mut classes: Vec<Option<u64>> = ops.iter().map(|op| model.step_class(&op.op)).collect();
+    let mut counts: FxHashMap<u64, u32> = FxHashMap::default();
+    for class in classes.iter().flatten() {
+        *counts.entry(*class).or_default() += 1;
+    }
+    if counts.values().all(|&n| n < 2) {
+        return Vec::new();
+    }
+    for class in &mut classes {
+        if class.is_some_and(|c| counts[&c] < 2) {
+            *class = None;
+        }
+    }
+    classes
+}
+
 /// A search in progress on one key; it can stop when its meter runs out and resume later, so
 /// that several keys can share one budget in turns.
 pub(crate) struct Search<'a, M: Model> {
@@ -174,6 +200,9 @@ pub(crate) struct Search<'a, M: Model> {
     /// Per operation: need not be linearized.
     optional: Vec<bool>,
     observes: Vec<bool>,
+    /// Per operation: its [`Model::step_class`] if another operation shares it (empty when no
+    /// two do).
+    classes: Vec<Option<u64>>,
     keys: Vec<u64>,
     set: Vec<u64>,
     set_hash: u64,
@@ -216,6 +245,7 @@ impl<'a, M: Model> Search<'a, M> {
             lookahead,
             optional,
             observes: ops.iter().map(|op| model.is_observation(&op.op)).collect(),
+            classes: shared_classes(model, ops),
             keys: (0..ops.len()).map(zobrist).collect(),
             set: vec![0u64; words],
             set_hash: 0,
@@ -278,6 +308,8 @@ impl<'a, M: Model> Search<'a, M> {
                     } else {
                         dead_end = true;
                     }
+                } else if self.dominated(op) {
+                    self.entry = self.entries.next[entry as usize];
                 } else {
                     match model.step(self.state, &self.ops[op as usize].op) {
                         Some(next) if !(self.optional[op as usize] && next == self.state) => {
@@ -320,6 +352,31 @@ impl<'a, M: Model> Search<'a, M> {
                 return Some(Verdict::NotLinearizable);
             }
         }
+    }
+
+    /// Whether another candidate steps like `b` and is due first, so that trying `b` now gains
+    /// nothing over trying it (see the module's prunings).
+    fn dominated(&self, b: u32) -> bool {
+        let Some(class) = self.classes.get(b as usize).copied().flatten() else {
+            return false;
+        };
+        let (b_due, b_optional) = (
+            self.entries.return_entry[b as usize],
+            self.optional[b as usize],
+        );
+        let mut e = self.entries.next[HEAD as usize];
+        while e != HEAD && !self.entries.is_return(e) {
+            let a = self.entries.op(e);
+            if a != b
+                && self.classes[a as usize] == Some(class)
+                && (self.entries.return_entry[a as usize], a) < (b_due, b)
+                && (b_optional || !self.optional[a as usize])
+            {
+                return true;
+            }
+            e = self.entries.next[e as usize];
+        }
+        false
     }
 
     /// Asks the lookahead whether the current configuration can still succeed.
@@ -373,6 +430,7 @@ mod tests {
     use crate::budget::Budget;
     use crate::history::line_stamp;
     use crate::models::etcd::{EtcdModel, EtcdOp};
+    use proptest::prelude::*;
 
     /// An operation on lines `invoke..=complete` (`None`: open).
     fn op(invoke: usize, complete: Option<usize>, op: EtcdOp) -> HistoryOp<EtcdOp> {
@@ -481,6 +539,125 @@ mod tests {
         };
         assert_eq!(verdict, Verdict::Linearizable);
         assert!(slices > 3);
+    }
+
+    /// The etcd model without its step classes: the search with no symmetry to break.
+    struct Unclassed(EtcdModel);
+
+    impl Model for Unclassed {
+        type State = u32;
+        type Op = EtcdOp;
+        fn init(&self) -> u32 {
+            self.0.init()
+        }
+        fn step(&mut self, state: u32, op: &EtcdOp) -> Option<u32> {
+            self.0.step(state, op)
+        }
+        fn is_observation(&self, op: &EtcdOp) -> bool {
+            self.0.is_observation(op)
+        }
+        fn register_access(&self, op: &EtcdOp) -> Option<crate::model::RegisterAccess<u32>> {
+            self.0.register_access(op)
+        }
+    }
+
+    #[test]
+    fn open_writes_of_one_value_are_tried_once_not_in_every_subset() {
+        let mut m = EtcdModel::default();
+        let (one, two) = (m.value(Some(1)), m.value(Some(2)));
+        // Twelve unknown writes of 1, then thirteen times a write of 2 and a read of 1: each
+        // read needs one of the unknown writes, and each of those takes effect at most once.
+        // Without symmetry breaking the search tries every subset of the writes before it
+        // gives up.
+        let mut ops: Vec<_> = (1..=12)
+            .map(|line| op(line, None, EtcdOp::MaybeWrite(one)))
+            .collect();
+        for round in 0..13 {
+            let line = 20 + 4 * round;
+            ops.push(op(line, Some(line + 1), EtcdOp::Write(two)));
+            ops.push(op(line + 2, Some(line + 3), EtcdOp::Read(one)));
+        }
+        let mut meter = Meter::new(Budget::Steps(2_000));
+        let classed = Search::new(&m, &ops).run(&mut m, &mut meter);
+        assert_eq!(classed, Some(Verdict::NotLinearizable));
+        let mut plain = Unclassed(m);
+        let mut meter = Meter::new(Budget::Steps(2_000));
+        assert_eq!(Search::new(&plain, &ops).run(&mut plain, &mut meter), None);
+    }
+
+    #[test]
+    fn an_optional_operation_does_not_stand_in_for_a_required_alike_one() {
+        let mut m = EtcdModel::default();
+        let (one, two) = (m.value(Some(1)), m.value(Some(2)));
+        let cas = EtcdOp::Cas { from: one, to: two };
+        // The read of 2 needs a cas now; the required one must be it, since the register
+        // never holds 1 again: taking the optional one first (due first) leaves the required
+        // one nothing to swap from.
+        let ops = [
+            op(1, Some(2), EtcdOp::Write(one)),
+            op(3, Some(6), cas),
+            op(3, Some(8), cas),
+            op(4, Some(5), EtcdOp::Read(two)),
+        ];
+        let optional = vec![false, true, false, false];
+        let mut meter = Meter::new(Budget::Steps(1_000));
+        let verdict = Search::with_optional(&m, &ops, optional).run(&mut m, &mut meter);
+        assert_eq!(verdict, Some(Verdict::Linearizable));
+    }
+
+    fn arbitrary_etcd_op() -> impl Strategy<Value = (usize, Option<usize>, u8, u32, u32)> {
+        (
+            1..12usize,
+            prop::option::weighted(0.8, 0..4usize),
+            0..6u8,
+            0..3u32,
+            0..3u32,
+        )
+            .prop_map(|(invoke, length, kind, a, b)| {
+                (invoke, length.map(|l| invoke + l), kind, a, b)
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(20_000))]
+
+        /// Breaking symmetry between alike operations never changes a verdict: random small
+        /// registers with values repeated on purpose, open writes and compare-and-sets, and
+        /// some operations optional as the witness minimizer makes them.
+        #[test]
+        fn step_classes_never_change_a_verdict(
+            raw in prop::collection::vec(arbitrary_etcd_op(), 1..11),
+            optional_mask in any::<u16>(),
+        ) {
+            let mut m = EtcdModel::default();
+            let values = [m.value(None), m.value(Some(1)), m.value(Some(2))];
+            let ops: Vec<HistoryOp<EtcdOp>> = raw
+                .iter()
+                .map(|&(invoke, complete, kind, a, b)| {
+                    let (a, b) = (values[a as usize], values[b as usize]);
+                    let (operation, complete) = match kind {
+                        0 => (EtcdOp::Read(a), complete),
+                        1 => (EtcdOp::Write(a), complete),
+                        2 => (EtcdOp::Cas { from: a, to: b }, complete),
+                        3 => (EtcdOp::CasFailed { from: a, to: b }, complete),
+                        4 => (EtcdOp::MaybeWrite(a), None),
+                        _ => (EtcdOp::MaybeCas { from: a, to: b }, None),
+                    };
+                    op(invoke, complete.filter(|_| kind < 4), operation)
+                })
+                .collect();
+            let optional: Vec<bool> = ops
+                .iter()
+                .enumerate()
+                .map(|(i, o)| o.complete.is_none() || optional_mask & 1 << i != 0)
+                .collect();
+            let mut meter = Meter::new(Budget::Steps(1_000_000));
+            let classed = Search::with_optional(&m, &ops, optional.clone()).run(&mut m, &mut meter);
+            let mut plain = Unclassed(m);
+            let mut meter = Meter::new(Budget::Steps(1_000_000));
+            let unclassed = Search::with_optional(&plain, &ops, optional).run(&mut plain, &mut meter);
+            prop_assert_eq!(classed, unclassed);
+        }
     }
 
     #[test]

@@ -93,6 +93,8 @@ struct Minimizer<'a, M: Model> {
     meter: &'a mut Meter,
     /// Some check ran out of budget.
     exhausted: bool,
+    /// Candidates found linearizable: their cut and required operations (a bit set).
+    linearizable: Vec<(usize, Vec<u64>)>,
 }
 
 impl<M: Explain> Minimizer<'_, M> {
@@ -113,15 +115,40 @@ impl<M: Explain> Minimizer<'_, M> {
             .unzip()
     }
 
+    /// The operations `c` requires, as a bit set.
+    fn required(&self, c: &Candidate) -> Vec<u64> {
+        let mut bits = vec![0u64; self.ops.len().div_ceil(64)];
+        for i in (0..self.ops.len()).filter(|&i| self.inside(c, i)) {
+            bits[i / 64] |= 1 << (i % 64);
+        }
+        bits
+    }
+
     /// Whether the candidate certainly cannot be linearized.
+    ///
+    /// A candidate cut no later than one found linearizable, requiring no operation that one
+    /// did not, is linearizable too (cut the linearization before the first operation invoked
+    /// after the shorter cut, leave out the observations no longer required), so its search is
+    /// skipped: the answer is the one it would give. Shortening the cut after every pass, and
+    /// trying chunks that hold operations once found needed, would repeat such searches.
     fn violates(&mut self, c: &Candidate) -> bool {
+        let required = self.required(c);
+        let known = self.linearizable.iter().any(|(cut, bits)| {
+            c.cut <= *cut && required.iter().zip(bits).all(|(r, b)| r & !b == 0)
+        });
+        if known {
+            return false;
+        }
         let (history, optional) = self.history(c);
         let verdict = Search::with_optional(self.model, &history, optional)
             .run(self.model, self.meter)
             .unwrap_or(Verdict::Unknown);
         match verdict {
             Verdict::NotLinearizable => true,
-            Verdict::Linearizable => false,
+            Verdict::Linearizable => {
+                self.linearizable.push((c.cut, required));
+                false
+            }
             Verdict::Unknown => {
                 self.exhausted = true;
                 false
@@ -281,6 +308,7 @@ pub(crate) fn minimize<M: Explain>(
         observes,
         meter,
         exhausted: false,
+        linearizable: Vec::new(),
     };
     let whole = Candidate {
         keep: vec![true; ops.len()],

@@ -30,11 +30,9 @@ fn a_stale_read_after_an_update() {
     insta::assert_snapshot!("stale_read", witness(history, Format::Native));
 }
 
-#[test]
-fn a_timed_out_write_seen_then_undone() {
-    // Process 1's write of 2 timed out, but process 2 read 2, so it took effect; then a failed
-    // compare-and-set says the register no longer held 2, though nothing else was written.
-    let log = "INFO  jepsen.util - 0\t:invoke\t:write\t1
+/// Process 1's write of 2 timed out, but process 2 read 2, so it took effect; then a failed
+/// compare-and-set says the register no longer held 2, though nothing else was written.
+const UNDONE_WRITE: &str = "INFO  jepsen.util - 0\t:invoke\t:write\t1
 INFO  jepsen.util - 0\t:ok\t:write\t1
 INFO  jepsen.util - 1\t:invoke\t:write\t2
 INFO  jepsen.util - 2\t:invoke\t:read\tnil
@@ -45,7 +43,10 @@ INFO  jepsen.util - 3\t:fail\t:cas\t[2 3]
 INFO  jepsen.util - 4\t:invoke\t:read\tnil
 INFO  jepsen.util - 4\t:ok\t:read\t2
 ";
-    insta::assert_snapshot!("undone_write", witness(log, Format::JepsenEtcd));
+
+#[test]
+fn a_timed_out_write_seen_then_undone() {
+    insta::assert_snapshot!("undone_write", witness(UNDONE_WRITE, Format::JepsenEtcd));
 }
 
 #[test]
@@ -69,4 +70,25 @@ fn a_read_that_could_have_seen_many_states_lists_a_few() {
     assert!(get.ends_with(" or others"), "{get}");
     assert_eq!(get.matches(" or ").count(), checker::witness::SHOWN_STATES);
     insta::assert_snapshot!("many_states", timeline);
+}
+
+#[test]
+fn a_witness_the_budget_did_not_let_finish_says_it_is_not_proven_minimal() {
+    // A step budget just large enough for the verdict: the minimizer gets nothing, so the
+    // witness is what it started from, and says so.
+    let judge = |steps| check_text(UNDONE_WRITE, Format::JepsenEtcd, Budget::Steps(steps)).unwrap();
+    let least = (1..10_000)
+        .find(|&steps| judge(steps).verdict == Verdict::NotLinearizable)
+        .expect("a verdict within 10,000 steps");
+    let cut_off = judge(least);
+    assert!(!cut_off.minimal);
+    let timeline = cut_off.timeline.unwrap();
+    assert!(
+        timeline.contains("(the budget ran out before the witness was shown to be minimal)"),
+        "{timeline}"
+    );
+    let full = judge(1_000_000);
+    assert!(full.minimal);
+    assert!(full.witness_ids.len() < cut_off.witness_ids.len());
+    assert!(full.timeline.unwrap().contains("without any one of them"));
 }

@@ -91,6 +91,20 @@ impl Model for EtcdModel {
         matches!(op, EtcdOp::Read(_) | EtcdOp::CasFailed { .. })
     }
 
+    /// Writes of one value are alike, known or unknown; so are compare-and-sets of one pair (an
+    /// unknown one that would change nothing is never made). Observations have no class: the
+    /// search takes a legal one at once.
+    fn step_class(&self, op: &EtcdOp) -> Option<u64> {
+        const WRITE: u64 = 1 << 63;
+        match *op {
+            EtcdOp::Write(v) | EtcdOp::MaybeWrite(v) => Some(WRITE | u64::from(v)),
+            EtcdOp::Cas { from, to } | EtcdOp::MaybeCas { from, to } if from < 1 << 31 => {
+                Some(u64::from(from) << 32 | u64::from(to))
+            }
+            _ => None,
+        }
+    }
+
     fn register_access(&self, op: &EtcdOp) -> Option<RegisterAccess<Value>> {
         Some(RegisterAccess {
             writes: match *op {
