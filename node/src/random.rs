@@ -5,16 +5,24 @@
 
 use rand_core::RngCore;
 
+/// Draws [`below`] may reject in a row before it gives up. A draw is rejected with probability
+/// `(2^64 mod n) / 2^64`: less than 1/2 for every `n`, and less than `n / 2^64` (under 2^-32 for
+/// every count this project draws), so 64 rejections in a row happen with probability under
+/// 2^-64: never, for a correct rejection test. A wrong test (one that accepts too little)
+/// rejects nearly every draw; the bound turns its endless loop into a failure that names itself.
+const REJECTIONS_MAX: u32 = 64;
+
 /// A uniform draw in `0..n` (Lemire's multiply-and-reject; unbiased). `n` must be positive.
 pub fn below<R: RngCore + ?Sized>(rng: &mut R, n: u64) -> u64 {
     assert!(n > 0, "below(0) has no value to draw");
     let threshold = n.wrapping_neg() % n;
-    loop {
+    for _ in 0..REJECTIONS_MAX {
         let product = u128::from(rng.next_u64()) * u128::from(n);
         if (product as u64) >= threshold {
             return (product >> 64) as u64;
         }
     }
+    panic!("below({n}): {REJECTIONS_MAX} draws in a row rejected: the rejection test is wrong");
 }
 
 /// A uniform draw in `lo..=hi`.
