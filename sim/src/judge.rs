@@ -97,6 +97,7 @@ pub fn promised(
         BoundedResponse,
         MembershipCompleteness,
         FaultsRealized,
+        LoggedQuorum,
     ];
     let versioned = !matches!(variant, Variant::Classic);
     if profile != Profile::Hostile {

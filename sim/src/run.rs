@@ -8,8 +8,8 @@ use crate::trace::TraceLevel;
 use crate::workload::Clients;
 use crate::world::{NodeState, World, WorldConfig};
 use checker::record::{
-    AgreementEvent, Bounds, DrawnFault, FaultDraws, FinalNode, RunRecord, Stamp, StoreEvent,
-    StoredKey, ViewChange, Window, WriteRoute,
+    AgreementEvent, Bounds, DrawnFault, FaultDraws, FinalNode, LogLine, LogRole, LoggedKind,
+    RunRecord, Stamp, StoreEvent, StoredKey, ViewChange, Window, WriteRoute,
 };
 use node::{NodeId, Observation, Tick};
 use std::collections::BTreeMap;
@@ -440,6 +440,7 @@ fn build_record(
     let mut stored = Vec::new();
     let mut agreement = Vec::new();
     let mut routes = Vec::new();
+    let mut log = Vec::new();
     for (tick, seq, node, observation) in recorder.observations() {
         let at = Stamp {
             tick: *tick,
@@ -478,6 +479,30 @@ fn build_record(
                 node: node.0,
                 key: key.to_string(),
                 to: to.iter().map(|n| n.0).collect(),
+            }),
+            Observation::StoreOp {
+                role,
+                kind,
+                txn,
+                key,
+                success,
+                ..
+            } => log.push(LogLine {
+                at,
+                node: node.0,
+                role: match role {
+                    node::Role::Server => LogRole::Server,
+                    node::Role::Coordinator => LogRole::Coordinator,
+                },
+                kind: match kind {
+                    node::OpKind::Create => LoggedKind::Create,
+                    node::OpKind::Read => LoggedKind::Read,
+                    node::OpKind::Update => LoggedKind::Update,
+                    node::OpKind::Delete => LoggedKind::Delete,
+                },
+                txn: *txn,
+                key: key.to_string(),
+                success: *success,
             }),
             Observation::ReplicaStored { key, value } => stored.push(StoreEvent {
                 at,
@@ -549,6 +574,7 @@ fn build_record(
         process_events: recorder.process_events().to_vec(),
         agreement,
         routes,
+        log,
         clean_network,
         quiet_from: s.fault_phase_ticks,
         converged_at,

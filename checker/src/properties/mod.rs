@@ -11,6 +11,7 @@ mod availability;
 mod convergence;
 mod durability;
 mod linearizable;
+mod logged;
 mod membership;
 mod placement;
 mod progress;
@@ -72,12 +73,14 @@ pub enum Property {
     /// operation with no concurrent one on its key is answered `ok` or refused for a semantic
     /// reason.
     FaultTolerance,
+    /// Every success a coordinator logs is backed by a quorum of replicas' success lines.
+    LoggedQuorum,
 }
 
 impl Property {
     /// Every property, in design.md's order, then the protocol invariants and the harness's
     /// self-checks.
-    pub const ALL: [Property; 15] = [
+    pub const ALL: [Property; 16] = [
         Property::Quorum,
         Property::BoundedResponse,
         Property::Availability,
@@ -93,6 +96,7 @@ impl Property {
         Property::Provenance,
         Property::FaultsRealized,
         Property::FaultTolerance,
+        Property::LoggedQuorum,
     ];
 
     /// The stable name.
@@ -113,6 +117,7 @@ impl Property {
             Property::Provenance => "provenance",
             Property::FaultsRealized => "faults-realized",
             Property::FaultTolerance => "fault-tolerance",
+            Property::LoggedQuorum => "logged-quorum",
         }
     }
 }
@@ -212,6 +217,7 @@ fn check_one(
         Property::Provenance => provenance::check(record),
         Property::FaultsRealized => realized::check(record),
         Property::FaultTolerance => tolerance::check(record, timeline),
+        Property::LoggedQuorum => logged::check(record),
         Property::Linearizable => return linearizable::check_history(record, options.budget),
     };
     PropertyReport {

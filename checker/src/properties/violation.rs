@@ -174,6 +174,8 @@ pub enum Class {
     FaultNeverRealized(DrawnFault),
     /// `fault-tolerance`: refused for a non-semantic reason with at most one replica down.
     NotTolerated(OpKind, Unavailable),
+    /// `logged-quorum`: a coordinator logged a success fewer than a quorum of replicas logged.
+    SuccessNotVouched,
 }
 
 impl Class {
@@ -195,6 +197,7 @@ impl Class {
             Class::UnheldCopyDropped => Property::Provenance,
             Class::FaultNeverRealized(_) => Property::FaultsRealized,
             Class::NotTolerated(..) => Property::FaultTolerance,
+            Class::SuccessNotVouched => Property::LoggedQuorum,
         }
     }
 }
@@ -244,6 +247,9 @@ impl fmt::Display for Class {
                     "{kind} refused with {} with at most one replica down",
                     why.name()
                 )
+            }
+            Class::SuccessNotVouched => {
+                f.write_str("coordinator logged a success fewer than a quorum of replicas logged")
             }
             Class::FaultNeverRealized(fault) => {
                 write!(f, "{} asked for but never realized", fault.name())
