@@ -239,6 +239,27 @@ pub struct WriteRoute {
     pub key: String,
     /// The nodes the request went to.
     pub to: Vec<NodeId>,
+    /// The transaction id the request carries.
+    #[serde(default)]
+    pub txn: u32,
+}
+
+/// A `classic` replica passed a write it applied on to a replica its own ring names (for
+/// `write-forwarding`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WriteForward {
+    /// When.
+    pub at: Stamp,
+    /// The replica that passed it on.
+    pub node: NodeId,
+    /// The key.
+    pub key: String,
+    /// The replica it went to.
+    pub to: NodeId,
+    /// The coordinator of the request passed on.
+    pub coordinator: NodeId,
+    /// The coordinator's transaction id of the request passed on.
+    pub txn: u32,
 }
 
 /// Which side of an operation a store line of the log comes from.
@@ -402,6 +423,9 @@ pub struct RunRecord {
     /// Where `classic` coordinators sent client writes, in order (empty for `versioned`).
     #[serde(default)]
     pub routes: Vec<WriteRoute>,
+    /// Where `classic` replicas passed writes on, in order (empty for `versioned`).
+    #[serde(default)]
+    pub forwards: Vec<WriteForward>,
     /// The store lines of the log, in order (empty where the driver does not keep them).
     #[serde(default)]
     pub log: Vec<LogLine>,

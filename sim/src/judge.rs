@@ -111,7 +111,7 @@ pub fn promised(
     if versioned {
         props.extend([Linearizable, Agreement, Provenance]);
     } else {
-        props.push(WritePlacement);
+        props.extend([WritePlacement, WriteForwarding]);
     }
     for e in extra {
         if !props.contains(e) {

@@ -9,7 +9,7 @@ use crate::workload::Clients;
 use crate::world::{NodeState, World, WorldConfig};
 use checker::record::{
     AgreementEvent, Bounds, DrawnFault, FaultDraws, FinalNode, LogLine, LogRole, LoggedKind,
-    RunRecord, Stamp, StoreEvent, StoredKey, ViewChange, Window, WriteRoute,
+    RunRecord, Stamp, StoreEvent, StoredKey, ViewChange, Window, WriteForward, WriteRoute,
 };
 use node::{NodeId, Observation, Tick};
 use std::collections::BTreeMap;
@@ -440,6 +440,7 @@ fn build_record(
     let mut stored = Vec::new();
     let mut agreement = Vec::new();
     let mut routes = Vec::new();
+    let mut forwards = Vec::new();
     let mut log = Vec::new();
     for (tick, seq, node, observation) in recorder.observations() {
         let at = Stamp {
@@ -474,11 +475,25 @@ fn build_record(
                     seats: seats.iter().map(|n| n.0).collect(),
                 })
             }
-            Observation::WriteRouted { key, to } => routes.push(WriteRoute {
+            Observation::WriteRouted { key, to, txn } => routes.push(WriteRoute {
                 at,
                 node: node.0,
                 key: key.to_string(),
                 to: to.iter().map(|n| n.0).collect(),
+                txn: *txn,
+            }),
+            Observation::WriteForwarded {
+                key,
+                to,
+                coordinator,
+                txn,
+            } => forwards.push(WriteForward {
+                at,
+                node: node.0,
+                key: key.to_string(),
+                to: to.0,
+                coordinator: coordinator.0,
+                txn: *txn,
             }),
             Observation::StoreOp {
                 role,
@@ -574,6 +589,7 @@ fn build_record(
         process_events: recorder.process_events().to_vec(),
         agreement,
         routes,
+        forwards,
         log,
         clean_network,
         quiet_from: s.fault_phase_ticks,

@@ -10,6 +10,7 @@ mod agreement;
 mod availability;
 mod convergence;
 mod durability;
+mod forwarding;
 mod linearizable;
 mod logged;
 mod membership;
@@ -75,12 +76,15 @@ pub enum Property {
     FaultTolerance,
     /// Every success a coordinator logs is backed by a quorum of replicas' success lines.
     LoggedQuorum,
+    /// `classic`: a replica passes on only writes, and only to replicas their coordinator did
+    /// not send them to.
+    WriteForwarding,
 }
 
 impl Property {
     /// Every property, in design.md's order, then the protocol invariants and the harness's
     /// self-checks.
-    pub const ALL: [Property; 16] = [
+    pub const ALL: [Property; 17] = [
         Property::Quorum,
         Property::BoundedResponse,
         Property::Availability,
@@ -97,6 +101,7 @@ impl Property {
         Property::FaultsRealized,
         Property::FaultTolerance,
         Property::LoggedQuorum,
+        Property::WriteForwarding,
     ];
 
     /// The stable name.
@@ -118,6 +123,7 @@ impl Property {
             Property::FaultsRealized => "faults-realized",
             Property::FaultTolerance => "fault-tolerance",
             Property::LoggedQuorum => "logged-quorum",
+            Property::WriteForwarding => "write-forwarding",
         }
     }
 }
@@ -218,6 +224,7 @@ fn check_one(
         Property::FaultsRealized => realized::check(record),
         Property::FaultTolerance => tolerance::check(record, timeline),
         Property::LoggedQuorum => logged::check(record),
+        Property::WriteForwarding => forwarding::check(record),
         Property::Linearizable => return linearizable::check_history(record, options.budget),
     };
     PropertyReport {

@@ -176,6 +176,10 @@ pub enum Class {
     NotTolerated(OpKind, Unavailable),
     /// `logged-quorum`: a coordinator logged a success fewer than a quorum of replicas logged.
     SuccessNotVouched,
+    /// `write-forwarding`: a replica passed on a request no write was routed under.
+    ForwardedNoWrite,
+    /// `write-forwarding`: a replica passed a write on to a replica its coordinator sent it to.
+    ForwardedToAskedReplica,
 }
 
 impl Class {
@@ -198,6 +202,7 @@ impl Class {
             Class::FaultNeverRealized(_) => Property::FaultsRealized,
             Class::NotTolerated(..) => Property::FaultTolerance,
             Class::SuccessNotVouched => Property::LoggedQuorum,
+            Class::ForwardedNoWrite | Class::ForwardedToAskedReplica => Property::WriteForwarding,
         }
     }
 }
@@ -250,6 +255,12 @@ impl fmt::Display for Class {
             }
             Class::SuccessNotVouched => {
                 f.write_str("coordinator logged a success fewer than a quorum of replicas logged")
+            }
+            Class::ForwardedNoWrite => {
+                f.write_str("request passed on that no write was routed under")
+            }
+            Class::ForwardedToAskedReplica => {
+                f.write_str("write passed on to a replica its coordinator sent it to")
             }
             Class::FaultNeverRealized(fault) => {
                 write!(f, "{} asked for but never realized", fault.name())

@@ -155,7 +155,8 @@ impl ClassicStore {
             } => {
                 let applied = self.serve(me, from, *txn, request, params, out);
                 if applied {
-                    self.forward_to_unknown_replicas(me, request, targets, params, out);
+                    let write = (from, *txn);
+                    self.forward_to_unknown_replicas(me, write, request, targets, params, out);
                 }
             }
             Message::Forward { key, value } => match value {
@@ -283,6 +284,7 @@ impl ClassicStore {
     fn forward_to_unknown_replicas(
         &self,
         me: NodeId,
+        (coordinator, txn): (NodeId, TxnId),
         request: &Request,
         targets: &[NodeId],
         params: &Params,
@@ -306,6 +308,8 @@ impl ClassicStore {
             out.observations.push(Observation::WriteForwarded {
                 key: Rc::clone(key),
                 to,
+                coordinator,
+                txn,
             });
         }
     }
