@@ -62,7 +62,8 @@ pub enum Property {
     Linearizable,
     /// The run converged before the tick cap.
     Progress,
-    /// `versioned`: every decision of a key round rests on a quorum of its seats' votes.
+    /// `versioned`: every decision of a key round rests on a quorum of its seats' votes, and a
+    /// decided operation is answered unknown for want of evidence only once every seat voted.
     Agreement,
     /// `classic`: a coordinator sends every client write to every replica its view names.
     WritePlacement,

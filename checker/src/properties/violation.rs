@@ -166,6 +166,9 @@ pub enum Class {
     /// `agreement`: a proposer decided a key proposal before a majority of its seats voted
     /// for it at its ballot.
     DecidedWithoutQuorum,
+    /// `agreement`: a proposer answered its decided operation unknown (no quorum) before every
+    /// seat of the round voted.
+    UnknownBeforeEveryVote,
     /// `write-placement`: a coordinator did not send a write to a replica its view names.
     WriteMissedReplica,
     /// `provenance`: a replica reported a copy gone that it never held, of a key nobody deleted.
@@ -196,7 +199,7 @@ impl Class {
             Class::ViewMissesLiveNode | Class::ViewKeepsDownNode => Property::Convergence,
             Class::NoOrder(_) => Property::Linearizable,
             Class::NotConverged => Property::Progress,
-            Class::DecidedWithoutQuorum => Property::Agreement,
+            Class::DecidedWithoutQuorum | Class::UnknownBeforeEveryVote => Property::Agreement,
             Class::WriteMissedReplica => Property::WritePlacement,
             Class::UnheldCopyDropped => Property::Provenance,
             Class::FaultNeverRealized(_) => Property::FaultsRealized,
@@ -239,6 +242,9 @@ impl fmt::Display for Class {
             Class::NotConverged => f.write_str("not converged by the tick cap"),
             Class::DecidedWithoutQuorum => {
                 f.write_str("key proposal decided without a quorum of votes at its ballot")
+            }
+            Class::UnknownBeforeEveryVote => {
+                f.write_str("decided operation answered unknown before every seat voted")
             }
             Class::WriteMissedReplica => {
                 f.write_str("write not sent to a replica its coordinator's view names")
