@@ -14,8 +14,9 @@
 //! with unequal delays it can land after a later write reached that replica and roll it back; a
 //! forwarded read writes a value to a replica on no client's behalf.
 //!
-//! A forward is matched with its write by the coordinator's route of that transaction id (the
-//! latest one before it, for a coordinator that restarted and counts its ids from zero again).
+//! A forward is matched with its write by the coordinator's route of that transaction id and key
+//! (the latest one before it, should the coordinator use an id twice: its ids wrap, and the
+//! planted bug `txn-id-reuse` reuses them on purpose).
 
 use super::{Class, Violation};
 use crate::record::{RunRecord, WriteForward, WriteRoute};
