@@ -239,6 +239,71 @@ pub struct WriteRoute {
     pub key: String,
     /// The nodes the request went to.
     pub to: Vec<NodeId>,
+    /// The transaction id the request carries.
+    #[serde(default)]
+    pub txn: u32,
+}
+
+/// A `classic` replica passed a write it applied on to a replica its own ring names (for
+/// `write-forwarding`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WriteForward {
+    /// When.
+    pub at: Stamp,
+    /// The replica that passed it on.
+    pub node: NodeId,
+    /// The key.
+    pub key: String,
+    /// The replica it went to.
+    pub to: NodeId,
+    /// The coordinator of the request passed on.
+    pub coordinator: NodeId,
+    /// The coordinator's transaction id of the request passed on.
+    pub txn: u32,
+}
+
+/// Which side of an operation a store line of the log comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogRole {
+    /// A replica that applied (classic) or voted on (versioned) the operation's request.
+    Server,
+    /// The coordinator that answered the client.
+    Coordinator,
+}
+
+/// The kind of operation a store line of the log names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LoggedKind {
+    /// A create.
+    Create,
+    /// A read.
+    Read,
+    /// An update.
+    Update,
+    /// A delete.
+    Delete,
+}
+
+/// A store line of the original program's log (`dbg.log`: `server: create success at time
+/// ..., transID=..., key=...`), as the nodes' observations record it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogLine {
+    /// When.
+    pub at: Stamp,
+    /// The node that logged it.
+    pub node: NodeId,
+    /// Replica or coordinator.
+    pub role: LogRole,
+    /// The operation's kind.
+    pub kind: LoggedKind,
+    /// The coordinator's transaction id of the operation.
+    pub txn: u32,
+    /// The key.
+    pub key: String,
+    /// Success or failure.
+    pub success: bool,
 }
 
 /// A node asked another to let it into the group (membership's join request), for `rejoin`.
@@ -381,6 +446,12 @@ pub struct RunRecord {
     /// Where `classic` coordinators sent client writes, in order (empty for `versioned`).
     #[serde(default)]
     pub routes: Vec<WriteRoute>,
+    /// Where `classic` replicas passed writes on, in order (empty for `versioned`).
+    #[serde(default)]
+    pub forwards: Vec<WriteForward>,
+    /// The store lines of the log, in order (empty where the driver does not keep them).
+    #[serde(default)]
+    pub log: Vec<LogLine>,
     /// Windows in which the network was loss-free, undelayed (one constant delay) and unpartitioned.
     pub clean_network: Vec<Window>,
     /// Windows of ticks at whose end every live node's view equaled the set of live nodes and

@@ -83,6 +83,10 @@ pub enum Observation {
         key: Rc<str>,
         /// The replica it went to.
         to: NodeId,
+        /// The coordinator of the write passed on.
+        coordinator: NodeId,
+        /// The coordinator's transaction id of the write passed on.
+        txn: TxnId,
     },
     /// `classic`: a coordinator sent a client write (create, update or delete) to these nodes.
     /// The checker's `write-placement` compares them with the replicas its view names.
@@ -91,6 +95,8 @@ pub enum Observation {
         key: Rc<str>,
         /// The nodes the request went to.
         to: Rc<[NodeId]>,
+        /// The transaction id the request carries.
+        txn: TxnId,
     },
     /// Stabilization sent a key to a node that the new ring names as a replica.
     HandedOver {

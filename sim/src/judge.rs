@@ -99,6 +99,7 @@ pub fn promised(
         MembershipCompleteness,
         Rejoin,
         FaultsRealized,
+        LoggedQuorum,
     ];
     let versioned = !matches!(variant, Variant::Classic);
     if profile != Profile::Hostile {
@@ -112,7 +113,7 @@ pub fn promised(
     if versioned {
         props.extend([Linearizable, Agreement, Provenance]);
     } else {
-        props.push(WritePlacement);
+        props.extend([WritePlacement, WriteForwarding]);
     }
     for e in extra {
         if !props.contains(e) {

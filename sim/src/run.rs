@@ -9,8 +9,8 @@ use crate::trace::TraceLevel;
 use crate::workload::Clients;
 use crate::world::{NodeState, World, WorldConfig};
 use checker::record::{
-    AgreementEvent, Bounds, DrawnFault, FaultDraws, FinalNode, Panic, RunRecord, Stamp, StoreEvent,
-    StoredKey, ViewChange, Window, WriteRoute,
+    AgreementEvent, Bounds, DrawnFault, FaultDraws, FinalNode, LogLine, LogRole, LoggedKind, Panic,
+    RunRecord, Stamp, StoreEvent, StoredKey, ViewChange, Window, WriteForward, WriteRoute,
 };
 use node::{NodeId, Observation, Tick};
 use std::collections::BTreeMap;
@@ -452,6 +452,8 @@ fn build_record(
     let mut stored = Vec::new();
     let mut agreement = Vec::new();
     let mut routes = Vec::new();
+    let mut forwards = Vec::new();
+    let mut log = Vec::new();
     for (tick, seq, node, observation) in recorder.observations() {
         let at = Stamp {
             tick: *tick,
@@ -485,11 +487,49 @@ fn build_record(
                     seats: seats.iter().map(|n| n.0).collect(),
                 })
             }
-            Observation::WriteRouted { key, to } => routes.push(WriteRoute {
+            Observation::WriteRouted { key, to, txn } => routes.push(WriteRoute {
                 at,
                 node: node.0,
                 key: key.to_string(),
                 to: to.iter().map(|n| n.0).collect(),
+                txn: *txn,
+            }),
+            Observation::WriteForwarded {
+                key,
+                to,
+                coordinator,
+                txn,
+            } => forwards.push(WriteForward {
+                at,
+                node: node.0,
+                key: key.to_string(),
+                to: to.0,
+                coordinator: coordinator.0,
+                txn: *txn,
+            }),
+            Observation::StoreOp {
+                role,
+                kind,
+                txn,
+                key,
+                success,
+                ..
+            } => log.push(LogLine {
+                at,
+                node: node.0,
+                role: match role {
+                    node::Role::Server => LogRole::Server,
+                    node::Role::Coordinator => LogRole::Coordinator,
+                },
+                kind: match kind {
+                    node::OpKind::Create => LoggedKind::Create,
+                    node::OpKind::Read => LoggedKind::Read,
+                    node::OpKind::Update => LoggedKind::Update,
+                    node::OpKind::Delete => LoggedKind::Delete,
+                },
+                txn: *txn,
+                key: key.to_string(),
+                success: *success,
             }),
             Observation::ReplicaStored { key, value } => stored.push(StoreEvent {
                 at,
@@ -566,6 +606,8 @@ fn build_record(
         process_events: recorder.process_events().to_vec(),
         agreement,
         routes,
+        forwards,
+        log,
         clean_network,
         quiet_from: s.fault_phase_ticks,
         converged_at,

@@ -202,8 +202,15 @@ fn describe_observation(observation: &Observation) -> String {
         Observation::HandoverDone { range, epoch } => {
             format!("handover-done range{} epoch={epoch}", range.0)
         }
-        Observation::WriteForwarded { key, to } => format!("forward {key} -> n{to}"),
-        Observation::WriteRouted { key, to } => format!("route {key} -> {}", describe_nodes(to)),
+        Observation::WriteForwarded {
+            key,
+            to,
+            coordinator,
+            txn,
+        } => format!("forward {key} -> n{to} (n{coordinator} transID={txn})"),
+        Observation::WriteRouted { key, to, txn } => {
+            format!("route {key} transID={txn} -> {}", describe_nodes(to))
+        }
         Observation::Voted { key, ballot } => format!("voted {key} {}", describe_ballot(ballot)),
         Observation::Decided { key, ballot, seats } => format!(
             "decided {key} {} seats={}",

@@ -16,12 +16,106 @@
 //!
 //! The majority is counted against the seats the proposer reports for its round, not against
 //! the protocol's quorum of 2: a range's first configuration is the introducer alone.
+//!
+//! The answer follows the decision: a proposer that decided the proposal serving a client's
+//! operation answers it `unknown` for want of evidence (`no-quorum`) only once every seat of the
+//! round voted at that ballot. A decision is a quorum of votes, but the client's success must
+//! also show a quorum of the replicas the coordinator's own ring names; when the seats that
+//! voted are not those (the ring moved and the range has not followed yet), the remaining seat's
+//! vote may still supply the missing evidence, so the protocol waits for it, and says `unknown`
+//! only when every seat has voted and the evidence is still short (or at its deadline, as a
+//! timeout). Answering `unknown` earlier throws away a success that was one vote away: the
+//! client cannot tell whether its write happened, which is what the share of unknown outcomes
+//! counts against the store.
 
 use super::{Class, Violation};
-use crate::record::{AgreementEvent, Ballot, NodeId, RunRecord};
+use crate::record::{AgreementEvent, Ballot, NodeId, Operation, Outcome, Reason, RunRecord, Stamp};
 use std::collections::{BTreeMap, BTreeSet};
 
 pub(super) fn check(record: &RunRecord) -> Vec<Violation> {
+    let mut violations = decisions_without_quorum(record);
+    violations.extend(
+        record
+            .history
+            .iter()
+            .filter_map(|op| unknown_before_every_vote(record, op)),
+    );
+    violations
+}
+
+/// The decision of `op`'s coordinator on its key that served `op`, if any: its last one after
+/// `op` was invoked and after the coordinator answered its previous operation on the key, up to
+/// `op`'s answer (a coordinator drives one round per key at a time).
+fn decision_serving<'a>(
+    record: &'a RunRecord,
+    op: &Operation,
+    answer: Stamp,
+) -> Option<(Stamp, Ballot, &'a [NodeId])> {
+    let key = op.input.key();
+    let previous_answer = record
+        .history
+        .iter()
+        .filter(|o| o.id != op.id && o.coordinator == op.coordinator && o.input.key() == key)
+        .filter_map(|o| o.complete)
+        .filter(|&c| c < answer)
+        .max();
+    let since = previous_answer.map_or(op.invoke, |p| p.max(op.invoke));
+    record
+        .agreement
+        .iter()
+        .filter_map(|event| match event {
+            AgreementEvent::Decided {
+                at,
+                node,
+                key: k,
+                ballot,
+                seats,
+            } if *node == op.coordinator && k == key && since < *at && *at <= answer => {
+                Some((*at, *ballot, &seats[..]))
+            }
+            _ => None,
+        })
+        .max_by_key(|(at, _, _)| *at)
+}
+
+/// The violation `op` shows if its coordinator decided it and answered `unknown` (no quorum)
+/// before every seat of the decided round voted.
+fn unknown_before_every_vote(record: &RunRecord, op: &Operation) -> Option<Violation> {
+    if op.outcome != Outcome::Unknown || op.reason != Reason::NoQuorum {
+        return None;
+    }
+    let answer = op.complete?;
+    let (decided_at, ballot, seats) = decision_serving(record, op, answer)?;
+    let key = op.input.key();
+    let voted: BTreeSet<NodeId> = record
+        .agreement
+        .iter()
+        .filter_map(|event| match event {
+            AgreementEvent::Voted {
+                at,
+                node,
+                key: k,
+                ballot: b,
+            } if k == key && *b == ballot && *at <= answer => Some(*node),
+            _ => None,
+        })
+        .collect();
+    let silent: Vec<NodeId> = seats
+        .iter()
+        .copied()
+        .filter(|s| !voted.contains(s))
+        .collect();
+    if silent.is_empty() {
+        return None;
+    }
+    let message = format!(
+        "op {} ({key:?}, coordinator {}) decided at tick {} under ballot e{}.r{} with seats          {seats:?}, answered unknown (no quorum) at tick {} before {silent:?} voted",
+        op.id, op.coordinator, decided_at.tick, ballot.epoch, ballot.round, answer.tick
+    );
+    Some(Violation::by_op(Class::UnknownBeforeEveryVote, op, message).with_nodes(silent))
+}
+
+fn decisions_without_quorum(record: &RunRecord) -> Vec<Violation> {
     let mut votes: BTreeMap<(&str, Ballot), BTreeSet<NodeId>> = BTreeMap::new();
     let mut violations = Vec::new();
     for event in &record.agreement {
@@ -74,7 +168,7 @@ pub(super) fn check(record: &RunRecord) -> Vec<Violation> {
 mod tests {
     use super::super::fixture::{self, at};
     use super::super::{Class, Property, Violation};
-    use crate::record::{AgreementEvent, Ballot, NodeId, RunRecord};
+    use crate::record::{AgreementEvent, Ballot, NodeId, Outcome, Reason, RunRecord};
 
     const BALLOT: Ballot = Ballot {
         epoch: 1,
@@ -146,6 +240,42 @@ mod tests {
             (found[0].key.as_deref(), &found[0].nodes[..]),
             (Some("k1"), &[1][..])
         );
+    }
+
+    /// The healthy run with the update of "k1" (op 4, coordinator 1, 120-123) answered unknown
+    /// for want of evidence, after a decision at tick 122 on the votes of seats `voters` of 2,
+    /// 3 and 4.
+    fn unknown_after_decision(voters: &[NodeId]) -> RunRecord {
+        let mut record = fixture::healthy();
+        record.agreement = voters.iter().map(|&n| voted(121, n, BALLOT)).collect();
+        record.agreement.push(decided(122, &[2, 3, 4]));
+        let op = &mut record.history[3];
+        op.outcome = Outcome::Unknown;
+        op.reason = Reason::NoQuorum;
+        op.acks.clear();
+        record
+    }
+
+    #[test]
+    fn unknown_once_every_seat_voted_holds() {
+        let record = unknown_after_decision(&[2, 3, 4]);
+        assert!(fixture::violations(&record, Property::Agreement).is_empty());
+    }
+
+    #[test]
+    fn unknown_before_every_seat_voted_is_caught() {
+        // The bug: the proposer answers "no quorum" as soon as the first quorum of votes lacks
+        // its ring's evidence, instead of waiting for the seat that could supply it.
+        let found = fixture::violations(&unknown_after_decision(&[2, 3]), Property::Agreement);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].class, Class::UnknownBeforeEveryVote);
+        assert_eq!(found[0].nodes, vec![4]);
+        // A decision before the operation, or another coordinator's, is not its decision.
+        let mut before = unknown_after_decision(&[2, 3]);
+        if let Some(AgreementEvent::Decided { at: when, .. }) = before.agreement.last_mut() {
+            *when = at(119, 0);
+        }
+        assert!(fixture::violations(&before, Property::Agreement).is_empty());
     }
 
     #[test]

@@ -176,6 +176,8 @@ pub fn healthy() -> RunRecord {
         process_events: Vec::new(),
         agreement: Vec::new(),
         routes: Vec::new(),
+        forwards: Vec::new(),
+        log: Vec::new(),
         clean_network: vec![Window { from: 0, to: 1000 }],
         settled: Vec::new(),
         quiet_from: 90,

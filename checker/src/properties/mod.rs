@@ -10,7 +10,9 @@ mod agreement;
 mod availability;
 mod convergence;
 mod durability;
+mod forwarding;
 mod linearizable;
+mod logged;
 mod membership;
 mod panic;
 mod placement;
@@ -62,7 +64,8 @@ pub enum Property {
     Linearizable,
     /// The run converged before the tick cap.
     Progress,
-    /// `versioned`: every decision of a key round rests on a quorum of its seats' votes.
+    /// `versioned`: every decision of a key round rests on a quorum of its seats' votes, and a
+    /// decided operation is answered unknown for want of evidence only once every seat voted.
     Agreement,
     /// `classic`: a coordinator sends every client write to every replica its view names.
     WritePlacement,
@@ -78,12 +81,17 @@ pub enum Property {
     NoPanic,
     /// A restarted node asks another seed node to let it back into the group as it starts.
     Rejoin,
+    /// Every success a coordinator logs is backed by a quorum of replicas' success lines.
+    LoggedQuorum,
+    /// `classic`: a replica passes on only writes, and only to replicas their coordinator did
+    /// not send them to.
+    WriteForwarding,
 }
 
 impl Property {
     /// Every property, in design.md's order, then the protocol invariants and the harness's
     /// self-checks.
-    pub const ALL: [Property; 17] = [
+    pub const ALL: [Property; 19] = [
         Property::Quorum,
         Property::BoundedResponse,
         Property::Availability,
@@ -101,6 +109,8 @@ impl Property {
         Property::FaultTolerance,
         Property::NoPanic,
         Property::Rejoin,
+        Property::LoggedQuorum,
+        Property::WriteForwarding,
     ];
 
     /// The stable name.
@@ -123,6 +133,8 @@ impl Property {
             Property::FaultTolerance => "fault-tolerance",
             Property::NoPanic => "no-panic",
             Property::Rejoin => "rejoin",
+            Property::LoggedQuorum => "logged-quorum",
+            Property::WriteForwarding => "write-forwarding",
         }
     }
 }
@@ -224,6 +236,8 @@ fn check_one(
         Property::FaultTolerance => tolerance::check(record, timeline),
         Property::NoPanic => panic::check(record),
         Property::Rejoin => rejoin::check(record),
+        Property::LoggedQuorum => logged::check(record),
+        Property::WriteForwarding => forwarding::check(record),
         Property::Linearizable => return linearizable::check_history(record, options.budget),
     };
     PropertyReport {

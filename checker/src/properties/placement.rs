@@ -50,6 +50,7 @@ mod tests {
             node: 1,
             key: "k1".into(),
             to,
+            txn: 0,
         };
         let record = RunRecord {
             routes: vec![route],

@@ -74,6 +74,9 @@ fn crashes_while_membership_stood_still(
 /// Rounds no client asked for race it the same way: a versioned steward repairs a key on its
 /// own (read repair after anti-entropy finds its replicas apart). Those show as votes on the
 /// key at another proposer's ballot while `op` ran, and leave `op` unjudged too.
+///
+/// One kind of other operation is no race: one its own coordinator took earlier on the key and
+/// answered by the tick after `op`'s invocation ([`waited_its_turn`]).
 fn no_round_left_on_its_key(record: &RunRecord, op: &Operation) -> bool {
     let linger = record
         .bounds
@@ -100,8 +103,34 @@ fn no_round_left_on_its_key(record: &RunRecord, op: &Operation) -> bool {
                 && other.input.key() == op.input.key()
                 && other.invoke.tick <= done
                 && op.invoke.tick <= other_end
+                && !waited_its_turn(op, other)
         })
 }
+
+/// Whether `other` only made `op` wait its turn: the same coordinator took it earlier on the same
+/// key and answered it at most [`TURN_TICKS_MAX`] after `op`'s invocation.
+///
+/// A coordinator's own operations on one key do not race each other. A versioned coordinator
+/// drives one round per key at a time: an operation that arrives while one runs waits in a queue
+/// and starts when that one is answered (the round ends with its answer, and the next one's
+/// ballot outbids every ballot the coordinator used before). A classic coordinator waits for
+/// nothing, and an operation answered before `op`'s requests reach any replica (with clean links
+/// every request of one operation arrives at every replica in the same tick) is over for them.
+/// So `op` still has its timeout less the wait, and the timeout is sized for two round trips at
+/// the worst delay with two ticks to spare (the generator draws `op_timeout_ticks` at least
+/// `4 * delay + 2`), which an uncontended operation needs on clean links: a wait of one tick
+/// leaves a tick to spare. (A longer wait may leave too little; such an operation is not judged.)
+fn waited_its_turn(op: &Operation, other: &Operation) -> bool {
+    other.coordinator == op.coordinator
+        && other.invoke < op.invoke
+        && other
+            .complete
+            .is_some_and(|c| c.tick <= op.invoke.tick.saturating_add(TURN_TICKS_MAX))
+}
+
+/// The longest wait for its turn behind its coordinator's earlier operation on the key that
+/// leaves an operation judged: one of the two ticks the timeout keeps to spare.
+const TURN_TICKS_MAX: Tick = 1;
 
 fn clean_throughout(record: &RunRecord, from: Tick, to: Tick) -> bool {
     record
@@ -234,6 +263,7 @@ mod tests {
         assert!(violations(&moving).is_empty());
         let mut raced = timed_out_after_crashes(1);
         raced.history[3].complete = Some(at(150, 0)); // the update of "k1"
+        raced.history[3].coordinator = 2; // (its own coordinator's would only queue the read)
         assert!(
             violations(&raced).is_empty(),
             "a round may linger after tick 150"
@@ -241,6 +271,47 @@ mod tests {
         let mut dirty = timed_out_after_crashes(1);
         dirty.clean_network = vec![Window { from: 0, to: 150 }];
         assert!(violations(&dirty).is_empty());
+    }
+
+    /// The healthy run, settled throughout, with a read of "k1" at the same coordinator (node 1)
+    /// invoked at tick 161, while the read of "k1" at 160-162 still ran (it waits its turn in
+    /// the coordinator's queue), answered `answer` at tick `done`.
+    fn queued_read(done: u64, outcome: Outcome, reason: Reason) -> RunRecord {
+        let mut record = fixture::healthy();
+        record.settled = vec![Window { from: 0, to: 1000 }];
+        let mut op = fixture::failed(9, read("k1"), 161, done, outcome, reason);
+        op.coordinator = record.history[7].coordinator;
+        record.history.push(op);
+        record
+    }
+
+    #[test]
+    fn an_operation_that_waited_its_turn_and_was_answered_holds() {
+        let record = queued_read(166, Outcome::Ok, Reason::Ok);
+        assert!(violations(&record).is_empty());
+    }
+
+    #[test]
+    fn an_operation_that_waited_its_turn_and_timed_out_is_caught() {
+        // The bug: the coordinator answers an operation and forgets the one queued behind it on
+        // the key, which sits in the queue until its deadline.
+        let found = violations(&queued_read(171, Outcome::Rejected, Reason::Timeout));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].message.starts_with("op 9 "),
+            "{}",
+            found[0].message
+        );
+    }
+
+    #[test]
+    fn a_longer_wait_or_another_coordinator_leaves_the_operation_unjudged() {
+        let mut long_wait = queued_read(171, Outcome::Rejected, Reason::Timeout);
+        long_wait.history[7].complete = Some(at(163, 8)); // two ticks after op 9's invocation
+        assert!(violations(&long_wait).is_empty());
+        let mut elsewhere = queued_read(171, Outcome::Rejected, Reason::Timeout);
+        elsewhere.history[8].coordinator = 2;
+        assert!(violations(&elsewhere).is_empty());
     }
 
     #[test]

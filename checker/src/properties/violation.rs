@@ -166,6 +166,9 @@ pub enum Class {
     /// `agreement`: a proposer decided a key proposal before a majority of its seats voted
     /// for it at its ballot.
     DecidedWithoutQuorum,
+    /// `agreement`: a proposer answered its decided operation unknown (no quorum) before every
+    /// seat of the round voted.
+    UnknownBeforeEveryVote,
     /// `write-placement`: a coordinator did not send a write to a replica its view names.
     WriteMissedReplica,
     /// `provenance`: a replica reported a copy gone that it never held, of a key nobody deleted.
@@ -178,6 +181,12 @@ pub enum Class {
     Panicked(String),
     /// `rejoin`: a restarted node did not ask another seed node to let it back in.
     RestartWithoutJoinRequest,
+    /// `logged-quorum`: a coordinator logged a success fewer than a quorum of replicas logged.
+    SuccessNotVouched,
+    /// `write-forwarding`: a replica passed on a request no write was routed under.
+    ForwardedNoWrite,
+    /// `write-forwarding`: a replica passed a write on to a replica its coordinator sent it to.
+    ForwardedToAskedReplica,
 }
 
 impl Class {
@@ -194,13 +203,15 @@ impl Class {
             Class::ViewMissesLiveNode | Class::ViewKeepsDownNode => Property::Convergence,
             Class::NoOrder(_) => Property::Linearizable,
             Class::NotConverged => Property::Progress,
-            Class::DecidedWithoutQuorum => Property::Agreement,
+            Class::DecidedWithoutQuorum | Class::UnknownBeforeEveryVote => Property::Agreement,
             Class::WriteMissedReplica => Property::WritePlacement,
             Class::UnheldCopyDropped => Property::Provenance,
             Class::FaultNeverRealized(_) => Property::FaultsRealized,
             Class::NotTolerated(..) => Property::FaultTolerance,
             Class::Panicked(_) => Property::NoPanic,
             Class::RestartWithoutJoinRequest => Property::Rejoin,
+            Class::SuccessNotVouched => Property::LoggedQuorum,
+            Class::ForwardedNoWrite | Class::ForwardedToAskedReplica => Property::WriteForwarding,
         }
     }
 }
@@ -238,6 +249,9 @@ impl fmt::Display for Class {
             Class::DecidedWithoutQuorum => {
                 f.write_str("key proposal decided without a quorum of votes at its ballot")
             }
+            Class::UnknownBeforeEveryVote => {
+                f.write_str("decided operation answered unknown before every seat voted")
+            }
             Class::WriteMissedReplica => {
                 f.write_str("write not sent to a replica its coordinator's view names")
             }
@@ -250,6 +264,15 @@ impl fmt::Display for Class {
                     "{kind} refused with {} with at most one replica down",
                     why.name()
                 )
+            }
+            Class::SuccessNotVouched => {
+                f.write_str("coordinator logged a success fewer than a quorum of replicas logged")
+            }
+            Class::ForwardedNoWrite => {
+                f.write_str("request passed on that no write was routed under")
+            }
+            Class::ForwardedToAskedReplica => {
+                f.write_str("write passed on to a replica its coordinator sent it to")
             }
             Class::FaultNeverRealized(fault) => {
                 write!(f, "{} asked for but never realized", fault.name())

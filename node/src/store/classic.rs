@@ -11,6 +11,7 @@ mod coordinator;
 #[cfg(test)]
 mod tests;
 
+use crate::agreement::Replica;
 use crate::client::{OpKind, Reason, Request, TxnId};
 use crate::ids::{NodeId, OpId, Tick};
 use crate::message::{Message, Outbox};
@@ -33,6 +34,10 @@ struct Stored {
     /// view may lag its peers' by a few ticks and their hand-overs have already been sent.
     foreign_since: Option<Tick>,
 }
+
+/// Transaction ids an incarnation of a classic coordinator has to itself before the next one's
+/// begin: far more operations than one incarnation coordinates in any run.
+const TXN_IDS_PER_INCARNATION: TxnId = 1 << 16;
 
 /// One node's classic store: its replica table and the operations it coordinates.
 #[derive(Debug, Clone)]
@@ -116,12 +121,25 @@ impl Store for ClassicStore {
 
 impl ClassicStore {
     /// The store of node `me` before it holds anything.
+    #[cfg(test)]
     pub fn new(me: NodeId) -> ClassicStore {
+        ClassicStore::started(Replica {
+            id: me,
+            incarnation: 0,
+        })
+    }
+
+    /// An empty store of node `me` in its incarnation. A restarted coordinator's transaction ids
+    /// begin [`TXN_IDS_PER_INCARNATION`] times its incarnation on, not at 0 again: a reply does
+    /// not say which incarnation asked, and one to an id of the previous incarnation, still in
+    /// flight, would otherwise count for the new operation that reuses it (a success resting on
+    /// an answer to another operation). A node that never restarted counts from 0, as before.
+    pub fn started(me: Replica) -> ClassicStore {
         ClassicStore {
-            me,
+            me: me.id,
             data: BTreeMap::new(),
             pending: BTreeMap::new(),
-            next_txn: 0,
+            next_txn: me.incarnation.wrapping_mul(TXN_IDS_PER_INCARNATION),
             ring: Ring::default(),
             ring_version: None,
             stabilized_version: None,
@@ -155,7 +173,8 @@ impl ClassicStore {
             } => {
                 let applied = self.serve(me, from, *txn, request, params, out);
                 if applied {
-                    self.forward_to_unknown_replicas(me, request, targets, params, out);
+                    let write = (from, *txn);
+                    self.forward_to_unknown_replicas(me, write, request, targets, params, out);
                 }
             }
             Message::Forward { key, value } => match value {
@@ -283,6 +302,7 @@ impl ClassicStore {
     fn forward_to_unknown_replicas(
         &self,
         me: NodeId,
+        (coordinator, txn): (NodeId, TxnId),
         request: &Request,
         targets: &[NodeId],
         params: &Params,
@@ -306,6 +326,8 @@ impl ClassicStore {
             out.observations.push(Observation::WriteForwarded {
                 key: Rc::clone(key),
                 to,
+                coordinator,
+                txn,
             });
         }
     }

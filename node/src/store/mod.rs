@@ -79,7 +79,7 @@ pub trait Store: fmt::Debug {
 /// The store of node `me` for `params.variant`: the one place that maps variants to stores.
 pub fn new_store(me: Replica, params: &Params) -> Box<dyn Store> {
     match params.variant {
-        Variant::Classic => Box::new(ClassicStore::new(me.id)),
+        Variant::Classic => Box::new(ClassicStore::started(me)),
         Variant::Versioned => Box::new(VersionedStore::new(me, params)),
     }
 }

@@ -193,6 +193,7 @@ impl ClassicStore {
             out.observations.push(Observation::WriteRouted {
                 key: Rc::clone(request.key()),
                 to: Rc::from(&sent[..]),
+                txn,
             });
         }
         for to in sent {

@@ -165,6 +165,8 @@ impl History {
             process_events: inner.process_events.clone(),
             agreement: Vec::new(),
             routes: Vec::new(),
+            forwards: Vec::new(),
+            log: Vec::new(),
             clean_network: Vec::new(),
             settled: Vec::new(),
             quiet_from: ending.quiet_from_us,
