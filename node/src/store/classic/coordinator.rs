@@ -121,6 +121,12 @@ pub(super) fn verdict(pending: &Pending, params: &Params) -> Option<Decision> {
     all_in.then(|| Decision::failure(Reason::NoQuorum))
 }
 
+/// Planted bug `txn-id-reuse`: the id after `txn` when a coordinator has only two, so a late
+/// reply to an earlier operation counts for a later one.
+fn reused_txn_id(txn: TxnId) -> TxnId {
+    (txn + 1) % 2
+}
+
 /// Answers the client, once, and logs the coordinator's decision.
 pub(super) fn decide(txn: TxnId, pending: Pending, decision: Decision, out: &mut Outbox) {
     let kind = pending.request.kind();
@@ -168,7 +174,7 @@ impl ClassicStore {
     ) {
         let txn = self.next_txn;
         self.next_txn = match params.bug {
-            PlantedBug::TxnIdReuse => (self.next_txn + 1) % 2,
+            PlantedBug::TxnIdReuse => reused_txn_id(self.next_txn),
             _ => self.next_txn.wrapping_add(1),
         };
         let mut replicas = Vec::with_capacity(params.replicas);
