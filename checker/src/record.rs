@@ -317,6 +317,18 @@ pub struct JoinRequest {
     pub to: NodeId,
 }
 
+/// The most gossip messages one node sent in one tick of its own clock over a run, and where that
+/// peak was first reached, for `gossip-fanout`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GossipPeak {
+    /// The send that reached the peak.
+    pub at: Stamp,
+    /// The node that sent them.
+    pub node: NodeId,
+    /// How many gossip messages it sent in that tick.
+    pub messages: u32,
+}
+
 /// A node's stored copy of one key at the end of the run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredKey {
@@ -374,6 +386,10 @@ pub struct Bounds {
     pub replicas: usize,
     /// Quorum for reads and writes (2).
     pub quorum: usize,
+    /// How many members a node gossips its table to on every tick (0 where the driver does not
+    /// watch gossip).
+    #[serde(default)]
+    pub gossip_fanout: usize,
 }
 
 /// A random message fault that the fault phase's link model draws per message.
@@ -479,6 +495,10 @@ pub struct RunRecord {
     /// Every join request sent, in order (on sends, so loss cannot hide one).
     #[serde(default)]
     pub join_requests: Vec<JoinRequest>,
+    /// The most gossip one node sent in one tick (on sends); `None` where the driver does not
+    /// watch gossip, as in the real runtime, or no node gossiped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gossip_peak: Option<GossipPeak>,
     /// The panic that stopped the run early, if one did: the record then holds what happened
     /// up to it, and no final state.
     #[serde(default, skip_serializing_if = "Option::is_none")]

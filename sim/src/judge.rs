@@ -98,6 +98,7 @@ pub fn promised(
         BoundedResponse,
         MembershipCompleteness,
         Rejoin,
+        GossipFanout,
         FaultsRealized,
         LoggedQuorum,
     ];

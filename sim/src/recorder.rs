@@ -1,7 +1,9 @@
 //! What a run records for the checker and the logs: client history, observations, process events.
 
 use crate::net::SendFate;
-use checker::record::{self, JoinRequest, KvInput, Operation, Outcome, ProcessEvent, Stamp};
+use checker::record::{
+    self, GossipPeak, JoinRequest, KvInput, Operation, Outcome, ProcessEvent, Stamp,
+};
 use node::{ClientReply, NodeId, Observation, OpId, Reason, Request, Tick};
 use std::collections::BTreeMap;
 
@@ -13,6 +15,7 @@ pub struct Recorder {
     open: BTreeMap<OpId, usize>,
     process_events: Vec<ProcessEvent>,
     join_requests: Vec<JoinRequest>,
+    gossip_peak: Option<GossipPeak>,
     message_faults: MessageFaults,
 }
 
@@ -162,6 +165,25 @@ impl Recorder {
             node: node.0,
             to: to.0,
         });
+    }
+
+    /// `node` sent `messages` gossip messages in one step, the last of them at `seq` (for
+    /// `gossip-fanout`): only the largest count of the run is kept. A node sends gossip only in
+    /// the step of a tick of its own clock, so a step is a tick here, even on a skewed clock
+    /// that ticks twice in one world tick.
+    pub fn gossiped(&mut self, tick: Tick, seq: u64, node: NodeId, messages: u32) {
+        if self.gossip_peak.is_none_or(|p| messages > p.messages) {
+            self.gossip_peak = Some(GossipPeak {
+                at: Stamp { tick, seq },
+                node: node.0,
+                messages,
+            });
+        }
+    }
+
+    /// The most gossip one node sent in one tick, if any node gossiped.
+    pub fn gossip_peak(&self) -> Option<GossipPeak> {
+        self.gossip_peak
     }
 
     /// Every join request sent, in order.

@@ -626,11 +626,13 @@ fn build_record(
             response_slack_ticks: sum(&[stretch(p.op_timeout_ticks), delay.saturating_mul(2), 2]),
             replicas: p.replicas,
             quorum: p.quorum,
+            gossip_fanout: p.gossip_fanout,
         },
         fault_draws: watched.fault_draws,
         settled: watched.settled,
         seed_nodes: p.seed_nodes.iter().map(|n| n.0).collect(),
         join_requests: recorder.join_requests().to_vec(),
+        gossip_peak: recorder.gossip_peak(),
         panic,
     }
 }

@@ -354,6 +354,8 @@ impl World {
             }
         }
         if !outbox.sends.is_empty() {
+            // Gossip sent in this step, and the send that was its last (for `gossip-fanout`).
+            let mut gossip = (0, 0);
             for (to, message) in outbox.sends.drain(..) {
                 *seq += 1;
                 let id = *seq;
@@ -373,8 +375,10 @@ impl World {
                     },
                 );
                 recorder.count_send(fate, duplicated);
-                if let Message::JoinRequest { .. } = message {
-                    recorder.join_requested(now, id, from, to);
+                match message {
+                    Message::JoinRequest { .. } => recorder.join_requested(now, id, from, to),
+                    Message::Gossip { .. } => gossip = (gossip.0 + 1, id),
+                    _ => {}
                 }
                 net.take(
                     &route,
@@ -385,6 +389,9 @@ impl World {
                         message,
                     },
                 );
+            }
+            if gossip.0 > 0 {
+                recorder.gossiped(now, gossip.1, from, gossip.0);
             }
         }
         if !outbox.replies.is_empty() {

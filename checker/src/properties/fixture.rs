@@ -192,10 +192,12 @@ pub fn healthy() -> RunRecord {
             response_slack_ticks: 5,
             replicas: 3,
             quorum: 2,
+            gossip_fanout: 2,
         },
         fault_draws: Vec::new(),
         seed_nodes: Vec::new(),
         join_requests: Vec::new(),
+        gossip_peak: None,
         panic: None,
     }
 }

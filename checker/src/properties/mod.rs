@@ -11,6 +11,7 @@ mod availability;
 mod convergence;
 mod durability;
 mod forwarding;
+mod gossip;
 mod linearizable;
 mod logged;
 mod membership;
@@ -86,12 +87,14 @@ pub enum Property {
     /// `classic`: a replica passes on only writes, and only to replicas their coordinator did
     /// not send them to.
     WriteForwarding,
+    /// A node gossips to at most its fanout of members per tick, plus one seed node it probes.
+    GossipFanout,
 }
 
 impl Property {
     /// Every property, in design.md's order, then the protocol invariants and the harness's
     /// self-checks.
-    pub const ALL: [Property; 19] = [
+    pub const ALL: [Property; 20] = [
         Property::Quorum,
         Property::BoundedResponse,
         Property::Availability,
@@ -111,6 +114,7 @@ impl Property {
         Property::Rejoin,
         Property::LoggedQuorum,
         Property::WriteForwarding,
+        Property::GossipFanout,
     ];
 
     /// The stable name.
@@ -135,6 +139,7 @@ impl Property {
             Property::Rejoin => "rejoin",
             Property::LoggedQuorum => "logged-quorum",
             Property::WriteForwarding => "write-forwarding",
+            Property::GossipFanout => "gossip-fanout",
         }
     }
 }
@@ -238,6 +243,7 @@ fn check_one(
         Property::Rejoin => rejoin::check(record),
         Property::LoggedQuorum => logged::check(record),
         Property::WriteForwarding => forwarding::check(record),
+        Property::GossipFanout => gossip::check(record),
         Property::Linearizable => return linearizable::check_history(record, options.budget),
     };
     PropertyReport {

@@ -187,6 +187,8 @@ pub enum Class {
     ForwardedNoWrite,
     /// `write-forwarding`: a replica passed a write on to a replica its coordinator sent it to.
     ForwardedToAskedReplica,
+    /// `gossip-fanout`: a node sent more gossip in one tick than its fanout and a probe allow.
+    GossipBeyondFanout,
 }
 
 impl Class {
@@ -212,6 +214,7 @@ impl Class {
             Class::RestartWithoutJoinRequest => Property::Rejoin,
             Class::SuccessNotVouched => Property::LoggedQuorum,
             Class::ForwardedNoWrite | Class::ForwardedToAskedReplica => Property::WriteForwarding,
+            Class::GossipBeyondFanout => Property::GossipFanout,
         }
     }
 }
@@ -281,6 +284,7 @@ impl fmt::Display for Class {
             Class::RestartWithoutJoinRequest => {
                 f.write_str("restarted node did not ask a seed node to join")
             }
+            Class::GossipBeyondFanout => f.write_str("node gossiped beyond its fanout in a tick"),
         }
     }
 }

@@ -181,10 +181,12 @@ impl History {
                 response_slack_ticks: params.op_timeout_ticks * us_per_tick,
                 replicas: params.replicas,
                 quorum: params.quorum,
+                gossip_fanout: 0,
             },
             fault_draws: Vec::new(),
             seed_nodes: Vec::new(),
             join_requests: Vec::new(),
+            gossip_peak: None,
             panic: None,
         }
     }
