@@ -197,7 +197,6 @@ mod tests {
     use node::{Digest, Reason};
     use rand_chacha::rand_core::{RngCore, SeedableRng};
     use rand_chacha::ChaCha8Rng;
-    use std::iter::repeat_n;
     use std::rc::Rc;
 
     fn gossip() -> Packet {
@@ -296,7 +295,7 @@ mod tests {
     fn the_table_bound_is_never_below_the_count() {
         // The largest entries postcard can write, in tables of every length up to past the
         // cap: the bound is never below the count, so the answer is the count's; and it settles
-        // tables of up to 200 members (far more than any run's cluster) without a count.
+        // tables of up to 200 members (a seed file's cluster has at most 16) without a count.
         let largest = Digest {
             id: NodeId(u8::MAX),
             incarnation: u32::MAX,
@@ -304,7 +303,7 @@ mod tests {
         };
         let cap = crate::net::emulnet::PAYLOAD_CAP_BYTES;
         for len in 0..=cap / MAX_DIGEST_BYTES + 2 {
-            let members: Rc<[Digest]> = repeat_n(largest, len).collect();
+            let members: Rc<[Digest]> = Rc::from(vec![largest; len]);
             for message in [
                 Message::Gossip {
                     members: Rc::clone(&members),
