@@ -6,6 +6,11 @@ use sim::grader::Scenario;
 use sim::trace::TraceLevel;
 use std::hint::black_box;
 
+/// The allocator the `sim` binary runs with (see `sim/src/main.rs`), so that the figure is the
+/// one `sim grader` pays rather than the system allocator's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn scenarios(c: &mut Criterion) {
     let dir = std::env::temp_dir().join(format!("sim-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");

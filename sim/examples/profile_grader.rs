@@ -1,5 +1,10 @@
 //! Runs one grader scenario many times, for profilers: `cargo run --release --example profile_grader -- mp1-single 200`.
 
+/// The `sim` binary's allocator (see `sim/src/main.rs`), so that a profile shows what
+/// `sim grader` runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let name = args.next().unwrap_or_else(|| "mp1-single".to_string());

@@ -4,9 +4,27 @@
 //! costs points here exactly as it would have there.
 
 use node::{NodeId, Observation, Tick};
+use std::fmt::{self, Write as _};
 
 /// The magic number the original log starts with.
 pub const MAGIC_FIRST_LINE: &str = "131";
+
+/// Bytes reserved for a line up front: the longest lines (a store line with its key and value)
+/// are under 100 bytes, so a line is formatted without growing its string step by step.
+const LINE_CAPACITY: usize = 128;
+
+/// A store line's `, value=<v>` tail, or nothing for an operation without a value: written
+/// into the line rather than formatted into a string of its own first.
+struct ValueTail<'a>(Option<&'a str>);
+
+impl fmt::Display for ValueTail<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(value) => write!(f, ", value={value}"),
+            None => Ok(()),
+        }
+    }
+}
 
 /// A log under construction: lines with the global sequence number that orders them.
 #[derive(Debug, Default)]
@@ -16,9 +34,10 @@ pub struct LogBuilder {
 
 impl LogBuilder {
     /// Adds a line logged by `node` at `tick`.
-    pub fn push(&mut self, seq: u64, tick: Tick, node: NodeId, message: impl std::fmt::Display) {
-        self.lines
-            .push((seq, format!(" {} [{tick}] {message}", node.address())));
+    pub fn push(&mut self, seq: u64, tick: Tick, node: NodeId, message: impl fmt::Display) {
+        let mut line = String::with_capacity(LINE_CAPACITY);
+        let _ = write!(line, " {} [{tick}] {message}", node.address());
+        self.lines.push((seq, line));
     }
 
     /// Adds the lines the original program logged for a node's observations.
@@ -49,10 +68,7 @@ impl LogBuilder {
                     success,
                 } => {
                     let outcome = if *success { "success" } else { "fail" };
-                    let value = value
-                        .as_ref()
-                        .map(|v| format!(", value={v}"))
-                        .unwrap_or_default();
+                    let value = ValueTail(value.as_deref());
                     self.push(
                         *seq,
                         *tick,

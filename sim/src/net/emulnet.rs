@@ -57,7 +57,7 @@ impl EmulNet {
         if self.buffer.len() >= BUFFER_CAP_MESSAGES {
             return SendFate::BufferFull;
         }
-        if wire::message_bytes(message) >= PAYLOAD_CAP_BYTES {
+        if !wire::message_bytes_below(message, PAYLOAD_CAP_BYTES) {
             return SendFate::TooLarge;
         }
         if dropping.is_some_and(|d| draw < d.percent) {
