@@ -339,13 +339,23 @@ fn skip<const N: usize>(bytes: &[u8], at: &mut usize, prefix: &[u8; N]) -> bool 
     found
 }
 
+/// The bytes [`plain_string`] stops at: a closing quote, an escape, the end of the line. A
+/// table, so that each byte costs one load and test (three compares were a third more).
+static ENDS_PLAIN_STRING: [bool; 256] = {
+    let mut ends = [false; 256];
+    ends[b'"' as usize] = true;
+    ends[b'\\' as usize] = true;
+    ends[b'\n' as usize] = true;
+    ends
+};
+
 /// The string from `at` to the next `"`, which `at` is moved past; `None` if there is no
 /// closing quote on the line or there is an escape before it.
 fn plain_string<'a>(text: &'a str, at: &mut usize) -> Option<&'a str> {
     let body = &text.as_bytes()[*at..];
     let end = body
         .iter()
-        .position(|&b| b == b'"' || b == b'\\' || b == b'\n')?;
+        .position(|&b| ENDS_PLAIN_STRING[usize::from(b)])?;
     if body[end] != b'"' {
         return None;
     }

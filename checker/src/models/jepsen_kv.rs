@@ -72,8 +72,10 @@ pub struct JepsenKvModel {
     /// chained from it by [`Stored::same_hash`]).
     by_hash: FxHashMap<(u64, usize), Text>,
     appended: FxHashMap<(Text, Text), Text>,
-    /// Per string a get saw: the hashes of its prefixes, by length.
-    prefix_hashes: FxHashMap<Text, Vec<u64>>,
+    /// Per string id, for the strings gets saw: the hashes of its prefixes, by length (empty
+    /// until asked for). Indexed, not hashed: the lookahead asks for every pending get in
+    /// every configuration.
+    prefix_hashes: Vec<Vec<u64>>,
     /// Scratch space of [`Model::may_finish`].
     scratch: Vec<Text>,
     /// The distinct lengths of the written strings, longest first.
@@ -104,7 +106,7 @@ impl JepsenKvModel {
             flat_texts: String::with_capacity(bytes),
             by_hash: FxHashMap::default(),
             appended: FxHashMap::default(),
-            prefix_hashes: FxHashMap::default(),
+            prefix_hashes: Vec::new(),
             scratch: Vec::new(),
             written_lengths: Vec::new(),
         }
@@ -260,19 +262,20 @@ impl JepsenKvModel {
             return false;
         }
         let hash = self.texts[prefix as usize].hash;
-        let hashes = match self.prefix_hashes.get(&whole) {
-            Some(hashes) => hashes,
-            None => {
-                let mut hashes = Vec::with_capacity(self.texts[whole as usize].len + 1);
-                hashes.push(0u64);
-                for b in self.text(whole).bytes() {
-                    let last = hashes[hashes.len() - 1];
-                    hashes.push(last.wrapping_mul(HASH_BASE).wrapping_add(u64::from(b)));
-                }
-                self.prefix_hashes.entry(whole).or_insert(hashes)
+        let at = whole as usize;
+        if self.prefix_hashes.len() <= at {
+            self.prefix_hashes.resize_with(at + 1, Vec::new);
+        }
+        if self.prefix_hashes[at].is_empty() {
+            let mut hashes = Vec::with_capacity(self.texts[at].len + 1);
+            hashes.push(0u64);
+            for b in self.text(whole).bytes() {
+                let last = hashes[hashes.len() - 1];
+                hashes.push(last.wrapping_mul(HASH_BASE).wrapping_add(u64::from(b)));
             }
-        };
-        hashes[len] == hash
+            self.prefix_hashes[at] = hashes;
+        }
+        self.prefix_hashes[at][len] == hash
     }
 
     /// A string as a person reads it: quoted, and cut to its end when long (reads of appended
