@@ -16,7 +16,6 @@ use crate::history::{line_stamp, HistoryOp, Partition};
 use crate::models::jepsen_kv::{JepsenKvModel, JepsenKvOp};
 use rustc_hash::FxHashMap;
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 
 /// An EDN value of the few kinds these maps hold, borrowed from the line where it can be.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,7 +84,8 @@ struct Slot<'a> {
     process: u64,
     line: usize,
     function: Function,
-    key: Cow<'a, str>,
+    /// Its key's index in `keys`.
+    key: usize,
     /// The written value, for put and append; for a get, the value it saw once completed.
     value: Option<Cow<'a, str>>,
     /// `Some((line, kind))` once completed.
@@ -96,10 +96,11 @@ struct Slot<'a> {
 pub fn parse(text: &str) -> Result<(JepsenKvModel, Vec<Partition<JepsenKvOp>>), ParseError> {
     let mut slots: Vec<Slot> = Vec::new();
     let mut open: FxHashMap<u64, usize> = FxHashMap::default();
-    // Invocations per key, so that each key's operations are allocated once, not regrown and
-    // copied: on a history of a few milliseconds, the heap pages touched cost about as much as
-    // the reading.
-    let mut invocations: BTreeMap<Cow<'_, str>, usize> = BTreeMap::new();
+    // The keys in the order first invoked, with their invocations: a slot names its key by
+    // index, so that its operations are put with the others of the key without a lookup, and
+    // each key's operations are allocated once, not regrown and copied.
+    let mut keys: Vec<(Cow<'_, str>, usize)> = Vec::new();
+    let mut key_ids: FxHashMap<Cow<'_, str>, usize> = FxHashMap::default();
     let mut rest = text;
     let mut line = 0;
     while !rest.is_empty() {
@@ -133,12 +134,20 @@ pub fn parse(text: &str) -> Result<(JepsenKvModel, Vec<Partition<JepsenKvOp>>), 
                 ));
             }
             open.insert(event.process, slots.len());
-            *invocations.entry(event.key.clone()).or_default() += 1;
+            let key = match key_ids.get(&event.key) {
+                Some(&key) => key,
+                None => {
+                    key_ids.insert(event.key.clone(), keys.len());
+                    keys.push((event.key, 0));
+                    keys.len() - 1
+                }
+            };
+            keys[key].1 += 1;
             slots.push(Slot {
                 process: event.process,
                 line,
                 function: event.function,
-                key: event.key,
+                key,
                 value: event.value,
                 end: None,
             });
@@ -154,14 +163,15 @@ pub fn parse(text: &str) -> Result<(JepsenKvModel, Vec<Partition<JepsenKvOp>>), 
             ));
         };
         let invoked = &mut slots[slot];
-        if invoked.function != event.function || invoked.key != event.key {
+        let invoked_key = &keys[invoked.key].0;
+        if invoked.function != event.function || *invoked_key != event.key {
             return Err(ParseError::new(
                 line,
                 format!(
                     "expected process {} to complete :{} of key {:?} (invoked on line {})",
                     event.process,
                     invoked.function.name(),
-                    invoked.key,
+                    invoked_key,
                     invoked.line
                 ),
             ));
@@ -172,9 +182,9 @@ pub fn parse(text: &str) -> Result<(JepsenKvModel, Vec<Partition<JepsenKvOp>>), 
         invoked.end = Some((line, event.kind));
     }
     let mut model = JepsenKvModel::with_capacity(slots.len(), text.len());
-    let mut by_key: BTreeMap<Cow<'_, str>, Vec<HistoryOp<JepsenKvOp>>> = invocations
-        .into_iter()
-        .map(|(key, count)| (key, Vec::with_capacity(count)))
+    let mut by_key: Vec<Vec<HistoryOp<JepsenKvOp>>> = keys
+        .iter()
+        .map(|&(_, invocations)| Vec::with_capacity(invocations))
         .collect();
     for slot in slots {
         let value = slot.value.as_deref().unwrap_or("");
@@ -194,7 +204,7 @@ pub fn parse(text: &str) -> Result<(JepsenKvModel, Vec<Partition<JepsenKvOp>>), 
             (_, Function::Put) => (JepsenKvOp::MaybePut(model.written(value)), None),
             (_, Function::Append) => (JepsenKvOp::MaybeAppend(model.written(value)), None),
         };
-        by_key.entry(slot.key).or_default().push(HistoryOp {
+        by_key[slot.key].push(HistoryOp {
             id: slot.line as u64,
             client: slot.process,
             invoke: line_stamp(slot.line),
@@ -202,15 +212,17 @@ pub fn parse(text: &str) -> Result<(JepsenKvModel, Vec<Partition<JepsenKvOp>>), 
             op,
         });
     }
-    let partitions = by_key
+    let mut partitions: Vec<Partition<JepsenKvOp>> = keys
         .into_iter()
+        .zip(by_key)
         // A key whose every operation failed (or was an unknown get) has nothing to check.
         .filter(|(_, ops)| !ops.is_empty())
-        .map(|(key, ops)| Partition {
+        .map(|((key, _), ops)| Partition {
             key: key.into_owned(),
             ops,
         })
         .collect();
+    partitions.sort_unstable_by(|a, b| a.key.cmp(&b.key));
     Ok((model, partitions))
 }
 
