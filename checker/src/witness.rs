@@ -88,6 +88,10 @@ struct Minimizer<'a, M: Model> {
     /// Per event index: the completion's operation, if the event is a completion.
     returns: Vec<Option<usize>>,
     tokens: Vec<Tokens>,
+    /// Per token: the operations that produce it, so that asking whether a value is still
+    /// written looks at its writers only, not at every operation (which made dropping a
+    /// quadratic walk per candidate).
+    producers: FxHashMap<Token, Vec<usize>>,
     /// Per operation: whether it is an observation.
     observes: Vec<bool>,
     meter: &'a mut Meter,
@@ -205,12 +209,13 @@ impl<M: Explain> Minimizer<'_, M> {
                 }
                 let seen_before = self.return_at[y].unwrap_or(usize::MAX);
                 let still_written = |t: &Token| {
-                    (0..self.ops.len()).any(|j| {
-                        j != y
-                            && keep[j]
-                            && self.call_at[j] <= c.cut
-                            && self.call_at[j] < seen_before
-                            && self.tokens[j].produced.contains(t)
+                    self.producers.get(t).is_some_and(|writers| {
+                        writers.iter().any(|&j| {
+                            j != y
+                                && keep[j]
+                                && self.call_at[j] <= c.cut
+                                && self.call_at[j] < seen_before
+                        })
                     })
                 };
                 if self.tokens[y]
@@ -296,7 +301,13 @@ pub(crate) fn minimize<M: Explain>(
             call_at[event.op as usize] = e;
         }
     }
-    let tokens = ops.iter().map(|op| model.tokens(&op.op)).collect();
+    let tokens: Vec<Tokens> = ops.iter().map(|op| model.tokens(&op.op)).collect();
+    let mut producers: FxHashMap<Token, Vec<usize>> = FxHashMap::default();
+    for (j, op_tokens) in tokens.iter().enumerate() {
+        for &token in &op_tokens.produced {
+            producers.entry(token).or_default().push(j);
+        }
+    }
     let observes = ops.iter().map(|op| model.is_observation(&op.op)).collect();
     let mut minimizer = Minimizer {
         model,
@@ -305,6 +316,7 @@ pub(crate) fn minimize<M: Explain>(
         return_at,
         returns,
         tokens,
+        producers,
         observes,
         meter,
         exhausted: false,

@@ -8,6 +8,10 @@
 //! same id: a new string is compared, by content, with the strings of equal hash and length
 //! before it gets an id of its own. Appends memoize their results, so the search pays for each
 //! (state, suffix) pair once.
+//!
+//! Interning is most of reading a history (every get's string is hashed), so it allocates
+//! nothing per string: flat strings are copied, once each, into one buffer, and the strings of
+//! one hash and length are chained through their entries rather than listed in a vector each.
 
 use crate::model::{Explain, Model, Pending, Tokens};
 use rustc_hash::FxHashMap;
@@ -36,9 +40,10 @@ pub enum JepsenKvOp {
 }
 
 /// How a string is stored.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 enum Repr {
-    Flat(Box<str>),
+    /// At this byte offset of [`JepsenKvModel::flat_texts`] (its length is the entry's).
+    Flat(usize),
     /// The string `.0` followed by the (flat) string `.1`.
     Appended(Text, Text),
 }
@@ -50,45 +55,63 @@ struct Stored {
     power: u64,
     len: usize,
     repr: Repr,
+    /// The string of the same hash and length stored before this one, if any: the chain
+    /// [`JepsenKvModel::by_hash`] starts.
+    same_hash: Option<Text>,
+    /// Whether a put or append writes it, for [`Explain::tokens`].
+    written: bool,
 }
 
 /// The string-register model.
 #[derive(Debug, Clone)]
 pub struct JepsenKvModel {
     texts: Vec<Stored>,
-    /// (hash, length) -> ids of the strings with that hash and length.
-    by_hash: FxHashMap<(u64, usize), Vec<Text>>,
+    /// The contents of the flat strings, one after the other.
+    flat_texts: String,
+    /// (hash, length) -> the last string stored with that hash and length (the others are
+    /// chained from it by [`Stored::same_hash`]).
+    by_hash: FxHashMap<(u64, usize), Text>,
     appended: FxHashMap<(Text, Text), Text>,
-    /// Per string a get saw: the hashes of its prefixes, by length.
-    prefix_hashes: FxHashMap<Text, Vec<u64>>,
+    /// Per string id, for the strings gets saw: the hashes of its prefixes, by length (empty
+    /// until asked for). Indexed, not hashed: the lookahead asks for every pending get in
+    /// every configuration.
+    prefix_hashes: Vec<Vec<u64>>,
     /// Scratch space of [`Model::may_finish`].
     scratch: Vec<Text>,
-    /// Every string a put or append writes, by content, for [`Explain::tokens`].
-    written: FxHashMap<Box<str>, Text>,
     /// The distinct lengths of the written strings, longest first.
     written_lengths: Vec<usize>,
 }
 
 impl Default for JepsenKvModel {
     fn default() -> Self {
-        JepsenKvModel {
-            texts: vec![Stored {
-                hash: 0,
-                power: 1,
-                len: 0,
-                repr: Repr::Flat(Box::from("")),
-            }],
-            by_hash: FxHashMap::default(),
-            appended: FxHashMap::default(),
-            prefix_hashes: FxHashMap::default(),
-            scratch: Vec::new(),
-            written: FxHashMap::default(),
-            written_lengths: Vec::new(),
-        }
+        JepsenKvModel::with_capacity(0, 0)
     }
 }
 
 impl JepsenKvModel {
+    /// A model with room for `strings` strings of `bytes` bytes in all before it reallocates:
+    /// for a history read, its operations and its length, which bound those it holds.
+    pub fn with_capacity(strings: usize, bytes: usize) -> Self {
+        let mut texts = Vec::with_capacity(strings + 1);
+        texts.push(Stored {
+            hash: 0,
+            power: 1,
+            len: 0,
+            repr: Repr::Flat(0),
+            same_hash: None,
+            written: false,
+        });
+        JepsenKvModel {
+            texts,
+            flat_texts: String::with_capacity(bytes),
+            by_hash: FxHashMap::default(),
+            appended: FxHashMap::default(),
+            prefix_hashes: Vec::new(),
+            scratch: Vec::new(),
+            written_lengths: Vec::new(),
+        }
+    }
+
     /// The id of a string a get saw.
     pub fn seen(&mut self, text: &str) -> Text {
         self.flat(text)
@@ -97,8 +120,9 @@ impl JepsenKvModel {
     /// The id of a string a put or append writes.
     pub fn written(&mut self, text: &str) -> Text {
         let id = self.flat(text);
-        if id != EMPTY && !self.written.contains_key(text) {
-            self.written.insert(Box::from(text), id);
+        let stored = &mut self.texts[id as usize];
+        if id != EMPTY && !stored.written {
+            stored.written = true;
             if let Err(at) = self
                 .written_lengths
                 .binary_search_by(|len| text.len().cmp(len))
@@ -116,7 +140,11 @@ impl JepsenKvModel {
         let mut at = 0;
         'next: while at < text.len() {
             for &len in &self.written_lengths {
-                if let Some(&id) = text.get(at..at + len).and_then(|p| self.written.get(p)) {
+                let written = text
+                    .get(at..at + len)
+                    .and_then(|piece| self.find_flat(piece, hash(piece)))
+                    .filter(|&id| self.texts[id as usize].written);
+                if let Some(id) = written {
                     pieces.push(id);
                     at += len;
                     continue 'next;
@@ -131,35 +159,51 @@ impl JepsenKvModel {
         if text.is_empty() {
             return EMPTY;
         }
-        let (hash, power) = text.bytes().fold((0u64, 1u64), |(h, p), b| {
-            (
-                h.wrapping_mul(HASH_BASE).wrapping_add(u64::from(b)),
-                p.wrapping_mul(HASH_BASE),
-            )
-        });
-        let stored = Stored {
+        let hash = hash(text);
+        if let Some(id) = self.find_flat(text, hash) {
+            return id;
+        }
+        let start = self.flat_texts.len();
+        self.flat_texts.push_str(text);
+        self.store(Stored {
             hash,
-            power,
+            // The same product the bytes' fold would give, in a few squarings.
+            power: HASH_BASE.wrapping_pow(text.len() as u32),
             len: text.len(),
-            repr: Repr::Flat(Box::from(text)),
-        };
-        self.identify(stored, |model, id| match &model.texts[id as usize].repr {
-            Repr::Flat(flat) => **flat == *text,
-            Repr::Appended(..) => model.text(id) == text,
+            repr: Repr::Flat(start),
+            same_hash: None,
+            written: false,
         })
     }
 
-    /// The id of `stored`'s string: an existing id with the same content, or a new one.
-    fn identify(&mut self, stored: Stored, same: impl Fn(&Self, Text) -> bool) -> Text {
-        let key = (stored.hash, stored.len);
-        if let Some(candidates) = self.by_hash.get(&key) {
-            if let Some(&id) = candidates.iter().find(|&&id| same(self, id)) {
-                return id;
+    /// The id of a stored (non-empty) string with `text`'s content, whose hash is `hash`.
+    fn find_flat(&self, text: &str, hash: u64) -> Option<Text> {
+        self.find(hash, text.len(), |model, id| {
+            match model.texts[id as usize].repr {
+                Repr::Flat(start) => model.flat_texts[start..start + text.len()] == *text,
+                Repr::Appended(..) => model.text(id) == text,
             }
+        })
+    }
+
+    /// The stored string of this hash and length that `same` accepts. (Every string is stored
+    /// once, so at most one is.)
+    fn find(&self, hash: u64, len: usize, same: impl Fn(&Self, Text) -> bool) -> Option<Text> {
+        let mut candidate = self.by_hash.get(&(hash, len)).copied();
+        while let Some(id) = candidate {
+            if same(self, id) {
+                return Some(id);
+            }
+            candidate = self.texts[id as usize].same_hash;
         }
+        None
+    }
+
+    /// Gives a string not stored yet its id.
+    fn store(&mut self, mut stored: Stored) -> Text {
         let id = self.texts.len() as Text;
+        stored.same_hash = self.by_hash.insert((stored.hash, stored.len), id);
         self.texts.push(stored);
-        self.by_hash.entry(key).or_default().push(id);
         id
     }
 
@@ -168,18 +212,19 @@ impl JepsenKvModel {
         let mut suffixes = Vec::new();
         let mut at = id;
         loop {
-            match &self.texts[at as usize].repr {
-                Repr::Flat(base) => {
+            match self.texts[at as usize].repr {
+                Repr::Flat(start) => {
+                    let len = self.texts[at as usize].len;
                     let mut text = String::with_capacity(self.texts[id as usize].len);
-                    text.push_str(base);
+                    text.push_str(&self.flat_texts[start..start + len]);
                     for &suffix in suffixes.iter().rev() {
                         text.push_str(&self.text(suffix));
                     }
                     return text;
                 }
                 Repr::Appended(before, suffix) => {
-                    suffixes.push(*suffix);
-                    at = *before;
+                    suffixes.push(suffix);
+                    at = before;
                 }
             }
         }
@@ -198,10 +243,13 @@ impl JepsenKvModel {
             power: before.power.wrapping_mul(after.power),
             len: before.len + after.len,
             repr: Repr::Appended(state, suffix),
+            same_hash: None,
+            written: false,
         };
-        let next = self.identify(stored, |model, id| {
+        let existing = self.find(stored.hash, stored.len, |model, id| {
             model.text(id) == model.text(state) + &model.text(suffix)
         });
+        let next = existing.unwrap_or_else(|| self.store(stored));
         self.appended.insert((state, suffix), next);
         next
     }
@@ -214,19 +262,20 @@ impl JepsenKvModel {
             return false;
         }
         let hash = self.texts[prefix as usize].hash;
-        let hashes = match self.prefix_hashes.get(&whole) {
-            Some(hashes) => hashes,
-            None => {
-                let mut hashes = Vec::with_capacity(self.texts[whole as usize].len + 1);
-                hashes.push(0u64);
-                for b in self.text(whole).bytes() {
-                    let last = hashes[hashes.len() - 1];
-                    hashes.push(last.wrapping_mul(HASH_BASE).wrapping_add(u64::from(b)));
-                }
-                self.prefix_hashes.entry(whole).or_insert(hashes)
+        let at = whole as usize;
+        if self.prefix_hashes.len() <= at {
+            self.prefix_hashes.resize_with(at + 1, Vec::new);
+        }
+        if self.prefix_hashes[at].is_empty() {
+            let mut hashes = Vec::with_capacity(self.texts[at].len + 1);
+            hashes.push(0u64);
+            for b in self.text(whole).bytes() {
+                let last = hashes[hashes.len() - 1];
+                hashes.push(last.wrapping_mul(HASH_BASE).wrapping_add(u64::from(b)));
             }
-        };
-        hashes[len] == hash
+            self.prefix_hashes[at] = hashes;
+        }
+        self.prefix_hashes[at][len] == hash
     }
 
     /// A string as a person reads it: quoted, and cut to its end when long (reads of appended
@@ -242,6 +291,13 @@ impl JepsenKvModel {
             format!("\"…{}\"", tail.escape_debug())
         }
     }
+}
+
+/// The polynomial hash of a string's bytes.
+fn hash(text: &str) -> u64 {
+    text.bytes().fold(0u64, |h, b| {
+        h.wrapping_mul(HASH_BASE).wrapping_add(u64::from(b))
+    })
 }
 
 impl Model for JepsenKvModel {
@@ -338,10 +394,10 @@ impl Explain for JepsenKvModel {
             JepsenKvOp::Get(seen) => {
                 let seen_text = self.text(seen);
                 let mut needed = self.split_into_written(&seen_text).unwrap_or_else(|| {
-                    self.written
-                        .iter()
-                        .filter(|(w, _)| seen_text.contains(&***w))
-                        .map(|(_, &id)| id)
+                    (0..self.texts.len() as Text)
+                        .filter(|&id| {
+                            self.texts[id as usize].written && seen_text.contains(&self.text(id))
+                        })
                         .collect()
                 });
                 needed.sort_unstable();
