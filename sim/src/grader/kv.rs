@@ -328,10 +328,9 @@ pub fn score(which: KvTest, lines: &[String]) -> Vec<Part> {
                 .collect();
             let total = store_lines(&parsed, "delete", "success").count();
             let each = each_logged_by_all(&keys, "delete");
-            let invalid = counts_by_key(&parsed, "delete", "fail")
-                .get(INVALID_KEY)
-                .copied()
-                .unwrap_or(0);
+            let invalid = store_lines(&parsed, "delete", "fail")
+                .filter(|l| field(l.message, "key") == Some(INVALID_KEY))
+                .count();
             vec![
                 Part::new(
                     "delete success",
