@@ -317,8 +317,9 @@ pub struct JoinRequest {
     pub to: NodeId,
 }
 
-/// The most gossip messages one node sent in one tick of its own clock over a run, and where that
-/// peak was first reached, for `gossip-fanout`.
+/// The most gossip messages one node sent in one tick of its own clock over a run to one kind of
+/// target (members of its view, or nodes outside it), and where that peak was first reached,
+/// for `gossip-fanout`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GossipPeak {
     /// The send that reached the peak.
@@ -495,10 +496,14 @@ pub struct RunRecord {
     /// Every join request sent, in order (on sends, so loss cannot hide one).
     #[serde(default)]
     pub join_requests: Vec<JoinRequest>,
-    /// The most gossip one node sent in one tick (on sends); `None` where the driver does not
-    /// watch gossip, as in the real runtime, or no node gossiped.
+    /// The most gossip one node sent in one tick to members of its view (on sends); `None`
+    /// where the driver does not watch gossip, as in the real runtime, or no node gossiped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gossip_peak: Option<GossipPeak>,
+    /// The most gossip one node sent in one tick to nodes outside its view: its probes (on
+    /// sends); `None` where the driver does not watch gossip, or no node probed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probe_peak: Option<GossipPeak>,
     /// The panic that stopped the run early, if one did: the record then holds what happened
     /// up to it, and no final state.
     #[serde(default, skip_serializing_if = "Option::is_none")]

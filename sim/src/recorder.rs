@@ -16,7 +16,17 @@ pub struct Recorder {
     process_events: Vec<ProcessEvent>,
     join_requests: Vec<JoinRequest>,
     gossip_peak: Option<GossipPeak>,
+    probe_peak: Option<GossipPeak>,
     message_faults: MessageFaults,
+}
+
+/// How much gossip a node sent in one step, by whether the target is in its view.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct GossipSent {
+    /// Gossip messages to members of the sender's view.
+    pub members: u32,
+    /// Gossip messages to nodes outside it.
+    pub outsiders: u32,
 }
 
 /// How often the network misbehaved.
@@ -167,23 +177,33 @@ impl Recorder {
         });
     }
 
-    /// `node` sent `messages` gossip messages in one step, the last of them at `seq` (for
-    /// `gossip-fanout`): only the largest count of the run is kept. A node sends gossip only in
-    /// the step of a tick of its own clock, so a step is a tick here, even on a skewed clock
-    /// that ticks twice in one world tick.
-    pub fn gossiped(&mut self, tick: Tick, seq: u64, node: NodeId, messages: u32) {
-        if self.gossip_peak.is_none_or(|p| messages > p.messages) {
-            self.gossip_peak = Some(GossipPeak {
-                at: Stamp { tick, seq },
-                node: node.0,
-                messages,
-            });
-        }
+    /// `node` sent gossip in one step (for `gossip-fanout`): to `members` of its view, the
+    /// last of them at `seq.0`, and to `outsiders`, the last at `seq.1`. Only the largest count
+    /// of each kind over the run is kept. A node sends gossip only in the step of a tick of its
+    /// own clock, so a step is a tick here, even on a skewed clock that ticks twice in one world
+    /// tick.
+    pub fn gossiped(&mut self, tick: Tick, seq: (u64, u64), node: NodeId, sent: GossipSent) {
+        let raise = |peak: &mut Option<GossipPeak>, messages: u32, seq: u64| {
+            if messages > 0 && peak.is_none_or(|p| messages > p.messages) {
+                *peak = Some(GossipPeak {
+                    at: Stamp { tick, seq },
+                    node: node.0,
+                    messages,
+                });
+            }
+        };
+        raise(&mut self.gossip_peak, sent.members, seq.0);
+        raise(&mut self.probe_peak, sent.outsiders, seq.1);
     }
 
-    /// The most gossip one node sent in one tick, if any node gossiped.
+    /// The most gossip one node sent to members of its view in one tick, if any node gossiped.
     pub fn gossip_peak(&self) -> Option<GossipPeak> {
         self.gossip_peak
+    }
+
+    /// The most gossip one node sent to nodes outside its view in one tick, if any node did.
+    pub fn probe_peak(&self) -> Option<GossipPeak> {
+        self.probe_peak
     }
 
     /// Every join request sent, in order.

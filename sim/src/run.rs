@@ -633,6 +633,7 @@ fn build_record(
         seed_nodes: p.seed_nodes.iter().map(|n| n.0).collect(),
         join_requests: recorder.join_requests().to_vec(),
         gossip_peak: recorder.gossip_peak(),
+        probe_peak: recorder.probe_peak(),
         panic,
     }
 }

@@ -1,7 +1,7 @@
 //! The deterministic world: virtual time, nodes, the network, and the record of what happened.
 
 use crate::net::{InFlight, Network};
-use crate::recorder::Recorder;
+use crate::recorder::{GossipSent, Recorder};
 use crate::streams::{stream, Consumer};
 use crate::trace::{Event, Trace, TraceLevel};
 use node::{Input, Message, Node, NodeId, Observation, OpId, Outbox, Params, Request, Tick};
@@ -322,12 +322,11 @@ impl World {
         let now = self.now;
         let slot = &mut self.slots[i];
         slot.node.step(now, input, &mut slot.rng, &mut self.outbox);
-        let id = slot.id;
-        self.absorb(id);
+        self.absorb(i);
     }
 
-    /// Takes a node's outputs into the network, the trace and the record.
-    fn absorb(&mut self, from: NodeId) {
+    /// Takes the outputs of node `i`'s step into the network, the trace and the record.
+    fn absorb(&mut self, i: usize) {
         let now = self.now;
         // Borrow the fields apart instead of moving the outbox out and back: this runs for
         // every input of every node.
@@ -338,8 +337,10 @@ impl World {
             net,
             seq,
             answered,
+            slots,
             ..
         } = self;
+        let (from, membership) = (slots[i].id, slots[i].node.membership());
         if !outbox.observations.is_empty() {
             for observation in outbox.observations.drain(..) {
                 trace.record(
@@ -354,8 +355,11 @@ impl World {
             }
         }
         if !outbox.sends.is_empty() {
-            // Gossip sent in this step, and the send that was its last (for `gossip-fanout`).
-            let mut gossip = (0, 0);
+            // Gossip sent in this step, to members of the sender's view and to nodes outside
+            // it, with the last send of each (for `gossip-fanout`). The view is the one the
+            // step ended with: a tick changes it only before it gossips.
+            let mut gossip = GossipSent::default();
+            let mut last = (0, 0);
             for (to, message) in outbox.sends.drain(..) {
                 *seq += 1;
                 let id = *seq;
@@ -377,7 +381,14 @@ impl World {
                 recorder.count_send(fate, duplicated);
                 match message {
                     Message::JoinRequest { .. } => recorder.join_requested(now, id, from, to),
-                    Message::Gossip { .. } => gossip = (gossip.0 + 1, id),
+                    Message::Gossip { .. } if membership.member(to).is_some() => {
+                        gossip.members += 1;
+                        last.0 = id;
+                    }
+                    Message::Gossip { .. } => {
+                        gossip.outsiders += 1;
+                        last.1 = id;
+                    }
                     _ => {}
                 }
                 net.take(
@@ -390,8 +401,8 @@ impl World {
                     },
                 );
             }
-            if gossip.0 > 0 {
-                recorder.gossiped(now, gossip.1, from, gossip.0);
+            if gossip != GossipSent::default() {
+                recorder.gossiped(now, last, from, gossip);
             }
         }
         if !outbox.replies.is_empty() {

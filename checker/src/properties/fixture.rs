@@ -198,6 +198,7 @@ pub fn healthy() -> RunRecord {
         seed_nodes: Vec::new(),
         join_requests: Vec::new(),
         gossip_peak: None,
+        probe_peak: None,
         panic: None,
     }
 }

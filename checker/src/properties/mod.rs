@@ -87,7 +87,8 @@ pub enum Property {
     /// `classic`: a replica passes on only writes, and only to replicas their coordinator did
     /// not send them to.
     WriteForwarding,
-    /// A node gossips to at most its fanout of members per tick, plus one seed node it probes.
+    /// A node gossips to at most its fanout of members of its view per tick, and to at most one
+    /// node outside it (the seed node it probes).
     GossipFanout,
 }
 

@@ -187,8 +187,11 @@ pub enum Class {
     ForwardedNoWrite,
     /// `write-forwarding`: a replica passed a write on to a replica its coordinator sent it to.
     ForwardedToAskedReplica,
-    /// `gossip-fanout`: a node sent more gossip in one tick than its fanout and a probe allow.
+    /// `gossip-fanout`: a node gossiped to more members of its view in one tick than its
+    /// fanout.
     GossipBeyondFanout,
+    /// `gossip-fanout`: a node gossiped to more than one node outside its view in one tick.
+    ProbedBeyondOne,
 }
 
 impl Class {
@@ -214,7 +217,7 @@ impl Class {
             Class::RestartWithoutJoinRequest => Property::Rejoin,
             Class::SuccessNotVouched => Property::LoggedQuorum,
             Class::ForwardedNoWrite | Class::ForwardedToAskedReplica => Property::WriteForwarding,
-            Class::GossipBeyondFanout => Property::GossipFanout,
+            Class::GossipBeyondFanout | Class::ProbedBeyondOne => Property::GossipFanout,
         }
     }
 }
@@ -285,6 +288,9 @@ impl fmt::Display for Class {
                 f.write_str("restarted node did not ask a seed node to join")
             }
             Class::GossipBeyondFanout => f.write_str("node gossiped beyond its fanout in a tick"),
+            Class::ProbedBeyondOne => {
+                f.write_str("node gossiped to more than one node outside its view in a tick")
+            }
         }
     }
 }

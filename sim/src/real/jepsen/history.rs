@@ -187,6 +187,7 @@ impl History {
             seed_nodes: Vec::new(),
             join_requests: Vec::new(),
             gossip_peak: None,
+            probe_peak: None,
             panic: None,
         }
     }
