@@ -5,7 +5,7 @@
 //! single fixed fault mix never reaches.
 
 use crate::net::faulty::LinkModel;
-use crate::scenario::{Fault, OpMix, Scenario, Workload};
+use crate::scenario::{Fault, OpMix, Scenario, Workload, DEFAULT_KEY_PREFIX};
 use crate::streams::{stream, Consumer};
 use crate::validate::Invalid;
 use node::random::{below, between};
@@ -86,8 +86,13 @@ fn draw_workload(rng: &mut ChaCha8Rng) -> Workload {
             delete: between(rng, 1, 3) as u32,
         },
         fresh_node_ticks: 0,
+        key_prefix: DEFAULT_KEY_PREFIX.to_string(),
     }
 }
+
+/// Key prefixes the generator draws from besides the default `k`: keys of 6, 13 and 17 bytes,
+/// so that they take the ring's hash through none, one and two of its 8-byte words.
+const LONG_KEY_PREFIXES: [&str; 3] = ["user/", "orders:2026/", "tenant-0042/key-"];
 
 /// A random node id in `1..=nodes`.
 fn any_node(rng: &mut ChaCha8Rng, nodes: u8) -> u8 {
@@ -137,6 +142,12 @@ pub fn resolve(profile: Profile, variant: Variant, bug: PlantedBug, seed: u64) -
         if coin(rng) {
             scenario.workload.fresh_node_ticks = between(rng, 4, 16);
         }
+    }
+    // Swarm: half the runs name their keys as applications do, longer than one word of the
+    // ring's hash (drawn last, so that the draws above stay as they were).
+    if coin(rng) {
+        let prefix = LONG_KEY_PREFIXES[below(rng, LONG_KEY_PREFIXES.len() as u64) as usize];
+        scenario.workload.key_prefix = prefix.to_string();
     }
     scenario
 }

@@ -36,6 +36,8 @@ pub const KEYS_MAX: u64 = 1_000;
 pub const OPS_PER_CLIENT_MAX: u64 = 10_000;
 /// The largest weight of one operation in the mix.
 pub const MIX_WEIGHT_MAX: u64 = 1_000;
+/// Longest `workload.key_prefix`, in bytes.
+pub const KEY_PREFIX_BYTES_MAX: usize = 32;
 /// Clock rates, in parts per thousand of world time: from half to twice as fast.
 pub const RATE_PERMILLE_MIN: u64 = 500;
 /// See [`RATE_PERMILLE_MIN`].
@@ -571,6 +573,20 @@ pub const RULES: &[Rule] = &[
             .collect()
         },
     ),
+    Rule {
+        field: "workload.key_prefix",
+        check: Check::Condition {
+            text: "1 to 32 of the ASCII letters, digits and - _ / : .",
+            broken: |s| {
+                let prefix = &s.workload.key_prefix;
+                let allowed = |c: char| c.is_ascii_alphanumeric() || "-_/:.".contains(c);
+                (prefix.is_empty()
+                    || prefix.len() > KEY_PREFIX_BYTES_MAX
+                    || !prefix.chars().all(allowed))
+                .then(|| ("workload.key_prefix".to_string(), format!("{prefix:?}")))
+            },
+        },
+    },
     Rule {
         field: "workload.mix",
         check: Check::Condition {

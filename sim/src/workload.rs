@@ -106,7 +106,8 @@ impl Clients {
                 return;
             };
             let draw = below(&mut c.rng, mix.total());
-            let key: Rc<str> = format!("k{}", below(&mut c.rng, u64::from(self.spec.keys))).into();
+            let n = below(&mut c.rng, u64::from(self.spec.keys));
+            let key: Rc<str> = format!("{}{n}", self.spec.key_prefix).into();
             // Unique values, so every read can be attributed to the write it saw.
             let value: Rc<str> = format!("c{i}v{}", c.issued).into();
             let (create, read, update) = (
@@ -160,7 +161,7 @@ impl Clients {
                     client,
                     to,
                     Request::Read {
-                        key: format!("k{k}").into(),
+                        key: format!("{}{k}", self.spec.key_prefix).into(),
                     },
                 );
             }

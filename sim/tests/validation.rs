@@ -101,6 +101,34 @@ fn a_quorum_above_the_replicas_is_refused() {
 }
 
 #[test]
+fn a_key_prefix_with_a_space_or_none_at_all_is_refused_on_its_line() {
+    for (name, prefix, found) in [
+        ("key-prefix-space", "\"a b\"", "\"a b\""),
+        ("key-prefix-empty", "\"\"", "\"\""),
+    ] {
+        let path = edited(
+            name,
+            39,
+            "keys: 2",
+            &format!("keys: 2\n    key_prefix: {prefix}"),
+        );
+        let shown = path.display().to_string();
+        let (code, stdout, stderr) = sim(&["replay", &shown]);
+        assert_eq!(code, 2, "{name}: {stderr}");
+        assert!(stdout.is_empty(), "{name} printed {stdout}");
+        assert_eq!(
+            stderr,
+            format!(
+                "error: {shown}:40: scenario.workload.key_prefix: found {found}; allowed: 1 to 32 \
+                 of the ASCII letters, digits and - _ / : .\n"
+            ),
+            "{name}"
+        );
+        std::fs::remove_file(&path).unwrap();
+    }
+}
+
+#[test]
 fn zero_replicas_or_more_replicas_than_nodes_are_refused() {
     assert_refused(
         "replicas-0",
