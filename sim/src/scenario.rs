@@ -6,6 +6,7 @@
 use crate::net::faulty::LinkModel;
 use node::{NodeId, Params, Tick};
 use serde::{Deserialize, Serialize};
+use std::rc::Rc;
 
 /// One scheduled change of the environment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -155,6 +156,13 @@ pub struct Workload {
     /// seed file) routes at random throughout.
     #[serde(default, skip_serializing_if = "is_zero_ticks")]
     pub fresh_node_ticks: Tick,
+}
+
+impl Workload {
+    /// The name of key number `n`: the prefix, then the number.
+    pub fn key(&self, n: u64) -> Rc<str> {
+        format!("{}{n}", self.key_prefix).into()
+    }
 }
 
 /// The key prefix of seed files that do not name one.

@@ -106,8 +106,7 @@ impl Clients {
                 return;
             };
             let draw = below(&mut c.rng, mix.total());
-            let n = below(&mut c.rng, u64::from(self.spec.keys));
-            let key: Rc<str> = format!("{}{n}", self.spec.key_prefix).into();
+            let key = self.spec.key(below(&mut c.rng, u64::from(self.spec.keys)));
             // Unique values, so every read can be attributed to the write it saw.
             let value: Rc<str> = format!("c{i}v{}", c.issued).into();
             let (create, read, update) = (
@@ -161,7 +160,7 @@ impl Clients {
                     client,
                     to,
                     Request::Read {
-                        key: format!("{}{k}", self.spec.key_prefix).into(),
+                        key: self.spec.key(u64::from(k)),
                     },
                 );
             }
