@@ -187,7 +187,8 @@ fn manifest() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The seed corpus, the fixtures' histories, and (when set) a few of `PORCUPINE_DATA`'s.
+/// The seed corpus, a fixture seed file with long key names, the fixtures' histories, and (when
+/// set) a few of `PORCUPINE_DATA`'s.
 fn inputs() -> Vec<Input> {
     let read = |path: &Path, reader: Reader| Input {
         name: path.file_name().unwrap().to_string_lossy().into_owned(),
@@ -199,6 +200,25 @@ fn inputs() -> Vec<Input> {
         .iter()
         .map(|p| read(p, Reader::SeedFile))
         .collect();
+    // No corpus file names a key prefix (every one uses the default), so one fixture with a
+    // long prefix gives the mutations that field to work on.
+    let fixture = manifest().join("tests/fixtures/calm-five-nodes.yaml");
+    let mut long_keys = read(&fixture, Reader::SeedFile);
+    let text = String::from_utf8(long_keys.text).expect("the fixture is UTF-8");
+    assert!(
+        text.contains("\n    keys: 2\n"),
+        "{}: no `keys: 2` line",
+        fixture.display()
+    );
+    long_keys.text = text
+        .replacen(
+            "\n    keys: 2\n",
+            "\n    keys: 2\n    key_prefix: 'orders:2026/'\n",
+            1,
+        )
+        .into_bytes();
+    long_keys.name = "calm-five-nodes-long-keys.yaml".to_string();
+    out.push(long_keys);
     let histories = manifest().join("tests/fixtures/histories");
     for (file, format) in [
         ("native.jsonl", Format::Native),
