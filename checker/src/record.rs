@@ -330,6 +330,44 @@ pub struct GossipPeak {
     pub messages: u32,
 }
 
+/// A step of the `versioned` store's anti-entropy, as a driver watched it, for `sweep-cadence`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum SyncEvent {
+    /// A steward sent its digest of a range to the other seats (one event per tick, node and
+    /// range, however many seats it went to; on sends, so loss cannot hide one).
+    Sent {
+        /// The tick it was sent in.
+        at: Tick,
+        /// The steward.
+        node: NodeId,
+        /// The range.
+        range: u16,
+    },
+    /// A seat's answer to a sync, listing keys whose votes differ from the digest, reached the
+    /// steward: such an answer is what lets a steward sync again before its next sweep.
+    StaleReply {
+        /// The tick it was delivered in.
+        at: Tick,
+        /// The steward it reached.
+        node: NodeId,
+        /// The range.
+        range: u16,
+    },
+}
+
+/// A node saw a member of its view restart: the member's incarnation went up (membership's
+/// `MemberRejoined`). Like an added or removed member, it changes the node's ring.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rejoin {
+    /// When.
+    pub at: Stamp,
+    /// The node whose view saw it.
+    pub node: NodeId,
+    /// The member that restarted.
+    pub member: NodeId,
+}
+
 /// A node's stored copy of one key at the end of the run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredKey {
@@ -391,6 +429,10 @@ pub struct Bounds {
     /// watch gossip).
     #[serde(default)]
     pub gossip_fanout: usize,
+    /// Ticks between two periodic stabilization sweeps of one node (0: the driver does not say,
+    /// or sweeps only follow view changes).
+    #[serde(default)]
+    pub sweep_interval_ticks: Tick,
 }
 
 /// A random message fault that the fault phase's link model draws per message.
@@ -504,6 +546,13 @@ pub struct RunRecord {
     /// sends); `None` where the driver does not watch gossip, or no node probed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probe_peak: Option<GossipPeak>,
+    /// Members seen restarting, in order (empty where the driver does not keep them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rejoins: Vec<Rejoin>,
+    /// The `versioned` store's syncs and the stale answers to them, in order (empty for
+    /// `classic`, and where the driver does not watch them, as in the real runtime).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub syncs: Vec<SyncEvent>,
     /// The panic that stopped the run early, if one did: the record then holds what happened
     /// up to it, and no final state.
     #[serde(default, skip_serializing_if = "Option::is_none")]

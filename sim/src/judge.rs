@@ -112,7 +112,7 @@ pub fn promised(
         }
     }
     if versioned {
-        props.extend([Linearizable, Agreement, Provenance]);
+        props.extend([Linearizable, Agreement, Provenance, SweepCadence]);
     } else {
         props.extend([WritePlacement, WriteForwarding]);
     }

@@ -2,7 +2,7 @@
 
 use crate::net::SendFate;
 use checker::record::{
-    self, GossipPeak, JoinRequest, KvInput, Operation, Outcome, ProcessEvent, Stamp,
+    self, GossipPeak, JoinRequest, KvInput, Operation, Outcome, ProcessEvent, Stamp, SyncEvent,
 };
 use node::{ClientReply, NodeId, Observation, OpId, Reason, Request, Tick};
 use std::collections::BTreeMap;
@@ -17,6 +17,7 @@ pub struct Recorder {
     join_requests: Vec<JoinRequest>,
     gossip_peak: Option<GossipPeak>,
     probe_peak: Option<GossipPeak>,
+    syncs: Vec<SyncEvent>,
     message_faults: MessageFaults,
 }
 
@@ -204,6 +205,33 @@ impl Recorder {
     /// The most gossip one node sent to nodes outside its view in one tick, if any node did.
     pub fn probe_peak(&self) -> Option<GossipPeak> {
         self.probe_peak
+    }
+
+    /// `node` sent its digest of `range` to a seat (for `sweep-cadence`): one event per tick,
+    /// node and range, however many seats the digest went to.
+    pub fn synced(&mut self, tick: Tick, node: NodeId, range: u16) {
+        let sent = SyncEvent::Sent {
+            at: tick,
+            node: node.0,
+            range,
+        };
+        if self.syncs.last() != Some(&sent) {
+            self.syncs.push(sent);
+        }
+    }
+
+    /// A seat's answer listing stale keys of `range` reached the steward `node`.
+    pub fn stale_reply(&mut self, tick: Tick, node: NodeId, range: u16) {
+        self.syncs.push(SyncEvent::StaleReply {
+            at: tick,
+            node: node.0,
+            range,
+        });
+    }
+
+    /// The syncs and stale answers, in order.
+    pub fn syncs(&self) -> &[SyncEvent] {
+        &self.syncs
     }
 
     /// Every join request sent, in order.

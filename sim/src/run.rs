@@ -10,7 +10,7 @@ use crate::workload::Clients;
 use crate::world::{NodeState, World, WorldConfig};
 use checker::record::{
     AgreementEvent, Bounds, DrawnFault, FaultDraws, FinalNode, LogLine, LogRole, LoggedKind, Panic,
-    RunRecord, Stamp, StoreEvent, StoredKey, ViewChange, Window, WriteForward, WriteRoute,
+    Rejoin, RunRecord, Stamp, StoreEvent, StoredKey, ViewChange, Window, WriteForward, WriteRoute,
 };
 use node::{NodeId, Observation, Tick};
 use std::collections::BTreeMap;
@@ -454,6 +454,7 @@ fn build_record(
     let mut routes = Vec::new();
     let mut forwards = Vec::new();
     let mut log = Vec::new();
+    let mut rejoins = Vec::new();
     for (tick, seq, node, observation) in recorder.observations() {
         let at = Stamp {
             tick: *tick,
@@ -471,6 +472,11 @@ fn build_record(
                 node: node.0,
                 member: member.0,
                 added: false,
+            }),
+            Observation::MemberRejoined { member, .. } => rejoins.push(Rejoin {
+                at,
+                node: node.0,
+                member: member.0,
             }),
             Observation::Voted { key, ballot } => agreement.push(AgreementEvent::Voted {
                 at,
@@ -627,6 +633,7 @@ fn build_record(
             replicas: p.replicas,
             quorum: p.quorum,
             gossip_fanout: p.gossip_fanout,
+            sweep_interval_ticks: p.sweep_interval_ticks,
         },
         fault_draws: watched.fault_draws,
         settled: watched.settled,
@@ -634,6 +641,8 @@ fn build_record(
         join_requests: recorder.join_requests().to_vec(),
         gossip_peak: recorder.gossip_peak(),
         probe_peak: recorder.probe_peak(),
+        rejoins,
+        syncs: recorder.syncs().to_vec(),
         panic,
     }
 }

@@ -199,6 +199,11 @@ impl World {
                     let mut inbox = std::mem::take(&mut self.inbox_scratch);
                     std::mem::swap(&mut inbox, &mut self.slots[i].inbox);
                     for msg in inbox.drain(..) {
+                        if let Message::SyncReply { range, stale, .. } = &msg.message {
+                            if !stale.is_empty() {
+                                self.recorder.stale_reply(now, msg.to, range.0);
+                            }
+                        }
                         let event = Event::Deliver {
                             id: msg.id,
                             from: msg.from,
@@ -381,6 +386,7 @@ impl World {
                 recorder.count_send(fate, duplicated);
                 match message {
                     Message::JoinRequest { .. } => recorder.join_requested(now, id, from, to),
+                    Message::Sync { range, .. } => recorder.synced(now, from, range.0),
                     Message::Gossip { .. } if membership.member(to).is_some() => {
                         gossip.members += 1;
                         last.0 = id;

@@ -193,12 +193,15 @@ pub fn healthy() -> RunRecord {
             replicas: 3,
             quorum: 2,
             gossip_fanout: 2,
+            sweep_interval_ticks: 10,
         },
         fault_draws: Vec::new(),
         seed_nodes: Vec::new(),
         join_requests: Vec::new(),
         gossip_peak: None,
         probe_peak: None,
+        rejoins: Vec::new(),
+        syncs: Vec::new(),
         panic: None,
     }
 }

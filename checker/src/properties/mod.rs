@@ -24,6 +24,7 @@ mod realized;
 mod rejoin;
 mod response;
 mod stabilization;
+mod sweep;
 mod timeline;
 mod tolerance;
 mod violation;
@@ -90,12 +91,15 @@ pub enum Property {
     /// A node gossips to at most its fanout of members of its view per tick, and to at most one
     /// node outside it (the seed node it probes).
     GossipFanout,
+    /// `versioned`: a steward syncs a range only on its staggered sweep ticks, or after its ring
+    /// changed or a seat answered its previous sync with stale keys.
+    SweepCadence,
 }
 
 impl Property {
     /// Every property, in design.md's order, then the protocol invariants and the harness's
     /// self-checks.
-    pub const ALL: [Property; 20] = [
+    pub const ALL: [Property; 21] = [
         Property::Quorum,
         Property::BoundedResponse,
         Property::Availability,
@@ -116,6 +120,7 @@ impl Property {
         Property::LoggedQuorum,
         Property::WriteForwarding,
         Property::GossipFanout,
+        Property::SweepCadence,
     ];
 
     /// The stable name.
@@ -141,6 +146,7 @@ impl Property {
             Property::LoggedQuorum => "logged-quorum",
             Property::WriteForwarding => "write-forwarding",
             Property::GossipFanout => "gossip-fanout",
+            Property::SweepCadence => "sweep-cadence",
         }
     }
 }
@@ -245,6 +251,7 @@ fn check_one(
         Property::LoggedQuorum => logged::check(record),
         Property::WriteForwarding => forwarding::check(record),
         Property::GossipFanout => gossip::check(record),
+        Property::SweepCadence => sweep::check(record),
         Property::Linearizable => return linearizable::check_history(record, options.budget),
     };
     PropertyReport {

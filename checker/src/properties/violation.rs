@@ -192,6 +192,8 @@ pub enum Class {
     GossipBeyondFanout,
     /// `gossip-fanout`: a node gossiped to more than one node outside its view in one tick.
     ProbedBeyondOne,
+    /// `sweep-cadence`: a steward synced a range off its sweep ticks, with no reason to.
+    SyncOffCadence,
 }
 
 impl Class {
@@ -218,6 +220,7 @@ impl Class {
             Class::SuccessNotVouched => Property::LoggedQuorum,
             Class::ForwardedNoWrite | Class::ForwardedToAskedReplica => Property::WriteForwarding,
             Class::GossipBeyondFanout | Class::ProbedBeyondOne => Property::GossipFanout,
+            Class::SyncOffCadence => Property::SweepCadence,
         }
     }
 }
@@ -291,6 +294,7 @@ impl fmt::Display for Class {
             Class::ProbedBeyondOne => {
                 f.write_str("node gossiped to more than one node outside its view in a tick")
             }
+            Class::SyncOffCadence => f.write_str("steward synced a range off its sweep ticks"),
         }
     }
 }

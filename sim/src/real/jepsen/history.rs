@@ -182,12 +182,15 @@ impl History {
                 replicas: params.replicas,
                 quorum: params.quorum,
                 gossip_fanout: 0,
+                sweep_interval_ticks: 0,
             },
             fault_draws: Vec::new(),
             seed_nodes: Vec::new(),
             join_requests: Vec::new(),
             gossip_peak: None,
             probe_peak: None,
+            rejoins: Vec::new(),
+            syncs: Vec::new(),
             panic: None,
         }
     }
