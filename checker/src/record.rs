@@ -330,13 +330,14 @@ pub struct GossipPeak {
     pub messages: u32,
 }
 
-/// A step of the `versioned` store's anti-entropy, as a driver watched it, for `sweep-cadence`.
+/// A step of a `versioned` node's upkeep of a range, as a driver watched it (on sends, so loss
+/// cannot hide one; one event per tick, node, range and kind, however many nodes it went to),
+/// for `sweep-cadence` and `query-budget`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
-pub enum SyncEvent {
-    /// A steward sent its digest of a range to the other seats (one event per tick, node and
-    /// range, however many seats it went to; on sends, so loss cannot hide one).
-    Sent {
+pub enum RangeEvent {
+    /// A steward sent its digest of a range to the other seats.
+    Synced {
         /// The tick it was sent in.
         at: Tick,
         /// The steward.
@@ -354,6 +355,27 @@ pub enum SyncEvent {
         /// The range.
         range: u16,
     },
+    /// A node asked the nodes its ring names, and the range's newest known seats, about a range
+    /// it should hold and does not, or holds and may have to drop.
+    Queried {
+        /// The tick it was sent in.
+        at: Tick,
+        /// The node asking.
+        node: NodeId,
+        /// The range.
+        range: u16,
+    },
+}
+
+/// A node's clock started running at another rate (parts per thousand of world time).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClockRate {
+    /// From this tick on.
+    pub at: Tick,
+    /// The node.
+    pub node: NodeId,
+    /// The new rate; 1000 is a steady clock.
+    pub rate_permille: u64,
 }
 
 /// A node saw a member of its view restart: the member's incarnation went up (membership's
@@ -433,6 +455,10 @@ pub struct Bounds {
     /// or sweeps only follow view changes).
     #[serde(default)]
     pub sweep_interval_ticks: Tick,
+    /// The longest a message takes on a link that neither loses nor partitions (0: the driver
+    /// does not say).
+    #[serde(default)]
+    pub delay_ticks_max: Tick,
 }
 
 /// A random message fault that the fault phase's link model draws per message.
@@ -549,10 +575,14 @@ pub struct RunRecord {
     /// Members seen restarting, in order (empty where the driver does not keep them).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rejoins: Vec<Rejoin>,
-    /// The `versioned` store's syncs and the stale answers to them, in order (empty for
-    /// `classic`, and where the driver does not watch them, as in the real runtime).
+    /// The `versioned` store's syncs, the stale answers to them and its queries, in order
+    /// (empty for `classic`, and where the driver does not watch them, as in the real runtime).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub syncs: Vec<SyncEvent>,
+    pub range_events: Vec<RangeEvent>,
+    /// Every change of a node's clock rate, in order (empty: every clock steady throughout, or
+    /// a driver that does not skew clocks).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clock_rates: Vec<ClockRate>,
     /// The panic that stopped the run early, if one did: the record then holds what happened
     /// up to it, and no final state.
     #[serde(default, skip_serializing_if = "Option::is_none")]

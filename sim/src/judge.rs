@@ -112,7 +112,13 @@ pub fn promised(
         }
     }
     if versioned {
-        props.extend([Linearizable, Agreement, Provenance, SweepCadence]);
+        props.extend([
+            Linearizable,
+            Agreement,
+            Provenance,
+            SweepCadence,
+            QueryBudget,
+        ]);
     } else {
         props.extend([WritePlacement, WriteForwarding]);
     }

@@ -2,7 +2,8 @@
 
 use crate::net::SendFate;
 use checker::record::{
-    self, GossipPeak, JoinRequest, KvInput, Operation, Outcome, ProcessEvent, Stamp, SyncEvent,
+    self, ClockRate, GossipPeak, JoinRequest, KvInput, Operation, Outcome, ProcessEvent,
+    RangeEvent, Stamp,
 };
 use node::{ClientReply, NodeId, Observation, OpId, Reason, Request, Tick};
 use std::collections::BTreeMap;
@@ -17,7 +18,8 @@ pub struct Recorder {
     join_requests: Vec<JoinRequest>,
     gossip_peak: Option<GossipPeak>,
     probe_peak: Option<GossipPeak>,
-    syncs: Vec<SyncEvent>,
+    range_events: Vec<RangeEvent>,
+    clock_rates: Vec<ClockRate>,
     message_faults: MessageFaults,
 }
 
@@ -207,31 +209,58 @@ impl Recorder {
         self.probe_peak
     }
 
-    /// `node` sent its digest of `range` to a seat (for `sweep-cadence`): one event per tick,
-    /// node and range, however many seats the digest went to.
+    /// `node` sent its digest of `range` to a seat (for `sweep-cadence`).
     pub fn synced(&mut self, tick: Tick, node: NodeId, range: u16) {
-        let sent = SyncEvent::Sent {
-            at: tick,
-            node: node.0,
-            range,
-        };
-        if self.syncs.last() != Some(&sent) {
-            self.syncs.push(sent);
-        }
-    }
-
-    /// A seat's answer listing stale keys of `range` reached the steward `node`.
-    pub fn stale_reply(&mut self, tick: Tick, node: NodeId, range: u16) {
-        self.syncs.push(SyncEvent::StaleReply {
+        self.range_event(RangeEvent::Synced {
             at: tick,
             node: node.0,
             range,
         });
     }
 
-    /// The syncs and stale answers, in order.
-    pub fn syncs(&self) -> &[SyncEvent] {
-        &self.syncs
+    /// `node` asked a node about `range` (for `query-budget`).
+    pub fn queried(&mut self, tick: Tick, node: NodeId, range: u16) {
+        self.range_event(RangeEvent::Queried {
+            at: tick,
+            node: node.0,
+            range,
+        });
+    }
+
+    /// A seat's answer listing stale keys of `range` reached the steward `node`.
+    pub fn stale_reply(&mut self, tick: Tick, node: NodeId, range: u16) {
+        self.range_events.push(RangeEvent::StaleReply {
+            at: tick,
+            node: node.0,
+            range,
+        });
+    }
+
+    /// One event per tick, node, range and kind: a step sends its digest or its query to
+    /// several nodes one after the other.
+    fn range_event(&mut self, event: RangeEvent) {
+        if self.range_events.last() != Some(&event) {
+            self.range_events.push(event);
+        }
+    }
+
+    /// The syncs, stale answers and queries, in order.
+    pub fn range_events(&self) -> &[RangeEvent] {
+        &self.range_events
+    }
+
+    /// `node`'s clock runs at `rate_permille` from `tick` on.
+    pub fn clock_rate(&mut self, tick: Tick, node: NodeId, rate_permille: u64) {
+        self.clock_rates.push(ClockRate {
+            at: tick,
+            node: node.0,
+            rate_permille,
+        });
+    }
+
+    /// Every clock rate change, in order.
+    pub fn clock_rates(&self) -> &[ClockRate] {
+        &self.clock_rates
     }
 
     /// Every join request sent, in order.

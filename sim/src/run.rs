@@ -634,6 +634,7 @@ fn build_record(
             quorum: p.quorum,
             gossip_fanout: p.gossip_fanout,
             sweep_interval_ticks: p.sweep_interval_ticks,
+            delay_ticks_max: delay.max(s.quiet_delay_ticks),
         },
         fault_draws: watched.fault_draws,
         settled: watched.settled,
@@ -642,7 +643,8 @@ fn build_record(
         gossip_peak: recorder.gossip_peak(),
         probe_peak: recorder.probe_peak(),
         rejoins,
-        syncs: recorder.syncs().to_vec(),
+        range_events: recorder.range_events().to_vec(),
+        clock_rates: recorder.clock_rates().to_vec(),
         panic,
     }
 }

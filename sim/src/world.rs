@@ -252,6 +252,7 @@ impl World {
         // Re-anchor so the node's clock continues from where it is.
         slot.anchor = (now, slot.local_now);
         slot.rate_permille = rate_permille.max(1);
+        self.recorder.clock_rate(now, id, slot.rate_permille);
         let what = format!("clock n{id} rate={rate_permille}permille");
         self.trace.record(now, &Event::Fault { what: &what });
     }
@@ -387,6 +388,7 @@ impl World {
                 match message {
                     Message::JoinRequest { .. } => recorder.join_requested(now, id, from, to),
                     Message::Sync { range, .. } => recorder.synced(now, from, range.0),
+                    Message::Query { range } => recorder.queried(now, from, range.0),
                     Message::Gossip { .. } if membership.member(to).is_some() => {
                         gossip.members += 1;
                         last.0 = id;

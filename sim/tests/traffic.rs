@@ -1,9 +1,9 @@
 //! What the world records about the nodes' traffic for the checker: gossip split by the sender's
-//! view, for `gossip-fanout`, and the `versioned` store's syncs and the stale answers to them,
-//! for `sweep-cadence`.
+//! view, for `gossip-fanout`, and the `versioned` store's syncs, the stale answers to them and
+//! its queries, for `sweep-cadence` and `query-budget`.
 
 use checker::properties::Property;
-use checker::record::SyncEvent;
+use checker::record::RangeEvent;
 use node::{PlantedBug, Variant};
 use sim::judge::{run_checked, Checked, RunKey};
 use sim::profile::{resolve_checked, Profile};
@@ -52,28 +52,32 @@ fn gossip_is_counted_apart_for_members_and_for_probes() {
 }
 
 #[test]
-fn syncs_are_recorded_on_the_sweep_ticks_and_after_stale_answers() {
-    let (mut on_cadence, mut off_cadence, mut stale_answers) = (0, 0, 0);
+fn syncs_stale_answers_and_queries_are_recorded() {
+    let (mut on_cadence, mut off_cadence, mut stale_answers, mut queries) = (0, 0, 0, 0);
     for (seed, scenario, checked) in default_runs(Variant::Versioned) {
         let record = &checked.execution.record;
         let interval = record.bounds.sweep_interval_ticks;
         assert_eq!(interval, scenario.params.sweep_interval_ticks);
-        for event in &record.syncs {
+        for event in &record.range_events {
             match *event {
-                SyncEvent::Sent { at, node, .. } => {
+                RangeEvent::Synced { at, node, .. } => {
                     if (at + u64::from(node)).is_multiple_of(interval) {
                         on_cadence += 1;
                     } else {
                         off_cadence += 1;
                     }
                 }
-                SyncEvent::StaleReply { .. } => stale_answers += 1,
+                RangeEvent::StaleReply { .. } => stale_answers += 1,
+                RangeEvent::Queried { .. } => queries += 1,
             }
         }
-        assert!(
-            checked.properties.contains(&Property::SweepCadence),
-            "versioned runs judge sweep-cadence"
-        );
+        for property in [Property::SweepCadence, Property::QueryBudget] {
+            assert!(
+                checked.properties.contains(&property),
+                "versioned judges {property}"
+            );
+        }
+        assert!(record.bounds.delay_ticks_max >= scenario.quiet_delay_ticks);
         assert!(
             checked.judgement.violations.is_empty(),
             "seed {seed}: {:?}",
@@ -91,12 +95,20 @@ fn syncs_are_recorded_on_the_sweep_ticks_and_after_stale_answers() {
         "some syncs follow a view change or a stale answer"
     );
     assert!(stale_answers > 0, "some answers list stale keys");
+    assert!(
+        queries > 0,
+        "nodes that join or restart ask about their ranges"
+    );
 }
 
 #[test]
 fn classic_runs_record_no_syncs() {
     for (seed, _, checked) in default_runs(Variant::Classic) {
-        assert!(checked.execution.record.syncs.is_empty(), "seed {seed}");
+        assert!(
+            checked.execution.record.range_events.is_empty(),
+            "seed {seed}"
+        );
         assert!(!checked.properties.contains(&Property::SweepCadence));
+        assert!(!checked.properties.contains(&Property::QueryBudget));
     }
 }

@@ -194,6 +194,7 @@ pub fn healthy() -> RunRecord {
             quorum: 2,
             gossip_fanout: 2,
             sweep_interval_ticks: 10,
+            delay_ticks_max: 3,
         },
         fault_draws: Vec::new(),
         seed_nodes: Vec::new(),
@@ -201,7 +202,8 @@ pub fn healthy() -> RunRecord {
         gossip_peak: None,
         probe_peak: None,
         rejoins: Vec::new(),
-        syncs: Vec::new(),
+        range_events: Vec::new(),
+        clock_rates: Vec::new(),
         panic: None,
     }
 }

@@ -19,6 +19,7 @@ mod panic;
 mod placement;
 mod progress;
 mod provenance;
+mod queries;
 mod quorum;
 mod realized;
 mod rejoin;
@@ -94,12 +95,15 @@ pub enum Property {
     /// `versioned`: a steward syncs a range only on its staggered sweep ticks, or after its ring
     /// changed or a seat answered its previous sync with stale keys.
     SweepCadence,
+    /// `versioned`: while the cluster stays settled, links clean and clocks steady, a node asks
+    /// about one range in a bounded number of sweeps.
+    QueryBudget,
 }
 
 impl Property {
     /// Every property, in design.md's order, then the protocol invariants and the harness's
     /// self-checks.
-    pub const ALL: [Property; 21] = [
+    pub const ALL: [Property; 22] = [
         Property::Quorum,
         Property::BoundedResponse,
         Property::Availability,
@@ -121,6 +125,7 @@ impl Property {
         Property::WriteForwarding,
         Property::GossipFanout,
         Property::SweepCadence,
+        Property::QueryBudget,
     ];
 
     /// The stable name.
@@ -147,6 +152,7 @@ impl Property {
             Property::WriteForwarding => "write-forwarding",
             Property::GossipFanout => "gossip-fanout",
             Property::SweepCadence => "sweep-cadence",
+            Property::QueryBudget => "query-budget",
         }
     }
 }
@@ -252,6 +258,7 @@ fn check_one(
         Property::WriteForwarding => forwarding::check(record),
         Property::GossipFanout => gossip::check(record),
         Property::SweepCadence => sweep::check(record),
+        Property::QueryBudget => queries::check(record),
         Property::Linearizable => return linearizable::check_history(record, options.budget),
     };
     PropertyReport {

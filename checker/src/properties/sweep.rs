@@ -22,7 +22,7 @@
 //! A record with no syncs (`classic`, or a driver that does not watch them) is not judged.
 
 use super::{Class, Violation};
-use crate::record::{NodeId, RunRecord, SyncEvent, Tick};
+use crate::record::{NodeId, RangeEvent, RunRecord, Tick};
 use std::collections::BTreeMap;
 
 pub(super) fn check(record: &RunRecord) -> Vec<Violation> {
@@ -47,15 +47,15 @@ pub(super) fn check(record: &RunRecord) -> Vec<Violation> {
     let mut last: BTreeMap<(NodeId, u16), (Tick, bool)> = BTreeMap::new();
     let mut stale_before_first: BTreeMap<(NodeId, u16), bool> = BTreeMap::new();
     let mut found = Vec::new();
-    for event in &record.syncs {
+    for event in &record.range_events {
         match *event {
-            SyncEvent::StaleReply { node, range, .. } => match last.get_mut(&(node, range)) {
+            RangeEvent::StaleReply { node, range, .. } => match last.get_mut(&(node, range)) {
                 Some((_, stale)) => *stale = true,
                 None => {
                     stale_before_first.insert((node, range), true);
                 }
             },
-            SyncEvent::Sent { at, node, range } => {
+            RangeEvent::Synced { at, node, range } => {
                 let previous = last.get(&(node, range)).copied();
                 if previous.is_some_and(|(tick, _)| tick == at) {
                     continue; // the same sweep tick, twice (a clock that ticked twice)
@@ -71,6 +71,7 @@ pub(super) fn check(record: &RunRecord) -> Vec<Violation> {
                 }
                 last.insert((node, range), (at, false));
             }
+            RangeEvent::Queried { .. } => {}
         }
     }
     found
@@ -98,20 +99,20 @@ fn off_cadence(
 mod tests {
     use super::super::fixture::{self, at};
     use super::super::{Class, Property, Violation};
-    use crate::record::{Rejoin, SyncEvent, ViewChange};
+    use crate::record::{RangeEvent, Rejoin, ViewChange};
 
-    fn sent(at: u64, node: u8) -> SyncEvent {
-        SyncEvent::Sent { at, node, range: 1 }
+    fn sent(at: u64, node: u8) -> RangeEvent {
+        RangeEvent::Synced { at, node, range: 1 }
     }
 
-    fn stale(at: u64, node: u8) -> SyncEvent {
-        SyncEvent::StaleReply { at, node, range: 1 }
+    fn stale(at: u64, node: u8) -> RangeEvent {
+        RangeEvent::StaleReply { at, node, range: 1 }
     }
 
     /// The fixture's sweep interval is 10: node 3 sweeps in ticks 7, 17, 27 ...
-    fn violations(syncs: Vec<SyncEvent>) -> Vec<Violation> {
+    fn violations(syncs: Vec<RangeEvent>) -> Vec<Violation> {
         let mut record = fixture::healthy();
-        record.syncs = syncs;
+        record.range_events = syncs;
         fixture::violations(&record, Property::SweepCadence)
     }
 
@@ -119,7 +120,7 @@ mod tests {
     fn syncs_on_the_sweep_ticks_hold() {
         assert!(violations(vec![sent(7, 3), sent(17, 3), sent(17, 3), sent(47, 3)]).is_empty());
         // Node 4's sweep ticks are 6, 16 ...; each (node, range) pair has its own cadence.
-        let other_range = SyncEvent::Sent {
+        let other_range = RangeEvent::Synced {
             at: 26,
             node: 3,
             range: 2,
@@ -135,7 +136,7 @@ mod tests {
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(found[0].message.contains("in tick 14"), "{found:?}");
         // Another range's stale answer is no reason.
-        let elsewhere = SyncEvent::StaleReply {
+        let elsewhere = RangeEvent::StaleReply {
             at: 9,
             node: 3,
             range: 2,
@@ -150,7 +151,7 @@ mod tests {
     fn a_sync_after_a_ring_change_holds() {
         // The fixture's views: node 3 adds its members in tick 1 and sees no change after.
         let mut record = fixture::healthy();
-        record.syncs = vec![sent(3, 3), sent(7, 3), sent(12, 3)];
+        record.range_events = vec![sent(3, 3), sent(7, 3), sent(12, 3)];
         assert_eq!(
             fixture::violations(&record, Property::SweepCadence).len(),
             1,

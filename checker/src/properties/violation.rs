@@ -194,6 +194,8 @@ pub enum Class {
     ProbedBeyondOne,
     /// `sweep-cadence`: a steward synced a range off its sweep ticks, with no reason to.
     SyncOffCadence,
+    /// `query-budget`: a node queried a range in more sweeps of a settled window than it needs.
+    QueriedBeyondBudget,
 }
 
 impl Class {
@@ -221,6 +223,7 @@ impl Class {
             Class::ForwardedNoWrite | Class::ForwardedToAskedReplica => Property::WriteForwarding,
             Class::GossipBeyondFanout | Class::ProbedBeyondOne => Property::GossipFanout,
             Class::SyncOffCadence => Property::SweepCadence,
+            Class::QueriedBeyondBudget => Property::QueryBudget,
         }
     }
 }
@@ -295,6 +298,9 @@ impl fmt::Display for Class {
                 f.write_str("node gossiped to more than one node outside its view in a tick")
             }
             Class::SyncOffCadence => f.write_str("steward synced a range off its sweep ticks"),
+            Class::QueriedBeyondBudget => {
+                f.write_str("node queried a range beyond its budget while settled")
+            }
         }
     }
 }

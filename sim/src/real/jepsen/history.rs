@@ -183,6 +183,7 @@ impl History {
                 quorum: params.quorum,
                 gossip_fanout: 0,
                 sweep_interval_ticks: 0,
+                delay_ticks_max: 0,
             },
             fault_draws: Vec::new(),
             seed_nodes: Vec::new(),
@@ -190,7 +191,8 @@ impl History {
             gossip_peak: None,
             probe_peak: None,
             rejoins: Vec::new(),
-            syncs: Vec::new(),
+            range_events: Vec::new(),
+            clock_rates: Vec::new(),
             panic: None,
         }
     }
