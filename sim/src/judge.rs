@@ -120,7 +120,7 @@ pub fn promised(
             QueryBudget,
         ]);
     } else {
-        props.extend([WritePlacement, WriteForwarding]);
+        props.extend([WritePlacement, WriteForwarding, QuorumRefusal]);
     }
     for e in extra {
         if !props.contains(e) {

@@ -22,6 +22,7 @@ mod provenance;
 mod queries;
 mod quorum;
 mod realized;
+mod refusal;
 mod rejoin;
 mod response;
 mod stabilization;
@@ -98,12 +99,15 @@ pub enum Property {
     /// `versioned`: while the cluster stays settled, links clean and clocks steady, a node asks
     /// about one range in a bounded number of sweeps.
     QueryBudget,
+    /// `classic`: a coordinator refuses at once for want of a quorum exactly when its view names
+    /// fewer replicas of the key than the quorum.
+    QuorumRefusal,
 }
 
 impl Property {
     /// Every property, in design.md's order, then the protocol invariants and the harness's
     /// self-checks.
-    pub const ALL: [Property; 22] = [
+    pub const ALL: [Property; 23] = [
         Property::Quorum,
         Property::BoundedResponse,
         Property::Availability,
@@ -126,6 +130,7 @@ impl Property {
         Property::GossipFanout,
         Property::SweepCadence,
         Property::QueryBudget,
+        Property::QuorumRefusal,
     ];
 
     /// The stable name.
@@ -153,6 +158,7 @@ impl Property {
             Property::GossipFanout => "gossip-fanout",
             Property::SweepCadence => "sweep-cadence",
             Property::QueryBudget => "query-budget",
+            Property::QuorumRefusal => "quorum-refusal",
         }
     }
 }
@@ -259,6 +265,7 @@ fn check_one(
         Property::GossipFanout => gossip::check(record),
         Property::SweepCadence => sweep::check(record),
         Property::QueryBudget => queries::check(record),
+        Property::QuorumRefusal => refusal::check(record, timeline),
         Property::Linearizable => return linearizable::check_history(record, options.budget),
     };
     PropertyReport {

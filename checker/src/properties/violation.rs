@@ -196,6 +196,11 @@ pub enum Class {
     SyncOffCadence,
     /// `query-budget`: a node queried a range in more sweeps of a settled window than it needs.
     QueriedBeyondBudget,
+    /// `quorum-refusal`: a coordinator refused at once although its view named a quorum of the
+    /// key's replicas.
+    RefusedWithQuorum,
+    /// `quorum-refusal`: a coordinator took an operation its view named too few replicas for.
+    TookOpWithoutQuorum,
 }
 
 impl Class {
@@ -224,6 +229,7 @@ impl Class {
             Class::GossipBeyondFanout | Class::ProbedBeyondOne => Property::GossipFanout,
             Class::SyncOffCadence => Property::SweepCadence,
             Class::QueriedBeyondBudget => Property::QueryBudget,
+            Class::RefusedWithQuorum | Class::TookOpWithoutQuorum => Property::QuorumRefusal,
         }
     }
 }
@@ -300,6 +306,12 @@ impl fmt::Display for Class {
             Class::SyncOffCadence => f.write_str("steward synced a range off its sweep ticks"),
             Class::QueriedBeyondBudget => {
                 f.write_str("node queried a range beyond its budget while settled")
+            }
+            Class::RefusedWithQuorum => {
+                f.write_str("coordinator refused at once with a quorum of replicas in its view")
+            }
+            Class::TookOpWithoutQuorum => {
+                f.write_str("coordinator took an operation its view has too few replicas for")
             }
         }
     }
