@@ -110,15 +110,13 @@ pub fn promised(
         } else if classic == ClassicScope::FreshReplicas {
             props.push(Stabilization);
         }
+        if versioned {
+            // Every range keeps a live voter only under a crash budget (see query-budget).
+            props.push(QueryBudget);
+        }
     }
     if versioned {
-        props.extend([
-            Linearizable,
-            Agreement,
-            Provenance,
-            SweepCadence,
-            QueryBudget,
-        ]);
+        props.extend([Linearizable, Agreement, Provenance, SweepCadence]);
     } else {
         props.extend([WritePlacement, WriteForwarding, QuorumRefusal]);
     }

@@ -20,6 +20,12 @@
 //! steward whose clock skips its sweep ticks) can delay an answer without bound, so only windows
 //! that are settled, clean and steady are judged.
 //!
+//! It also takes a live voter of every range's newest configuration to answer. Crashes that
+//! take a range's seats down faster than they are repaired can leave a range with none (the
+//! `hostile` profile's point: such a range is lost, and the nodes its ring names ask about it
+//! forever), so the simulator judges it only where the fault schedule keeps a crash budget, as
+//! it does `availability` and `stabilization`.
+//!
 //! Why it matters: a query is answered with the whole range (its votes on every key), so a
 //! voter that keeps asking about a range it already holds costs a copy of the range per seat and
 //! sweep, for nothing; the cluster still converges, so no other property notices.
