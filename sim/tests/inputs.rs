@@ -7,12 +7,13 @@
 //! file that is accepted has a tick cap within `RUN_TICKS_MAX` and a run that ends by it.
 //!
 //! `INPUT_FUZZ_CASES` sets the number of cases (default 3000, which `cargo test` runs in a few
-//! seconds); `just fuzz-inputs` runs 100,000 and prints the figures. With `PORCUPINE_DATA` set,
-//! a few of its histories join the inputs.
+//! seconds); `just fuzz-inputs` runs 100,000 and prints the figures. Every run prints its random
+//! seed first, and `PROPTEST_RNG_SEED` with the same case count runs the same cases again. With
+//! `PORCUPINE_DATA` set, a few of its histories join the inputs.
 
 use checker::{run_check, Format};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
+use proptest::test_runner::{Config, RngSeed, TestRunner};
 use sim::judge::run_checked;
 use sim::run::RunOptions;
 use sim::seedfile::{seed_files, SeedFile};
@@ -20,7 +21,7 @@ use sim::validate::RUN_TICKS_MAX;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// What an input is read by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -339,9 +340,22 @@ fn mutated_seed_files_and_histories_never_panic_hang_or_run_silently() {
     std::fs::create_dir_all(&dir).unwrap();
     let tally = RefCell::new(Tally::default());
     let started = Instant::now();
+    // A fresh seed each time (or PROPTEST_RNG_SEED's), printed first, so that a failure found
+    // once can be run again: proptest's own random seed is never shown.
+    let seed: u64 = std::env::var("PROPTEST_RNG_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| {
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as u64)
+        });
+    let rerun = format!("PROPTEST_RNG_SEED={seed} INPUT_FUZZ_CASES={cases}");
+    println!("inputs: rng seed {seed} ({rerun} runs these cases again)");
     let mut runner = TestRunner::new(Config {
         cases,
         failure_persistence: None,
+        rng_seed: RngSeed::Fixed(seed),
         ..Config::default()
     });
     // A third of the cases go to the histories, however many seed files there are.
@@ -396,7 +410,7 @@ fn mutated_seed_files_and_histories_never_panic_hang_or_run_silently() {
         println!("inputs:   {kind}: exit {code}: {n}");
     }
     if let Err(e) = result {
-        panic!("{e}");
+        panic!("{e} ({rerun} runs these cases again)");
     }
     assert_eq!(tally.cases, u64::from(cases));
 }
