@@ -99,6 +99,7 @@ pub fn promised(
         MembershipCompleteness,
         Rejoin,
         GossipFanout,
+        ReportedCopies,
         FaultsRealized,
         LoggedQuorum,
     ];

@@ -24,6 +24,7 @@ mod quorum;
 mod realized;
 mod refusal;
 mod rejoin;
+mod reports;
 mod response;
 mod stabilization;
 mod sweep;
@@ -102,12 +103,14 @@ pub enum Property {
     /// `classic`: a coordinator refuses at once for want of a quorum exactly when its view names
     /// fewer replicas of the key than the quorum.
     QuorumRefusal,
+    /// At the end every live node holds exactly the copies its last reports say it holds.
+    ReportedCopies,
 }
 
 impl Property {
     /// Every property, in design.md's order, then the protocol invariants and the harness's
     /// self-checks.
-    pub const ALL: [Property; 23] = [
+    pub const ALL: [Property; 24] = [
         Property::Quorum,
         Property::BoundedResponse,
         Property::Availability,
@@ -131,6 +134,7 @@ impl Property {
         Property::SweepCadence,
         Property::QueryBudget,
         Property::QuorumRefusal,
+        Property::ReportedCopies,
     ];
 
     /// The stable name.
@@ -159,6 +163,7 @@ impl Property {
             Property::SweepCadence => "sweep-cadence",
             Property::QueryBudget => "query-budget",
             Property::QuorumRefusal => "quorum-refusal",
+            Property::ReportedCopies => "reported-copies",
         }
     }
 }
@@ -266,6 +271,7 @@ fn check_one(
         Property::SweepCadence => sweep::check(record),
         Property::QueryBudget => queries::check(record),
         Property::QuorumRefusal => refusal::check(record, timeline),
+        Property::ReportedCopies => reports::check(record, timeline),
         Property::Linearizable => return linearizable::check_history(record, options.budget),
     };
     PropertyReport {

@@ -59,7 +59,7 @@ impl<'a> Timeline<'a> {
 
     /// The stamp of the node's last (re)start at or before `at`; `None` if it was down then.
     /// A node with no process event before `at` has run since the beginning.
-    fn started(&self, node: NodeId, at: Stamp) -> Option<Stamp> {
+    pub fn started(&self, node: NodeId, at: Stamp) -> Option<Stamp> {
         match self
             .process_events(node)
             .iter()

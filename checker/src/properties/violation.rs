@@ -201,6 +201,8 @@ pub enum Class {
     RefusedWithQuorum,
     /// `quorum-refusal`: a coordinator took an operation its view named too few replicas for.
     TookOpWithoutQuorum,
+    /// `reported-copies`: a node's final copy of a key is not what its last report said.
+    CopyUnreported,
 }
 
 impl Class {
@@ -230,6 +232,7 @@ impl Class {
             Class::SyncOffCadence => Property::SweepCadence,
             Class::QueriedBeyondBudget => Property::QueryBudget,
             Class::RefusedWithQuorum | Class::TookOpWithoutQuorum => Property::QuorumRefusal,
+            Class::CopyUnreported => Property::ReportedCopies,
         }
     }
 }
@@ -313,6 +316,7 @@ impl fmt::Display for Class {
             Class::TookOpWithoutQuorum => {
                 f.write_str("coordinator took an operation its view has too few replicas for")
             }
+            Class::CopyUnreported => f.write_str("node holds a copy its reports do not say"),
         }
     }
 }
