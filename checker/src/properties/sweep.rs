@@ -23,53 +23,38 @@
 
 use super::{Class, Violation};
 use crate::record::{NodeId, RangeEvent, RunRecord, Tick};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub(super) fn check(record: &RunRecord) -> Vec<Violation> {
     let interval = record.bounds.sweep_interval_ticks;
-    let mut ring_changes: BTreeMap<NodeId, Vec<Tick>> = BTreeMap::new();
     let views = record.views.iter().map(|v| (v.node, v.at.tick));
     let rejoins = record.rejoins.iter().map(|r| (r.node, r.at.tick));
-    for (node, tick) in views.chain(rejoins) {
-        ring_changes.entry(node).or_default().push(tick);
-    }
-    for ticks in ring_changes.values_mut() {
-        ticks.sort_unstable();
-    }
+    let ring_changes: BTreeSet<(NodeId, Tick)> = views.chain(rejoins).collect();
     let changed_within = |node: NodeId, from: Option<Tick>, to: Tick| {
-        ring_changes.get(&node).is_some_and(|ticks| {
-            ticks
-                .iter()
-                .any(|&t| from.is_none_or(|f| f <= t) && t <= to)
-        })
+        let from = from.unwrap_or(0);
+        ring_changes
+            .range((node, from)..=(node, to))
+            .next()
+            .is_some()
     };
-    // The last sync of each (steward, range), and whether a stale answer reached it since.
-    let mut last: BTreeMap<(NodeId, u16), (Tick, bool)> = BTreeMap::new();
-    let mut stale_before_first: BTreeMap<(NodeId, u16), bool> = BTreeMap::new();
+    // Per (steward, range): its last sync, if any, and whether a stale answer reached it since.
+    let mut last: BTreeMap<(NodeId, u16), (Option<Tick>, bool)> = BTreeMap::new();
     let mut found = Vec::new();
     for event in &record.range_events {
         match *event {
-            RangeEvent::StaleReply { node, range, .. } => match last.get_mut(&(node, range)) {
-                Some((_, stale)) => *stale = true,
-                None => {
-                    stale_before_first.insert((node, range), true);
-                }
-            },
+            RangeEvent::StaleReply { node, range, .. } => {
+                last.entry((node, range)).or_insert((None, false)).1 = true;
+            }
             RangeEvent::Synced { at, node, range } => {
-                let previous = last.get(&(node, range)).copied();
-                if previous.is_some_and(|(tick, _)| tick == at) {
+                let (since, stale) = last.get(&(node, range)).copied().unwrap_or((None, false));
+                if since == Some(at) {
                     continue; // the same sweep tick, twice (a clock that ticked twice)
                 }
                 let on_cadence = interval > 0 && (at + Tick::from(node)).is_multiple_of(interval);
-                let stale = match previous {
-                    Some((_, stale)) => stale,
-                    None => stale_before_first.get(&(node, range)).copied() == Some(true),
-                };
-                let since = previous.map(|(tick, _)| tick);
                 if !on_cadence && !stale && !changed_within(node, since, at) {
                     found.push(off_cadence(node, range, at, since, interval));
                 }
-                last.insert((node, range), (at, false));
+                last.insert((node, range), (Some(at), false));
             }
             RangeEvent::Queried { .. } => {}
         }
