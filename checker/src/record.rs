@@ -226,6 +226,47 @@ pub enum AgreementEvent {
         /// The nodes of the round's configuration.
         seats: Vec<NodeId>,
     },
+    /// A node sent a state it takes as chosen to the seats behind it: a proposer's read repair
+    /// after its decision, or a steward's anti-entropy commit of a vote a quorum of the seats
+    /// answering its sync holds.
+    Repaired {
+        /// When.
+        at: Stamp,
+        /// The node that sent it.
+        node: NodeId,
+        /// The key.
+        key: String,
+        /// The ballot of the state sent.
+        ballot: Ballot,
+        /// The nodes of the configuration it counted holders in.
+        seats: Vec<NodeId>,
+    },
+}
+
+/// A written key going to a node in a `versioned` hand-over, from one side: the message the
+/// network carried, or the sender's report of it (for `handover-reported`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct HandoverKey {
+    /// The tick it was sent in.
+    pub at: Tick,
+    /// The node handing over.
+    pub from: NodeId,
+    /// The node it went to.
+    pub to: NodeId,
+    /// The key.
+    pub key: String,
+    /// Which side this is.
+    pub seen: HandoverSeen,
+}
+
+/// Which side of a hand-over a [`HandoverKey`] comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HandoverSeen {
+    /// An `Install` message carried it.
+    Sent,
+    /// The sender observed it handed over (`HandedOver`).
+    Reported,
 }
 
 /// A `classic` coordinator sent a client write to these nodes (for `write-placement`).
@@ -579,6 +620,10 @@ pub struct RunRecord {
     /// (empty for `classic`, and where the driver does not watch them, as in the real runtime).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub range_events: Vec<RangeEvent>,
+    /// `versioned`: every written key a hand-over sent, as the network carried it and as its
+    /// sender reported it (empty for `classic`, and where the driver does not watch messages).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub handovers: Vec<HandoverKey>,
     /// Every change of a node's clock rate, in order (empty: every clock steady throughout, or
     /// a driver that does not skew clocks).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

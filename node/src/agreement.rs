@@ -64,6 +64,11 @@ impl Config {
     pub fn same_seats(&self, seats: &[Replica]) -> bool {
         self.members.len() == seats.len() && seats.iter().all(|s| self.has(*s))
     }
+
+    /// The seats' nodes, in ring order (for observations that name a round's seats).
+    pub fn seat_nodes(&self) -> Rc<[NodeId]> {
+        self.members.iter().map(|m| m.id).collect()
+    }
 }
 
 /// A proposal number. Ordered by epoch first, so that every ballot of an epoch beats every

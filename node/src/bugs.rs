@@ -49,6 +49,9 @@ pub enum PlantedBug {
     ForwardSkipsReplica,
     /// Versioned: a key round decides only once every seat accepted, not a quorum.
     WaitForAllAccepts,
+    /// Versioned: a steward's sync takes the seats that did not list a key as holding its
+    /// current vote, though it voted on the key after it sent its digest.
+    SyncTrustsMovedVote,
 }
 
 /// What the catalog says about a bug.
@@ -68,7 +71,7 @@ pub struct BugInfo {
 
 impl PlantedBug {
     /// Every planted bug, the control (`None`) first.
-    pub const ALL: [PlantedBug; 18] = [
+    pub const ALL: [PlantedBug; 19] = [
         PlantedBug::None,
         PlantedBug::OneReplyQuorum,
         PlantedBug::ReadAnyTwo,
@@ -87,6 +90,7 @@ impl PlantedBug {
         PlantedBug::FirstAcceptDecides,
         PlantedBug::ForwardSkipsReplica,
         PlantedBug::WaitForAllAccepts,
+        PlantedBug::SyncTrustsMovedVote,
     ];
 
     /// The catalog entry.
@@ -211,6 +215,13 @@ impl PlantedBug {
                 "a key round decides only when all three seats accepted: one crashed replica stalls its keys",
                 Some("versioned"),
                 "fault-tolerance",
+            ),
+            PlantedBug::SyncTrustsMovedVote => (
+                "sync-trusts-moved-vote",
+                "versioned anti-entropy",
+                "a steward's sync counts the seats that did not list a key as holding the vote it cast after its digest, and commits it unchosen",
+                Some("versioned"),
+                "agreement",
             ),
         };
         BugInfo {

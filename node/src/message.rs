@@ -198,7 +198,10 @@ pub enum Message {
         range: RangeId,
         /// The steward's epoch.
         epoch: u64,
-        /// Each key with the ballot of the steward's vote (`None`: promised, nothing accepted).
+        /// Which of the steward's syncs of the range this is (its seats' replies echo it).
+        sync: u64,
+        /// Each key with the ballot of the steward's vote (`None`: promised, nothing accepted),
+        /// sorted by key.
         digest: Rc<[(Rc<str>, Option<Ballot>)]>,
     },
     /// `versioned`: the answer to [`Message::Sync`].
@@ -207,6 +210,8 @@ pub enum Message {
         range: RangeId,
         /// The epoch the steward asked about.
         epoch: u64,
+        /// The sync answered.
+        sync: u64,
         /// How the sender stands in that epoch.
         standing: Standing,
         /// Keys whose votes differ from the digest, with the sender's vote on each.

@@ -112,10 +112,15 @@ pub enum Observation {
         key: Rc<str>,
     },
     /// `versioned`: a decided round found replicas that disagreed and sent the chosen state to
-    /// the ones behind (a read repair, or anti-entropy after a steward's sync).
+    /// the ones behind (a read repair, or anti-entropy after a steward's sync). The checker's
+    /// `agreement` asks that what it sent was chosen: decided, or voted by a majority of `seats`.
     ReadRepair {
         /// The key.
         key: Rc<str>,
+        /// The ballot of the state sent.
+        ballot: Ballot,
+        /// The nodes of the configuration the repair counted holders in.
+        seats: Rc<[NodeId]>,
     },
     /// `versioned`: an acceptor refused a proposal made under an older epoch of the range and
     /// sent the proposer the newer configuration.
@@ -148,8 +153,8 @@ pub enum Observation {
         /// The new epoch.
         epoch: u64,
     },
-    /// `versioned`: this seat accepted a key proposal: its vote on the key is now the proposed
-    /// state at `ballot`. The checker's `agreement` counts these votes behind every decision.
+    /// `versioned`: this seat accepted a key proposal, or installed a handed-over vote on it: its
+    /// vote on the key is now the proposed state at `ballot`. The checker's `agreement` counts these votes behind every decision.
     Voted {
         /// The key.
         key: Rc<str>,

@@ -117,7 +117,13 @@ pub fn promised(
         }
     }
     if versioned {
-        props.extend([Linearizable, Agreement, Provenance, SweepCadence]);
+        props.extend([
+            Linearizable,
+            Agreement,
+            Provenance,
+            SweepCadence,
+            HandoverReported,
+        ]);
     } else {
         props.extend([WritePlacement, WriteForwarding, QuorumRefusal]);
     }

@@ -2,9 +2,10 @@
 
 use crate::net::SendFate;
 use checker::record::{
-    self, ClockRate, GossipPeak, JoinRequest, KvInput, Operation, Outcome, ProcessEvent,
-    RangeEvent, Stamp,
+    self, ClockRate, GossipPeak, HandoverKey, HandoverSeen, JoinRequest, KvInput, Operation,
+    Outcome, ProcessEvent, RangeEvent, Stamp,
 };
+use node::agreement::Handover;
 use node::{ClientReply, NodeId, Observation, OpId, Reason, Request, Tick};
 use std::collections::BTreeMap;
 
@@ -19,6 +20,7 @@ pub struct Recorder {
     gossip_peak: Option<GossipPeak>,
     probe_peak: Option<GossipPeak>,
     range_events: Vec<RangeEvent>,
+    handovers: Vec<HandoverKey>,
     clock_rates: Vec<ClockRate>,
     message_faults: MessageFaults,
 }
@@ -242,6 +244,23 @@ impl Recorder {
         if self.range_events.last() != Some(&event) {
             self.range_events.push(event);
         }
+    }
+
+    /// `from` sent `to` the written keys of these hand-over votes (for `handover-reported`).
+    pub fn installed(&mut self, tick: Tick, from: NodeId, to: NodeId, votes: &Handover) {
+        let written = votes.iter().filter(|(_, v)| v.state.version > 0);
+        self.handovers.extend(written.map(|(key, _)| HandoverKey {
+            at: tick,
+            from: from.0,
+            to: to.0,
+            key: key.to_string(),
+            seen: HandoverSeen::Sent,
+        }));
+    }
+
+    /// The written keys hand-overs sent, as the network carried them.
+    pub fn handovers(&self) -> &[HandoverKey] {
+        &self.handovers
     }
 
     /// The syncs, stale answers and queries, in order.

@@ -9,9 +9,11 @@ use crate::trace::TraceLevel;
 use crate::workload::Clients;
 use crate::world::{NodeState, World, WorldConfig};
 use checker::record::{
-    AgreementEvent, Bounds, DrawnFault, FaultDraws, FinalNode, LogLine, LogRole, LoggedKind, Panic,
-    Rejoin, RunRecord, Stamp, StoreEvent, StoredKey, ViewChange, Window, WriteForward, WriteRoute,
+    AgreementEvent, Bounds, DrawnFault, FaultDraws, FinalNode, HandoverKey, HandoverSeen, LogLine,
+    LogRole, LoggedKind, Panic, Rejoin, RunRecord, Stamp, StoreEvent, StoredKey, ViewChange,
+    Window, WriteForward, WriteRoute,
 };
+use node::params::Variant;
 use node::{NodeId, Observation, Tick};
 use std::collections::BTreeMap;
 
@@ -455,6 +457,8 @@ fn build_record(
     let mut forwards = Vec::new();
     let mut log = Vec::new();
     let mut rejoins = Vec::new();
+    let mut handovers = recorder.handovers().to_vec();
+    let versioned = s.params.variant == Variant::Versioned;
     for (tick, seq, node, observation) in recorder.observations() {
         let at = Stamp {
             tick: *tick,
@@ -484,15 +488,34 @@ fn build_record(
                 key: key.to_string(),
                 ballot: checker_ballot(ballot),
             }),
-            Observation::Decided { key, ballot, seats } => {
-                agreement.push(AgreementEvent::Decided {
-                    at,
-                    node: node.0,
-                    key: key.to_string(),
-                    ballot: checker_ballot(ballot),
-                    seats: seats.iter().map(|n| n.0).collect(),
+            Observation::Decided { key, ballot, seats }
+            | Observation::ReadRepair { key, ballot, seats } => {
+                let (node, key, ballot) = (node.0, key.to_string(), checker_ballot(ballot));
+                let seats = seats.iter().map(|n| n.0).collect();
+                agreement.push(match observation {
+                    Observation::Decided { .. } => AgreementEvent::Decided {
+                        at,
+                        node,
+                        key,
+                        ballot,
+                        seats,
+                    },
+                    _ => AgreementEvent::Repaired {
+                        at,
+                        node,
+                        key,
+                        ballot,
+                        seats,
+                    },
                 })
             }
+            Observation::HandedOver { key, to } if versioned => handovers.push(HandoverKey {
+                at: *tick,
+                from: node.0,
+                to: to.0,
+                key: key.to_string(),
+                seen: HandoverSeen::Reported,
+            }),
             Observation::WriteRouted { key, to, txn } => routes.push(WriteRoute {
                 at,
                 node: node.0,
@@ -644,6 +667,7 @@ fn build_record(
         probe_peak: recorder.probe_peak(),
         rejoins,
         range_events: recorder.range_events().to_vec(),
+        handovers,
         clock_rates: recorder.clock_rates().to_vec(),
         panic,
     }

@@ -189,7 +189,11 @@ fn describe_observation(observation: &Observation) -> String {
         },
         Observation::HandedOver { key, to } => format!("handover {key} -> n{to}"),
         Observation::BallotConflict { key } => format!("ballot-conflict {key}"),
-        Observation::ReadRepair { key } => format!("read-repair {key}"),
+        Observation::ReadRepair { key, ballot, seats } => format!(
+            "read-repair {key} {} seats={}",
+            describe_ballot(ballot),
+            describe_nodes(seats)
+        ),
         Observation::EpochRefused { range, epoch } => {
             format!("epoch-refused range{} epoch={epoch}", range.0)
         }

@@ -389,6 +389,7 @@ impl World {
                     Message::JoinRequest { .. } => recorder.join_requested(now, id, from, to),
                     Message::Sync { range, .. } => recorder.synced(now, from, range.0),
                     Message::Query { range } => recorder.queried(now, from, range.0),
+                    Message::Install { ref votes, .. } => recorder.installed(now, from, to, votes),
                     Message::Gossip { .. } if membership.member(to).is_some() => {
                         gossip.members += 1;
                         last.0 = id;

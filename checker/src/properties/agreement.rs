@@ -17,6 +17,17 @@
 //! The majority is counted against the seats the proposer reports for its round, not against
 //! the protocol's quorum of 2: a range's first configuration is the introducer alone.
 //!
+//! What a node sends seats as chosen outside its own decision rests on the same evidence: a read
+//! repair, or a steward's anti-entropy commit of the newest vote a quorum of the seats answering
+//! its sync holds, carries a state some proposer decided at that ballot, or one a majority of
+//! the configuration's seats voted for (a vote installed by a hand-over counts: the seat's syncs
+//! count it as held). The correct protocol satisfies it because a seat holds a vote only by
+//! voting for it, by installing it, or by a commit, and a commit carries a state that was
+//! decided or (by the same argument, earlier) voted by a majority; and a steward counts a seat
+//! that did not list a key as holding its own vote only when the seat answered that very digest
+//! and the steward's vote is still the one it digested. A steward that counts a seat as holding
+//! a vote it does not hold commits a vote nobody chose, which a later round may never learn.
+//!
 //! The answer follows the decision: a proposer that decided the proposal serving a client's
 //! operation answers it `unknown` for want of evidence (`no-quorum`) only once every seat of the
 //! round voted at that ballot. A decision is a quorum of votes, but the client's success must
@@ -115,15 +126,55 @@ fn unknown_before_every_vote(record: &RunRecord, op: &Operation) -> Option<Viola
     Some(Violation::by_op(Class::UnknownBeforeEveryVote, op, message).with_nodes(silent))
 }
 
+/// The decisions without a quorum of votes, and the repairs of states nobody decided and no
+/// majority voted for, in the order the run made them.
 fn decisions_without_quorum(record: &RunRecord) -> Vec<Violation> {
     let mut votes: BTreeMap<(&str, Ballot), BTreeSet<NodeId>> = BTreeMap::new();
+    let mut decided: BTreeSet<(&str, Ballot)> = BTreeSet::new();
     let mut violations = Vec::new();
+    let voters_among = |votes: &BTreeMap<(&str, Ballot), BTreeSet<NodeId>>,
+                        key: &str,
+                        ballot: Ballot,
+                        seats: &[NodeId]| {
+        votes
+            .get(&(key, ballot))
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|voter| seats.contains(voter))
+            .collect::<Vec<NodeId>>()
+    };
     for event in &record.agreement {
         match event {
             AgreementEvent::Voted {
                 node, key, ballot, ..
             } => {
                 votes.entry((key, *ballot)).or_default().insert(*node);
+            }
+            AgreementEvent::Repaired {
+                at,
+                node,
+                key,
+                ballot,
+                seats,
+            } => {
+                let voters = voters_among(&votes, key, *ballot, seats);
+                let majority = seats.len() / 2 + 1;
+                if decided.contains(&(key.as_str(), *ballot)) || voters.len() >= majority {
+                    continue;
+                }
+                let message = format!(
+                    "n{node} sent {key:?} at tick {} as chosen under ballot {}, which no \
+                     proposer decided and only {voters:?} of its seats {seats:?} voted for \
+                     ({majority} needed)",
+                    at.tick,
+                    describe(ballot),
+                );
+                violations.push(
+                    Violation::new(Class::RepairedUnchosen, message)
+                        .on_key(key)
+                        .with_nodes([*node]),
+                );
             }
             AgreementEvent::Decided {
                 at,
@@ -132,25 +183,17 @@ fn decisions_without_quorum(record: &RunRecord) -> Vec<Violation> {
                 ballot,
                 seats,
             } => {
-                let voters: Vec<NodeId> = votes
-                    .get(&(key.as_str(), *ballot))
-                    .into_iter()
-                    .flatten()
-                    .copied()
-                    .filter(|voter| seats.contains(voter))
-                    .collect();
+                decided.insert((key, *ballot));
+                let voters = voters_among(&votes, key, *ballot, seats);
                 let majority = seats.len() / 2 + 1;
                 if voters.len() >= majority {
                     continue;
                 }
                 let message = format!(
-                    "n{node} decided {key:?} at tick {} under ballot e{}.r{}.n{}.i{} with votes \
-                     from {voters:?} only, {} of the {majority} its seats {seats:?} need",
+                    "n{node} decided {key:?} at tick {} under ballot {} with votes from \
+                     {voters:?} only, {} of the {majority} its seats {seats:?} need",
                     at.tick,
-                    ballot.epoch,
-                    ballot.round,
-                    ballot.node,
-                    ballot.incarnation,
+                    describe(ballot),
                     voters.len()
                 );
                 violations.push(
@@ -162,6 +205,14 @@ fn decisions_without_quorum(record: &RunRecord) -> Vec<Violation> {
         }
     }
     violations
+}
+
+/// A ballot as the messages show it: `e<epoch>.r<round>.n<node>.i<incarnation>`.
+fn describe(ballot: &Ballot) -> String {
+    format!(
+        "e{}.r{}.n{}.i{}",
+        ballot.epoch, ballot.round, ballot.node, ballot.incarnation
+    )
 }
 
 #[cfg(test)]
@@ -288,5 +339,64 @@ mod tests {
             decided(12, &[2, 3, 4]),
         ];
         assert_eq!(violations(events).len(), 1);
+    }
+
+    fn repaired(tick: u64, node: NodeId, seats: &[NodeId]) -> AgreementEvent {
+        AgreementEvent::Repaired {
+            at: at(tick, 0),
+            node,
+            key: "k1".into(),
+            ballot: BALLOT,
+            seats: seats.to_vec(),
+        }
+    }
+
+    #[test]
+    fn a_repair_of_a_decided_or_majority_vote_holds() {
+        // A proposer's read repair follows its decision.
+        let decided_first = vec![
+            voted(10, 2, BALLOT),
+            voted(10, 3, BALLOT),
+            decided(11, &[2, 3, 4]),
+            repaired(11, 1, &[2, 3, 4]),
+        ];
+        assert!(violations(decided_first).is_empty());
+        // A steward's anti-entropy commit of a vote a majority of its seats cast (an installed
+        // vote counts), whose proposer never decided.
+        let voted_by_majority = vec![
+            voted(10, 2, BALLOT),
+            voted(12, 4, BALLOT),
+            repaired(20, 2, &[2, 3, 4]),
+        ];
+        assert!(violations(voted_by_majority).is_empty());
+    }
+
+    #[test]
+    fn a_repair_of_a_vote_nobody_chose_is_caught() {
+        // The bug: a steward took the seats that did not list the key as holding its own vote,
+        // cast after its digest, and committed that vote to the seat behind.
+        let found = violations(vec![voted(10, 2, BALLOT), repaired(11, 2, &[2, 3, 4])]);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].class, Class::RepairedUnchosen);
+        assert!(
+            found[0].message.contains("only [2] of its seats [2, 3, 4]"),
+            "{}",
+            found[0].message
+        );
+        assert_eq!(found[0].nodes, vec![2]);
+        // A majority's votes that come after the repair do not make it chosen at the time.
+        let late = vec![
+            voted(10, 2, BALLOT),
+            repaired(11, 2, &[2, 3, 4]),
+            voted(12, 3, BALLOT),
+        ];
+        assert_eq!(violations(late).len(), 1);
+        // Votes from outside the seats do not count.
+        let outside = vec![
+            voted(10, 2, BALLOT),
+            voted(10, 5, BALLOT),
+            repaired(11, 2, &[2, 3, 4]),
+        ];
+        assert_eq!(violations(outside).len(), 1);
     }
 }

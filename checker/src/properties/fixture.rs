@@ -203,6 +203,7 @@ pub fn healthy() -> RunRecord {
         probe_peak: None,
         rejoins: Vec::new(),
         range_events: Vec::new(),
+        handovers: Vec::new(),
         clock_rates: Vec::new(),
         panic: None,
     }

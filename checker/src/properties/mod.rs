@@ -12,6 +12,7 @@ mod convergence;
 mod durability;
 mod forwarding;
 mod gossip;
+mod handovers;
 mod linearizable;
 mod logged;
 mod membership;
@@ -105,12 +106,15 @@ pub enum Property {
     QuorumRefusal,
     /// At the end every live node holds exactly the copies its last reports say it holds.
     ReportedCopies,
+    /// `versioned`: every written key a hand-over sends is reported by its sender, once per
+    /// message.
+    HandoverReported,
 }
 
 impl Property {
     /// Every property, in design.md's order, then the protocol invariants and the harness's
     /// self-checks.
-    pub const ALL: [Property; 24] = [
+    pub const ALL: [Property; 25] = [
         Property::Quorum,
         Property::BoundedResponse,
         Property::Availability,
@@ -135,6 +139,7 @@ impl Property {
         Property::QueryBudget,
         Property::QuorumRefusal,
         Property::ReportedCopies,
+        Property::HandoverReported,
     ];
 
     /// The stable name.
@@ -164,6 +169,7 @@ impl Property {
             Property::QueryBudget => "query-budget",
             Property::QuorumRefusal => "quorum-refusal",
             Property::ReportedCopies => "reported-copies",
+            Property::HandoverReported => "handover-reported",
         }
     }
 }
@@ -272,6 +278,7 @@ fn check_one(
         Property::QueryBudget => queries::check(record),
         Property::QuorumRefusal => refusal::check(record, timeline),
         Property::ReportedCopies => reports::check(record, timeline),
+        Property::HandoverReported => handovers::check(record),
         Property::Linearizable => return linearizable::check_history(record, options.budget),
     };
     PropertyReport {

@@ -92,7 +92,7 @@ fn no_round_left_on_its_key(record: &RunRecord, op: &Operation) -> bool {
                 && op.invoke.tick <= at.tick
                 && at.tick <= done
         }
-        AgreementEvent::Decided { .. } => false,
+        AgreementEvent::Decided { .. } | AgreementEvent::Repaired { .. } => false,
     });
     !raced_by_another_proposer
         && !record.history.iter().any(|other| {

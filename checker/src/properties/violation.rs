@@ -169,6 +169,9 @@ pub enum Class {
     /// `agreement`: a proposer answered its decided operation unknown (no quorum) before every
     /// seat of the round voted.
     UnknownBeforeEveryVote,
+    /// `agreement`: a node sent seats a key state as chosen (a read repair or an anti-entropy
+    /// commit) that no proposer had decided and no majority of its seats had voted for.
+    RepairedUnchosen,
     /// `write-placement`: a coordinator did not send a write to a replica its view names.
     WriteMissedReplica,
     /// `provenance`: a replica reported a copy gone that it never held, of a key nobody deleted.
@@ -203,6 +206,8 @@ pub enum Class {
     TookOpWithoutQuorum,
     /// `reported-copies`: a node's final copy of a key is not what its last report said.
     CopyUnreported,
+    /// `handover-reported`: a hand-over's written keys and its sender's reports of them differ.
+    HandoverUnreported,
 }
 
 impl Class {
@@ -219,7 +224,9 @@ impl Class {
             Class::ViewMissesLiveNode | Class::ViewKeepsDownNode => Property::Convergence,
             Class::NoOrder(_) => Property::Linearizable,
             Class::NotConverged => Property::Progress,
-            Class::DecidedWithoutQuorum | Class::UnknownBeforeEveryVote => Property::Agreement,
+            Class::DecidedWithoutQuorum
+            | Class::UnknownBeforeEveryVote
+            | Class::RepairedUnchosen => Property::Agreement,
             Class::WriteMissedReplica => Property::WritePlacement,
             Class::UnheldCopyDropped => Property::Provenance,
             Class::FaultNeverRealized(_) => Property::FaultsRealized,
@@ -233,6 +240,7 @@ impl Class {
             Class::QueriedBeyondBudget => Property::QueryBudget,
             Class::RefusedWithQuorum | Class::TookOpWithoutQuorum => Property::QuorumRefusal,
             Class::CopyUnreported => Property::ReportedCopies,
+            Class::HandoverUnreported => Property::HandoverReported,
         }
     }
 }
@@ -273,6 +281,7 @@ impl fmt::Display for Class {
             Class::UnknownBeforeEveryVote => {
                 f.write_str("decided operation answered unknown before every seat voted")
             }
+            Class::RepairedUnchosen => f.write_str("state sent to seats as chosen that was not"),
             Class::WriteMissedReplica => {
                 f.write_str("write not sent to a replica its coordinator's view names")
             }
@@ -317,6 +326,7 @@ impl fmt::Display for Class {
                 f.write_str("coordinator took an operation its view has too few replicas for")
             }
             Class::CopyUnreported => f.write_str("node holds a copy its reports do not say"),
+            Class::HandoverUnreported => f.write_str("hand-over and its sender's report differ"),
         }
     }
 }

@@ -316,8 +316,9 @@ impl VersionedStore {
             Message::Sync {
                 range,
                 epoch,
+                sync,
                 digest,
-            } => self.on_sync(from, *range, *epoch, digest, env),
+            } => self.on_sync(from, *range, (*epoch, *sync), digest, env),
             Message::Query { range } => self.on_query(from, *range, env),
             Message::Promise { key, ballot, vote } => {
                 self.on_promise(from, key, *ballot, vote.as_ref(), env)
@@ -341,9 +342,10 @@ impl VersionedStore {
             Message::SyncReply {
                 range,
                 epoch,
+                sync,
                 standing,
                 stale,
-            } => self.on_sync_reply(from, *range, *epoch, *standing, stale, env),
+            } => self.on_sync_reply(from, *range, (*epoch, *sync), *standing, stale, env),
             Message::JoinRequest { .. }
             | Message::JoinReply { .. }
             | Message::Gossip { .. }

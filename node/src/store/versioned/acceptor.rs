@@ -80,6 +80,11 @@ pub(super) struct RangeState {
     pub(super) seal_seen: Ballot,
     /// Per-key agreement state of the seat's epoch.
     pub(super) keys: BTreeMap<Rc<str>, KeySlot>,
+    /// How many syncs of the range the steward has sent: the current one's number.
+    pub(super) syncs_sent: u64,
+    /// The digest of the steward's current sync: a seat that does not list a key holds the
+    /// ballot the digest shows, which is not the steward's vote any more if that moved since.
+    pub(super) sync_digest: SyncDigest,
     /// The steward's current sync: the seats that answered as voters of its epoch, with the
     /// keys where they differ and their ballots there.
     pub(super) sync_replies: Vec<(NodeId, SyncStale)>,
@@ -94,6 +99,9 @@ pub(super) struct RangeState {
 
 /// The keys a seat reported out of sync, with its vote on each.
 pub(super) type SyncStale = Rc<[(Rc<str>, Option<Vote>)]>;
+
+/// A steward's digest of a range: each key, in key order, with the ballot of its vote.
+pub(super) type SyncDigest = Rc<[(Rc<str>, Option<Ballot>)]>;
 
 impl RangeState {
     /// The state at start: a voter of epoch 0 if this is the genesis seat.
@@ -111,6 +119,8 @@ impl RangeState {
             seal_vote: None,
             seal_seen: Ballot::ZERO,
             keys: BTreeMap::new(),
+            syncs_sent: 0,
+            sync_digest: Rc::from([]),
             sync_replies: Vec::new(),
             out_of_sync: Default::default(),
             resync_at: None,

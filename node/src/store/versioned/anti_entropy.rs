@@ -2,9 +2,11 @@
 //! commits what a quorum of seats already holds to the seats behind, installs seats that have
 //! not recovered the range, and repairs keys that stay out of sync.
 
-use super::round::observe_handover;
+use super::acceptor::SyncDigest;
+use super::round::send_install;
 use super::{Env, VersionedStore};
 use crate::agreement::{Ballot, RangeId, Standing, Vote};
+use crate::bugs::PlantedBug;
 use crate::ids::NodeId;
 use crate::message::Message;
 use crate::observation::Observation;
@@ -23,15 +25,18 @@ impl VersionedStore {
         state.sync_replies.clear();
         let [latest, previous] = &mut state.out_of_sync;
         *previous = std::mem::take(latest);
-        let digest: Rc<[(Rc<str>, Option<Ballot>)]> = state
+        let digest: SyncDigest = state
             .keys
             .iter()
             .map(|(k, s)| (Rc::clone(k), s.vote.as_ref().map(|v| v.ballot)))
             .collect();
+        state.syncs_sent += 1;
+        state.sync_digest = Rc::clone(&digest);
         for m in config.members.iter().filter(|&&m| m != me) {
             let message = Message::Sync {
                 range: RangeId(range as u16),
                 epoch: config.epoch,
+                sync: state.syncs_sent,
                 digest: Rc::clone(&digest),
             };
             env.send(m.id, message);
@@ -48,7 +53,7 @@ impl VersionedStore {
         &mut self,
         from: NodeId,
         range: RangeId,
-        epoch: u64,
+        (epoch, sync): (u64, u64),
         standing: Standing,
         stale: &super::acceptor::SyncStale,
         env: &mut Env,
@@ -72,13 +77,11 @@ impl VersionedStore {
         }
         if standing == Standing::Absent {
             let votes = state.handover();
-            observe_handover(&votes, from, env);
-            let message = Message::Install {
-                config: Rc::clone(config),
-                votes,
-                established: state.established,
-            };
-            return env.send(from, message);
+            return send_install(from, config, votes, state.established, env);
+        }
+        let config = Rc::clone(config);
+        if sync != state.syncs_sent {
+            return; // a late answer to an earlier sync: what it lists is against that digest
         }
         if state.sync_replies.iter().any(|(id, _)| *id == from) {
             return; // a duplicate
@@ -100,6 +103,16 @@ impl VersionedStore {
         let mut settled = BTreeSet::new();
         for key in listed {
             let mine = state.keys.get(key).and_then(|s| s.vote.as_ref());
+            let sent = state
+                .sync_digest
+                .binary_search_by(|(k, _)| k.cmp(key))
+                .map_or(None, |i| state.sync_digest[i].1);
+            // Planted bug `sync-trusts-moved-vote`: the check is skipped.
+            if mine.map(|v| v.ballot) != sent && env.params.bug != PlantedBug::SyncTrustsMovedVote {
+                // This node voted on the key since its digest: the seats that did not list it
+                // hold the digest's vote, not this one. The next sync judges the key.
+                continue;
+            }
             // Every seat's vote: a seat that did not list the key holds the steward's.
             let votes: Vec<(Option<NodeId>, Option<&Vote>)> = std::iter::once((None, mine))
                 .chain(state.sync_replies.iter().map(|(member, l)| {
@@ -153,6 +166,8 @@ impl VersionedStore {
         for (seat, key, vote) in commits {
             env.out.observations.push(Observation::ReadRepair {
                 key: Rc::clone(&key),
+                ballot: vote.ballot,
+                seats: config.seat_nodes(),
             });
             match seat {
                 Some(to) => env.send(to, Message::Commit { key, vote }),

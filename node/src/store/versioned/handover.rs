@@ -2,7 +2,7 @@
 //! chooses the next configuration; the install phase hands those votes to a quorum of the new
 //! seats, and the range is established in its new epoch.
 
-use super::round::{backoff_until, observe_handover, recipients, Refusals, Tally};
+use super::round::{backoff_until, recipients, send_install, Refusals, Tally};
 use super::{Env, VersionedStore};
 use crate::agreement::{Ballot, Config, Handover, RangeId, Refusal, Replica, SealVote, Vote};
 use crate::ids::{NodeId, Tick};
@@ -101,12 +101,7 @@ impl RangeRound {
             }
             RangeStep::Installing { next, votes, tally } => {
                 for m in next.members.iter().filter(|m| due(tally.answered(m.id))) {
-                    let message = Message::Install {
-                        config: Rc::clone(next),
-                        votes: Rc::clone(votes),
-                        established: false,
-                    };
-                    env.send(m.id, message);
+                    send_install(m.id, next, Rc::clone(votes), false, env);
                 }
             }
             RangeStep::Backoff { .. } => {}
@@ -301,9 +296,6 @@ impl VersionedStore {
             .iter()
             .map(|(k, v)| (Rc::clone(k), v.clone()))
             .collect();
-        for m in next.members.iter().filter(|m| !round.from.has_node(m.id)) {
-            observe_handover(&votes, m.id, env);
-        }
         round.begin(
             RangeStep::Installing {
                 next,
@@ -337,12 +329,7 @@ impl VersionedStore {
         let sealing = self.range_rounds.get(&range).map(|r| &r.from);
         if let Some(config) = sealing.filter(|c| state.seat.config() == Some(*c)) {
             if *why == Refusal::NotReady {
-                let message = Message::Install {
-                    config: Rc::clone(config),
-                    votes: state.handover(),
-                    established: state.established,
-                };
-                env.send(from, message);
+                send_install(from, config, state.handover(), state.established, env);
             }
         }
         let Some(round) = self.range_round_for(range, ballot, from) else {

@@ -317,10 +317,11 @@ impl VersionedStore {
         }
         if tally.yes.len() >= decides && !*chosen {
             *chosen = true;
+            let seats = round.config.seat_nodes();
             env.out.observations.push(Observation::Decided {
                 key: Rc::clone(key),
                 ballot,
-                seats: round.config.members.iter().map(|m| m.id).collect(),
+                seats: Rc::clone(&seats),
             });
             let vote = Vote {
                 ballot,
@@ -337,6 +338,8 @@ impl VersionedStore {
             if *repairing {
                 env.out.observations.push(Observation::ReadRepair {
                     key: Rc::clone(key),
+                    ballot,
+                    seats,
                 });
             }
         }

@@ -2,6 +2,7 @@
 //! a new epoch, and its answers to the steward's syncs and to queries about where a range went.
 
 use super::acceptor::{KeySlot, Seat};
+use super::round::send_install;
 use super::{Env, VersionedStore};
 use crate::agreement::{Ballot, Config, Handover, RangeId, Refusal, SealVote, Standing, Vote};
 use crate::ids::NodeId;
@@ -125,6 +126,14 @@ impl VersionedStore {
                 })
                 .collect();
             state.replace_keys(keys, &mut env.out.observations);
+            // An installed vote is this seat's vote, as if the accept had reached it late: the
+            // seat's syncs count it as held, so the checker counts it as voted.
+            env.out
+                .observations
+                .extend(votes.iter().map(|(key, v)| Observation::Voted {
+                    key: Rc::clone(key),
+                    ballot: v.ballot,
+                }));
             state.seat = Seat::Voter(Rc::clone(config));
             state.established = established;
             state.seal_promised = Ballot::ZERO;
@@ -169,7 +178,7 @@ impl VersionedStore {
         &mut self,
         from: NodeId,
         range: RangeId,
-        epoch: u64,
+        (epoch, sync): (u64, u64),
         digest: &[(Rc<str>, Option<Ballot>)],
         env: &mut Env,
     ) {
@@ -202,6 +211,7 @@ impl VersionedStore {
             Message::SyncReply {
                 range,
                 epoch,
+                sync,
                 standing,
                 stale: stale.into(),
             },
@@ -219,19 +229,11 @@ impl VersionedStore {
         let Some(config) = state.seat.config() else {
             return;
         };
-        let message = if config.has_node(from) {
-            Message::Install {
-                config: Rc::clone(config),
-                votes: state.handover(),
-                established: state.established,
-            }
+        if config.has_node(from) {
+            send_install(from, config, state.handover(), state.established, env);
         } else if state.established {
-            Message::Established {
-                config: Rc::clone(config),
-            }
-        } else {
-            return;
-        };
-        env.send(from, message);
+            let config = Rc::clone(config);
+            env.send(from, Message::Established { config });
+        }
     }
 }

@@ -83,8 +83,15 @@ pub(super) fn recipients(config: &Config, extra: &[Replica]) -> Vec<NodeId> {
     ids
 }
 
-/// Notes that the written keys of `votes` went to `to` in a hand-over (for the trace's coverage).
-pub(super) fn observe_handover(votes: &Handover, to: NodeId, env: &mut Env) {
+/// Hands `votes` of `config`'s range to `to`, noting each written key that goes (the trace's
+/// coverage, which the checker's `handover-reported` holds to the message).
+pub(super) fn send_install(
+    to: NodeId,
+    config: &Rc<Config>,
+    votes: Handover,
+    established: bool,
+    env: &mut Env,
+) {
     for (key, vote) in votes.iter() {
         if vote.state.version > 0 {
             env.out.observations.push(Observation::HandedOver {
@@ -93,6 +100,13 @@ pub(super) fn observe_handover(votes: &Handover, to: NodeId, env: &mut Env) {
             });
         }
     }
+    let config = Rc::clone(config);
+    let message = Message::Install {
+        config,
+        votes,
+        established,
+    };
+    env.send(to, message);
 }
 
 impl VersionedStore {

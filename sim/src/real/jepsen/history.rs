@@ -192,6 +192,7 @@ impl History {
             probe_peak: None,
             rejoins: Vec::new(),
             range_events: Vec::new(),
+            handovers: Vec::new(),
             clock_rates: Vec::new(),
             panic: None,
         }
