@@ -243,6 +243,40 @@ pub enum AgreementEvent {
     },
 }
 
+/// A `versioned` proposer sent a phase message of one round (same ballot, same key or range) to
+/// the same node again within a tick of the previous send (for `resend-pacing`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuickResend {
+    /// The tick of the repeat.
+    pub at: Tick,
+    /// The proposer.
+    pub from: NodeId,
+    /// The node it went to.
+    pub to: NodeId,
+    /// What was sent: the message kind and its key or range, e.g. `accept user/3`.
+    pub what: String,
+    /// The round's ballot.
+    pub ballot: Ballot,
+    /// Ticks since the previous send of the same message: 0 or 1.
+    pub gap_ticks: Tick,
+}
+
+/// A `versioned` seat's answer to a steward's sync listed a key whose vote is the one the digest
+/// it answered shows (for `sync-listing`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnchangedListed {
+    /// The tick of the answer.
+    pub at: Tick,
+    /// The seat answering.
+    pub seat: NodeId,
+    /// The steward it answered.
+    pub steward: NodeId,
+    /// The range.
+    pub range: u16,
+    /// The key.
+    pub key: String,
+}
+
 /// A written key going to a node in a `versioned` hand-over, from one side: the message the
 /// network carried, or the sender's report of it (for `handover-reported`).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -624,6 +658,14 @@ pub struct RunRecord {
     /// sender reported it (empty for `classic`, and where the driver does not watch messages).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub handovers: Vec<HandoverKey>,
+    /// `versioned`: every phase message a proposer sent the same node again within a tick of
+    /// the previous send (empty for `classic`, and where the driver does not watch messages).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub quick_resends: Vec<QuickResend>,
+    /// `versioned`: every key a seat listed in its answer to a sync with the vote the digest it
+    /// answered shows (empty for `classic`, and where the driver does not watch messages).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unchanged_listed: Vec<UnchangedListed>,
     /// Every change of a node's clock rate, in order (empty: every clock steady throughout, or
     /// a driver that does not skew clocks).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -123,6 +123,8 @@ pub fn promised(
             Provenance,
             SweepCadence,
             HandoverReported,
+            ResendPacing,
+            SyncListing,
         ]);
     } else {
         props.extend([WritePlacement, WriteForwarding, QuorumRefusal]);

@@ -1,13 +1,15 @@
 //! What a run records for the checker and the logs: client history, observations, process events.
 
 use crate::net::SendFate;
+use crate::run::checker_ballot;
 use checker::record::{
     self, ClockRate, GossipPeak, HandoverKey, HandoverSeen, JoinRequest, KvInput, Operation,
-    Outcome, ProcessEvent, RangeEvent, Stamp,
+    Outcome, ProcessEvent, QuickResend, RangeEvent, Stamp, UnchangedListed,
 };
-use node::agreement::Handover;
-use node::{ClientReply, NodeId, Observation, OpId, Reason, Request, Tick};
+use node::agreement::{Ballot, Handover, Vote};
+use node::{ClientReply, Message, NodeId, Observation, OpId, Reason, Request, Tick};
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 /// The record of one run, filled as it goes.
 #[derive(Debug, Default)]
@@ -21,9 +23,64 @@ pub struct Recorder {
     probe_peak: Option<GossipPeak>,
     range_events: Vec<RangeEvent>,
     handovers: Vec<HandoverKey>,
+    phase_sends: PhaseSends,
+    unchanged_listed: Vec<UnchangedListed>,
     clock_rates: Vec<ClockRate>,
     message_faults: MessageFaults,
 }
+
+/// The phase messages of rounds sent in the current tick and the one before, to find a message
+/// sent to the same node again within a tick (for `resend-pacing`). Two ticks of sends, not the
+/// whole run: a repeat further apart needs no record.
+#[derive(Debug, Default)]
+struct PhaseSends {
+    tick: Tick,
+    current: Vec<(PhaseSend, Tick)>,
+    previous: Vec<(PhaseSend, Tick)>,
+    repeats: Vec<QuickResend>,
+}
+
+/// One phase message of a round, as sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhaseSend {
+    /// The proposer.
+    pub from: NodeId,
+    /// The node it went to.
+    pub to: NodeId,
+    /// The kind of message (`prepare`, `accept`, `seal-prepare`, `seal-accept`).
+    pub kind: &'static str,
+    /// The round's ballot.
+    pub ballot: Ballot,
+    /// The key of a key round, or the range of a seal.
+    pub subject: PhaseSubject,
+}
+
+/// What a round is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PhaseSubject {
+    /// A key round's key.
+    Key(Rc<str>),
+    /// A range hand-over's range.
+    Range(u16),
+}
+
+impl PhaseSubject {
+    /// The round a phase message belongs to (its key or range, and its ballot), if it is one.
+    pub fn of(message: &Message) -> Option<(PhaseSubject, Ballot)> {
+        match message {
+            Message::Prepare { key, ballot } | Message::Accept { key, ballot, .. } => {
+                Some((PhaseSubject::Key(Rc::clone(key)), *ballot))
+            }
+            Message::SealPrepare { range, ballot } | Message::SealAccept { range, ballot, .. } => {
+                Some((PhaseSubject::Range(range.0), *ballot))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A steward's digest of a range, as a `Sync` carries it: each key with its vote's ballot.
+pub type Digest = [(Rc<str>, Option<Ballot>)];
 
 /// How much gossip a node sent in one step, by whether the target is in its view.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -256,6 +313,75 @@ impl Recorder {
             key: key.to_string(),
             seen: HandoverSeen::Sent,
         }));
+    }
+
+    /// A round's phase message went out: noted as a quick resend if the same message went to
+    /// the same node in this tick or the one before.
+    pub fn phase_sent(&mut self, tick: Tick, send: PhaseSend) {
+        let sends = &mut self.phase_sends;
+        if tick != sends.tick {
+            sends.previous = if tick == sends.tick + 1 {
+                std::mem::take(&mut sends.current)
+            } else {
+                Vec::new()
+            };
+            sends.current.clear();
+            sends.tick = tick;
+        }
+        let earlier = sends.current.iter().chain(&sends.previous);
+        if let Some((_, at)) = earlier
+            .filter(|(s, _)| *s == send)
+            .max_by_key(|(_, at)| *at)
+        {
+            let subject = match &send.subject {
+                PhaseSubject::Key(key) => key.to_string(),
+                PhaseSubject::Range(range) => format!("range{range}"),
+            };
+            sends.repeats.push(QuickResend {
+                at: tick,
+                from: send.from.0,
+                to: send.to.0,
+                what: format!("{} {subject}", send.kind),
+                ballot: checker_ballot(&send.ballot),
+                gap_ticks: tick - at,
+            });
+        }
+        sends.current.push((send, tick));
+    }
+
+    /// `seat` answered `steward`'s digest of `range`: notes every key it listed whose vote is the
+    /// one the digest shows (for `sync-listing`).
+    pub fn sync_answered(
+        &mut self,
+        tick: Tick,
+        seat: NodeId,
+        steward: NodeId,
+        range: u16,
+        digest: &Digest,
+        stale: &[(Rc<str>, Option<Vote>)],
+    ) {
+        for (key, vote) in stale {
+            let digested = digest.iter().find(|(k, _)| k == key).map(|(_, b)| *b);
+            if digested == Some(vote.as_ref().map(|v| v.ballot)) {
+                self.unchanged_listed.push(UnchangedListed {
+                    at: tick,
+                    seat: seat.0,
+                    steward: steward.0,
+                    range,
+                    key: key.to_string(),
+                });
+            }
+        }
+    }
+
+    /// The keys seats listed in answers to syncs with the vote the digest showed, in order.
+    pub fn unchanged_listed(&self) -> &[UnchangedListed] {
+        &self.unchanged_listed
+    }
+
+    /// The phase messages sent to the same node again within a tick, in order.
+    pub fn quick_resends(&self) -> &[QuickResend] {
+        &self.phase_sends.repeats
     }
 
     /// The written keys hand-overs sent, as the network carried them.

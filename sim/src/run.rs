@@ -432,7 +432,7 @@ fn coverage(recorder: &Recorder) -> BTreeMap<String, u64> {
 }
 
 /// The checker's name for a ballot.
-fn checker_ballot(ballot: &node::agreement::Ballot) -> checker::record::Ballot {
+pub(crate) fn checker_ballot(ballot: &node::agreement::Ballot) -> checker::record::Ballot {
     checker::record::Ballot {
         epoch: ballot.epoch,
         round: ballot.round,
@@ -668,6 +668,8 @@ fn build_record(
         rejoins,
         range_events: recorder.range_events().to_vec(),
         handovers,
+        quick_resends: recorder.quick_resends().to_vec(),
+        unchanged_listed: recorder.unchanged_listed().to_vec(),
         clock_rates: recorder.clock_rates().to_vec(),
         panic,
     }

@@ -1,7 +1,7 @@
 //! The deterministic world: virtual time, nodes, the network, and the record of what happened.
 
 use crate::net::{InFlight, Network};
-use crate::recorder::{GossipSent, Recorder};
+use crate::recorder::{Digest, GossipSent, PhaseSend, PhaseSubject, Recorder};
 use crate::streams::{stream, Consumer};
 use crate::trace::{Event, Trace, TraceLevel};
 use node::{Input, Message, Node, NodeId, Observation, OpId, Outbox, Params, Request, Tick};
@@ -70,6 +70,9 @@ pub struct World {
     recorder: Recorder,
     outbox: Outbox,
     inbox_scratch: Vec<InFlight>,
+    /// The digest of the `Sync` being delivered, while its receiver steps: its answer is judged
+    /// against it (for `sync-listing`).
+    answering: Option<Rc<Digest>>,
     answered: Vec<OpId>,
 }
 
@@ -110,6 +113,7 @@ impl World {
             recorder: Recorder::default(),
             outbox: Outbox::default(),
             inbox_scratch: Vec::new(),
+            answering: None,
             answered: Vec::new(),
         }
     }
@@ -199,10 +203,14 @@ impl World {
                     let mut inbox = std::mem::take(&mut self.inbox_scratch);
                     std::mem::swap(&mut inbox, &mut self.slots[i].inbox);
                     for msg in inbox.drain(..) {
-                        if let Message::SyncReply { range, stale, .. } = &msg.message {
-                            if !stale.is_empty() {
+                        match &msg.message {
+                            Message::SyncReply { range, stale, .. } if !stale.is_empty() => {
                                 self.recorder.stale_reply(now, msg.to, range.0);
                             }
+                            Message::Sync { digest, .. } => {
+                                self.answering = Some(Rc::clone(digest))
+                            }
+                            _ => {}
                         }
                         let event = Event::Deliver {
                             id: msg.id,
@@ -217,6 +225,7 @@ impl World {
                                 message: msg.message,
                             },
                         );
+                        self.answering = None;
                     }
                     self.inbox_scratch = inbox;
                     // A skewed clock gives the node 0, 1 or 2 ticks of its own per world tick.
@@ -344,6 +353,7 @@ impl World {
             seq,
             answered,
             slots,
+            answering,
             ..
         } = self;
         let (from, membership) = (slots[i].id, slots[i].node.membership());
@@ -390,6 +400,13 @@ impl World {
                     Message::Sync { range, .. } => recorder.synced(now, from, range.0),
                     Message::Query { range } => recorder.queried(now, from, range.0),
                     Message::Install { ref votes, .. } => recorder.installed(now, from, to, votes),
+                    Message::SyncReply {
+                        range, ref stale, ..
+                    } => {
+                        if let Some(digest) = answering {
+                            recorder.sync_answered(now, from, to, range.0, digest, stale);
+                        }
+                    }
                     Message::Gossip { .. } if membership.member(to).is_some() => {
                         gossip.members += 1;
                         last.0 = id;
@@ -398,7 +415,19 @@ impl World {
                         gossip.outsiders += 1;
                         last.1 = id;
                     }
-                    _ => {}
+                    _ => {
+                        if let Some((subject, ballot)) = PhaseSubject::of(&message) {
+                            let kind = message.type_name();
+                            let send = PhaseSend {
+                                from,
+                                to,
+                                kind,
+                                ballot,
+                                subject,
+                            };
+                            recorder.phase_sent(now, send);
+                        }
+                    }
                 }
                 net.take(
                     &route,

@@ -204,6 +204,8 @@ pub fn healthy() -> RunRecord {
         rejoins: Vec::new(),
         range_events: Vec::new(),
         handovers: Vec::new(),
+        quick_resends: Vec::new(),
+        unchanged_listed: Vec::new(),
         clock_rates: Vec::new(),
         panic: None,
     }

@@ -14,6 +14,7 @@ mod forwarding;
 mod gossip;
 mod handovers;
 mod linearizable;
+mod listing;
 mod logged;
 mod membership;
 mod panic;
@@ -26,6 +27,7 @@ mod realized;
 mod refusal;
 mod rejoin;
 mod reports;
+mod resends;
 mod response;
 mod stabilization;
 mod sweep;
@@ -109,12 +111,17 @@ pub enum Property {
     /// `versioned`: every written key a hand-over sends is reported by its sender, once per
     /// message.
     HandoverReported,
+    /// `versioned`: a proposer sends a phase message of a round to one node at most once in any
+    /// two consecutive ticks.
+    ResendPacing,
+    /// `versioned`: a seat's answer to a sync lists only keys whose vote differs from the digest.
+    SyncListing,
 }
 
 impl Property {
     /// Every property, in design.md's order, then the protocol invariants and the harness's
     /// self-checks.
-    pub const ALL: [Property; 25] = [
+    pub const ALL: [Property; 27] = [
         Property::Quorum,
         Property::BoundedResponse,
         Property::Availability,
@@ -140,6 +147,8 @@ impl Property {
         Property::QuorumRefusal,
         Property::ReportedCopies,
         Property::HandoverReported,
+        Property::ResendPacing,
+        Property::SyncListing,
     ];
 
     /// The stable name.
@@ -170,6 +179,8 @@ impl Property {
             Property::QuorumRefusal => "quorum-refusal",
             Property::ReportedCopies => "reported-copies",
             Property::HandoverReported => "handover-reported",
+            Property::ResendPacing => "resend-pacing",
+            Property::SyncListing => "sync-listing",
         }
     }
 }
@@ -279,6 +290,8 @@ fn check_one(
         Property::QuorumRefusal => refusal::check(record, timeline),
         Property::ReportedCopies => reports::check(record, timeline),
         Property::HandoverReported => handovers::check(record),
+        Property::ResendPacing => resends::check(record),
+        Property::SyncListing => listing::check(record),
         Property::Linearizable => return linearizable::check_history(record, options.budget),
     };
     PropertyReport {

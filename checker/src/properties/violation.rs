@@ -208,6 +208,10 @@ pub enum Class {
     CopyUnreported,
     /// `handover-reported`: a hand-over's written keys and its sender's reports of them differ.
     HandoverUnreported,
+    /// `resend-pacing`: a proposer sent a phase message to a node again within a tick.
+    ResentTooSoon,
+    /// `sync-listing`: a seat listed a key whose vote the digest it answered already shows.
+    ListedUnchanged,
 }
 
 impl Class {
@@ -241,6 +245,8 @@ impl Class {
             Class::RefusedWithQuorum | Class::TookOpWithoutQuorum => Property::QuorumRefusal,
             Class::CopyUnreported => Property::ReportedCopies,
             Class::HandoverUnreported => Property::HandoverReported,
+            Class::ResentTooSoon => Property::ResendPacing,
+            Class::ListedUnchanged => Property::SyncListing,
         }
     }
 }
@@ -327,6 +333,8 @@ impl fmt::Display for Class {
             }
             Class::CopyUnreported => f.write_str("node holds a copy its reports do not say"),
             Class::HandoverUnreported => f.write_str("hand-over and its sender's report differ"),
+            Class::ResentTooSoon => f.write_str("phase message resent within a tick"),
+            Class::ListedUnchanged => f.write_str("seat listed a key its vote on agrees with"),
         }
     }
 }

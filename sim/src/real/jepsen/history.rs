@@ -193,6 +193,8 @@ impl History {
             rejoins: Vec::new(),
             range_events: Vec::new(),
             handovers: Vec::new(),
+            quick_resends: Vec::new(),
+            unchanged_listed: Vec::new(),
             clock_rates: Vec::new(),
             panic: None,
         }
