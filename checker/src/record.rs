@@ -261,6 +261,22 @@ pub struct QuickResend {
     pub gap_ticks: Tick,
 }
 
+/// A `versioned` node reported how it stands in a range's epoch: it installed the range in that
+/// epoch (`RangeRecovered`), or refused to vote in it for not having done so (`NotRecovered`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recovery {
+    /// When.
+    pub at: Stamp,
+    /// The node.
+    pub node: NodeId,
+    /// The range.
+    pub range: u16,
+    /// The epoch.
+    pub epoch: u64,
+    /// Installed (`true`), or refused as not recovered (`false`).
+    pub recovered: bool,
+}
+
 /// A `versioned` seat's answer to a steward's sync listed a key whose vote is the one the digest
 /// it answered shows (for `sync-listing`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -666,6 +682,10 @@ pub struct RunRecord {
     /// answered shows (empty for `classic`, and where the driver does not watch messages).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unchanged_listed: Vec<UnchangedListed>,
+    /// `versioned`: every report of a node installing a range in an epoch, or refusing to vote
+    /// in one for not having installed it, in order (empty for `classic`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recoveries: Vec<Recovery>,
     /// Every change of a node's clock rate, in order (empty: every clock steady throughout, or
     /// a driver that does not skew clocks).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -125,6 +125,7 @@ pub fn promised(
             HandoverReported,
             ResendPacing,
             SyncListing,
+            RecoveryReports,
         ]);
     } else {
         props.extend([WritePlacement, WriteForwarding, QuorumRefusal]);

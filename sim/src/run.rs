@@ -10,8 +10,8 @@ use crate::workload::Clients;
 use crate::world::{NodeState, World, WorldConfig};
 use checker::record::{
     AgreementEvent, Bounds, DrawnFault, FaultDraws, FinalNode, HandoverKey, HandoverSeen, LogLine,
-    LogRole, LoggedKind, Panic, Rejoin, RunRecord, Stamp, StoreEvent, StoredKey, ViewChange,
-    Window, WriteForward, WriteRoute,
+    LogRole, LoggedKind, Panic, Recovery, Rejoin, RunRecord, Stamp, StoreEvent, StoredKey,
+    ViewChange, Window, WriteForward, WriteRoute,
 };
 use node::params::Variant;
 use node::{NodeId, Observation, Tick};
@@ -458,6 +458,7 @@ fn build_record(
     let mut log = Vec::new();
     let mut rejoins = Vec::new();
     let mut handovers = recorder.handovers().to_vec();
+    let mut recoveries = Vec::new();
     let versioned = s.params.variant == Variant::Versioned;
     for (tick, seq, node, observation) in recorder.observations() {
         let at = Stamp {
@@ -509,6 +510,14 @@ fn build_record(
                     },
                 })
             }
+            Observation::RangeRecovered { range, epoch }
+            | Observation::NotRecovered { range, epoch } => recoveries.push(Recovery {
+                at,
+                node: node.0,
+                range: range.0,
+                epoch: *epoch,
+                recovered: matches!(observation, Observation::RangeRecovered { .. }),
+            }),
             Observation::HandedOver { key, to } if versioned => handovers.push(HandoverKey {
                 at: *tick,
                 from: node.0,
@@ -670,6 +679,7 @@ fn build_record(
         handovers,
         quick_resends: recorder.quick_resends().to_vec(),
         unchanged_listed: recorder.unchanged_listed().to_vec(),
+        recoveries,
         clock_rates: recorder.clock_rates().to_vec(),
         panic,
     }

@@ -206,6 +206,7 @@ pub fn healthy() -> RunRecord {
         handovers: Vec::new(),
         quick_resends: Vec::new(),
         unchanged_listed: Vec::new(),
+        recoveries: Vec::new(),
         clock_rates: Vec::new(),
         panic: None,
     }

@@ -24,6 +24,7 @@ mod provenance;
 mod queries;
 mod quorum;
 mod realized;
+mod recovery;
 mod refusal;
 mod rejoin;
 mod reports;
@@ -116,12 +117,15 @@ pub enum Property {
     ResendPacing,
     /// `versioned`: a seat's answer to a sync lists only keys whose vote differs from the digest.
     SyncListing,
+    /// `versioned`: a node reports a range's epoch not recovered only if it has not installed
+    /// that epoch since it last started.
+    RecoveryReports,
 }
 
 impl Property {
     /// Every property, in design.md's order, then the protocol invariants and the harness's
     /// self-checks.
-    pub const ALL: [Property; 27] = [
+    pub const ALL: [Property; 28] = [
         Property::Quorum,
         Property::BoundedResponse,
         Property::Availability,
@@ -149,6 +153,7 @@ impl Property {
         Property::HandoverReported,
         Property::ResendPacing,
         Property::SyncListing,
+        Property::RecoveryReports,
     ];
 
     /// The stable name.
@@ -181,6 +186,7 @@ impl Property {
             Property::HandoverReported => "handover-reported",
             Property::ResendPacing => "resend-pacing",
             Property::SyncListing => "sync-listing",
+            Property::RecoveryReports => "recovery-reports",
         }
     }
 }
@@ -292,6 +298,7 @@ fn check_one(
         Property::HandoverReported => handovers::check(record),
         Property::ResendPacing => resends::check(record),
         Property::SyncListing => listing::check(record),
+        Property::RecoveryReports => recovery::check(record, timeline),
         Property::Linearizable => return linearizable::check_history(record, options.budget),
     };
     PropertyReport {

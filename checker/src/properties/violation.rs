@@ -212,6 +212,8 @@ pub enum Class {
     ResentTooSoon,
     /// `sync-listing`: a seat listed a key whose vote the digest it answered already shows.
     ListedUnchanged,
+    /// `recovery-reports`: a node reported an epoch it had installed as not recovered.
+    RecoveredReportedMissing,
 }
 
 impl Class {
@@ -247,6 +249,7 @@ impl Class {
             Class::HandoverUnreported => Property::HandoverReported,
             Class::ResentTooSoon => Property::ResendPacing,
             Class::ListedUnchanged => Property::SyncListing,
+            Class::RecoveredReportedMissing => Property::RecoveryReports,
         }
     }
 }
@@ -335,6 +338,9 @@ impl fmt::Display for Class {
             Class::HandoverUnreported => f.write_str("hand-over and its sender's report differ"),
             Class::ResentTooSoon => f.write_str("phase message resent within a tick"),
             Class::ListedUnchanged => f.write_str("seat listed a key its vote on agrees with"),
+            Class::RecoveredReportedMissing => {
+                f.write_str("node reported an epoch it had installed as not recovered")
+            }
         }
     }
 }

@@ -195,6 +195,7 @@ impl History {
             handovers: Vec::new(),
             quick_resends: Vec::new(),
             unchanged_listed: Vec::new(),
+            recoveries: Vec::new(),
             clock_rates: Vec::new(),
             panic: None,
         }
