@@ -320,12 +320,12 @@ impl Recorder {
     pub fn phase_sent(&mut self, tick: Tick, send: PhaseSend) {
         let sends = &mut self.phase_sends;
         if tick != sends.tick {
-            sends.previous = if tick == sends.tick + 1 {
-                std::mem::take(&mut sends.current)
-            } else {
-                Vec::new()
-            };
+            // Swap the buffers rather than move them, so that neither is reallocated each tick.
+            std::mem::swap(&mut sends.previous, &mut sends.current);
             sends.current.clear();
+            if tick != sends.tick + 1 {
+                sends.previous.clear();
+            }
             sends.tick = tick;
         }
         let earlier = sends.current.iter().chain(&sends.previous);
