@@ -197,6 +197,19 @@ pub struct Ballot {
     pub incarnation: u32,
 }
 
+impl std::fmt::Display for Ballot {
+    /// As violation messages show it: `e<epoch>.r<round>.n<node>.i<incarnation>`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Ballot {
+            epoch,
+            round,
+            node,
+            incarnation,
+        } = self;
+        write!(f, "e{epoch}.r{round}.n{node}.i{incarnation}")
+    }
+}
+
 /// One step of a key's agreement in the `versioned` store, as the nodes' observations record
 /// it (for `agreement`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -154,7 +154,8 @@ pub enum Observation {
         epoch: u64,
     },
     /// `versioned`: this seat accepted a key proposal, or installed a handed-over vote on it: its
-    /// vote on the key is now the proposed state at `ballot`. The checker's `agreement` counts these votes behind every decision.
+    /// vote on the key is now the proposed state at `ballot`. The checker's `agreement` counts
+    /// these votes behind every decision.
     Voted {
         /// The key.
         key: Rc<str>,

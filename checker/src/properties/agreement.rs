@@ -167,8 +167,7 @@ fn decisions_without_quorum(record: &RunRecord) -> Vec<Violation> {
                     "n{node} sent {key:?} at tick {} as chosen under ballot {}, which no \
                      proposer decided and only {voters:?} of its seats {seats:?} voted for \
                      ({majority} needed)",
-                    at.tick,
-                    describe(ballot),
+                    at.tick, ballot,
                 );
                 violations.push(
                     Violation::new(Class::RepairedUnchosen, message)
@@ -193,7 +192,7 @@ fn decisions_without_quorum(record: &RunRecord) -> Vec<Violation> {
                     "n{node} decided {key:?} at tick {} under ballot {} with votes from \
                      {voters:?} only, {} of the {majority} its seats {seats:?} need",
                     at.tick,
-                    describe(ballot),
+                    ballot,
                     voters.len()
                 );
                 violations.push(
@@ -205,14 +204,6 @@ fn decisions_without_quorum(record: &RunRecord) -> Vec<Violation> {
         }
     }
     violations
-}
-
-/// A ballot as the messages show it: `e<epoch>.r<round>.n<node>.i<incarnation>`.
-fn describe(ballot: &Ballot) -> String {
-    format!(
-        "e{}.r{}.n{}.i{}",
-        ballot.epoch, ballot.round, ballot.node, ballot.incarnation
-    )
 }
 
 #[cfg(test)]

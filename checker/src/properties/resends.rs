@@ -36,9 +36,8 @@ pub(super) fn check(record: &RunRecord) -> Vec<Violation> {
                 gap_ticks,
             } = resend;
             let message = format!(
-                "n{from} sent {what} under ballot e{}.r{}.n{}.i{} to n{to} at tick {at}, {gap_ticks} \
-                 tick(s) after the same message (a resend waits at least 2 ticks)",
-                ballot.epoch, ballot.round, ballot.node, ballot.incarnation
+                "n{from} sent {what} under ballot {ballot} to n{to} at tick {at}, {gap_ticks} \
+                 tick(s) after the same message (a resend waits at least 2 ticks)"
             );
             Violation::new(Class::ResentTooSoon, message).with_nodes([*from, *to])
         })
