@@ -108,18 +108,18 @@ pub struct MessageFaults {
 pub fn kv_input(request: &Request) -> KvInput {
     match request {
         Request::Create { key, value } => KvInput::Create {
-            key: key.to_string(),
-            value: value.to_string(),
+            key: String::from(&**key),
+            value: String::from(&**value),
         },
         Request::Read { key } => KvInput::Read {
-            key: key.to_string(),
+            key: String::from(&**key),
         },
         Request::Update { key, value } => KvInput::Update {
-            key: key.to_string(),
-            value: value.to_string(),
+            key: String::from(&**key),
+            value: String::from(&**value),
         },
         Request::Delete { key } => KvInput::Delete {
-            key: key.to_string(),
+            key: String::from(&**key),
         },
     }
 }
@@ -142,13 +142,13 @@ pub fn complete_from_reply(op: &mut Operation, at: Stamp, reply: &ClientReply) {
     op.complete = Some(at);
     op.outcome = outcome_of(reply);
     op.reason = kv_reason(reply.reason);
-    op.output = reply.value.as_ref().map(|v| v.to_string());
+    op.output = reply.value.as_ref().map(|v| String::from(&**v));
     op.acks = reply
         .acks
         .iter()
         .map(|a| record::Ack {
             from: a.from.0,
-            value: a.value.as_ref().map(|v| v.to_string()),
+            value: a.value.as_ref().map(|v| String::from(&**v)),
         })
         .collect();
 }
@@ -310,7 +310,7 @@ impl Recorder {
             at: tick,
             from: from.0,
             to: to.0,
-            key: key.to_string(),
+            key: String::from(&**key),
             seen: HandoverSeen::Sent,
         }));
     }

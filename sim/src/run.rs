@@ -384,12 +384,12 @@ fn incarnations_known(world: &World) -> bool {
 
 /// Whether every running node's view is exactly the set of running nodes.
 fn views_agree(world: &World) -> bool {
-    let live = world.live_ids();
-    world
-        .slots()
-        .iter()
-        .filter(|s| s.state == NodeState::Up)
-        .all(|s| s.node.membership().view() == live.as_slice())
+    // Asked every tick: the live ids are walked again for each view rather than collected.
+    let live = || world.slots().iter().filter(|s| s.state == NodeState::Up);
+    live().all(|s| {
+        let view = s.node.membership().view();
+        view.iter().copied().eq(live().map(|l| l.id))
+    })
 }
 
 /// Named protocol events, counted from the observations.
@@ -486,12 +486,12 @@ fn build_record(
             Observation::Voted { key, ballot } => agreement.push(AgreementEvent::Voted {
                 at,
                 node: node.0,
-                key: key.to_string(),
+                key: String::from(&**key),
                 ballot: checker_ballot(ballot),
             }),
             Observation::Decided { key, ballot, seats }
             | Observation::ReadRepair { key, ballot, seats } => {
-                let (node, key, ballot) = (node.0, key.to_string(), checker_ballot(ballot));
+                let (node, key, ballot) = (node.0, String::from(&**key), checker_ballot(ballot));
                 let seats = seats.iter().map(|n| n.0).collect();
                 agreement.push(match observation {
                     Observation::Decided { .. } => AgreementEvent::Decided {
@@ -522,13 +522,13 @@ fn build_record(
                 at: *tick,
                 from: node.0,
                 to: to.0,
-                key: key.to_string(),
+                key: String::from(&**key),
                 seen: HandoverSeen::Reported,
             }),
             Observation::WriteRouted { key, to, txn } => routes.push(WriteRoute {
                 at,
                 node: node.0,
-                key: key.to_string(),
+                key: String::from(&**key),
                 to: to.iter().map(|n| n.0).collect(),
                 txn: *txn,
             }),
@@ -540,7 +540,7 @@ fn build_record(
             } => forwards.push(WriteForward {
                 at,
                 node: node.0,
-                key: key.to_string(),
+                key: String::from(&**key),
                 to: to.0,
                 coordinator: coordinator.0,
                 txn: *txn,
@@ -566,14 +566,14 @@ fn build_record(
                     node::OpKind::Delete => LoggedKind::Delete,
                 },
                 txn: *txn,
-                key: key.to_string(),
+                key: String::from(&**key),
                 success: *success,
             }),
             Observation::ReplicaStored { key, value } => stored.push(StoreEvent {
                 at,
                 node: node.0,
-                key: key.to_string(),
-                value: value.as_ref().map(|v| v.to_string()),
+                key: String::from(&**key),
+                value: value.as_ref().map(|v| String::from(&**v)),
             }),
             _ => {}
         }
