@@ -94,7 +94,8 @@ impl Network {
         }
     }
 
-    /// Queues a message as its route says.
+    /// Queues a message as its route says (inlined: see `FaultyNet::take`).
+    #[inline(always)]
     pub fn take(&mut self, route: &Route, msg: InFlight) {
         if route.fate != SendFate::Queued {
             return;
