@@ -105,7 +105,7 @@ impl Node {
     pub fn step<R: RngCore + ?Sized>(
         &mut self,
         now: Tick,
-        input: Input,
+        input: Input<'_>,
         rng: &mut R,
         out: &mut Outbox,
     ) {
@@ -140,7 +140,7 @@ impl Node {
         match input {
             Input::Start => {} // membership's alone, handled above
             Input::Tick => self.store.on_tick(env),
-            Input::Deliver { from, message } => self.store.on_message(from, &message, env),
+            Input::Deliver { from, message } => self.store.on_message(from, message, env),
             Input::Client { op, request } => self.store.on_client(op, request, env),
         }
     }

@@ -268,9 +268,11 @@ pub struct Outbox {
     pub observations: Vec<Observation>,
 }
 
-/// One input to a node's step function.
+/// One input to a node's step function. A delivered message is lent, not given: the node
+/// reads it and keeps what it needs, and the caller frees it (moving it in and out of each
+/// step was a copy of a large value for every message delivered).
 #[derive(Debug, Clone)]
-pub enum Input {
+pub enum Input<'a> {
     /// The node starts (first start or restart with an empty store).
     Start,
     /// One tick of the node's own clock passed.
@@ -280,7 +282,7 @@ pub enum Input {
         /// The sender.
         from: NodeId,
         /// The message.
-        message: Message,
+        message: &'a Message,
     },
     /// A client asks this node to coordinate an operation.
     Client {

@@ -202,7 +202,7 @@ impl World {
                     // Swap the inbox with a scratch buffer so neither is reallocated every tick.
                     let mut inbox = std::mem::take(&mut self.inbox_scratch);
                     std::mem::swap(&mut inbox, &mut self.slots[i].inbox);
-                    for msg in inbox.drain(..) {
+                    for msg in &inbox {
                         match &msg.message {
                             Message::SyncReply { range, stale, .. } if !stale.is_empty() => {
                                 self.recorder.stale_reply(now, msg.to, range.0);
@@ -222,11 +222,12 @@ impl World {
                             i,
                             Input::Deliver {
                                 from: msg.from,
-                                message: msg.message,
+                                message: &msg.message,
                             },
                         );
                         self.answering = None;
                     }
+                    inbox.clear();
                     self.inbox_scratch = inbox;
                     // A skewed clock gives the node 0, 1 or 2 ticks of its own per world tick.
                     let target = self.local_target(i);
@@ -333,7 +334,7 @@ impl World {
         self.step(i, Input::Client { op, request });
     }
 
-    fn step(&mut self, i: usize, input: Input) {
+    fn step(&mut self, i: usize, input: Input<'_>) {
         let now = self.now;
         let slot = &mut self.slots[i];
         slot.node.step(now, input, &mut slot.rng, &mut self.outbox);

@@ -101,7 +101,13 @@ impl Driver {
                     self.counters.partitioned += 1;
                 } else {
                     self.counters.delivered += 1;
-                    self.step(Input::Deliver { from, message }, out);
+                    self.step(
+                        Input::Deliver {
+                            from,
+                            message: &message,
+                        },
+                        out,
+                    );
                 }
             }
             Packet::Request { op, request } => {
@@ -149,7 +155,7 @@ impl Driver {
         std::mem::take(&mut self.log)
     }
 
-    fn step(&mut self, input: Input, out: &mut Datagrams) {
+    fn step(&mut self, input: Input<'_>, out: &mut Datagrams) {
         self.node
             .step(self.now, input, &mut self.rng, &mut self.outbox);
         let me = self.node.id();

@@ -98,7 +98,7 @@ impl Cluster {
         usize::from(id.0) - 1
     }
 
-    fn input(&mut self, id: NodeId, input: Input) {
+    fn input(&mut self, id: NodeId, input: Input<'_>) {
         let i = Cluster::index(id);
         let Some(node) = self.nodes[i].as_mut() else {
             return;
@@ -143,7 +143,13 @@ impl Cluster {
         let mut due = due;
         due.sort_by_key(|(at, seq, ..)| (*at, *seq));
         for (_, _, from, to, message) in due {
-            self.input(to, Input::Deliver { from, message });
+            self.input(
+                to,
+                Input::Deliver {
+                    from,
+                    message: &message,
+                },
+            );
         }
         for i in 1..=self.nodes.len() as u8 {
             self.input(NodeId(i), Input::Tick);
@@ -856,7 +862,7 @@ mod acceptor {
             1,
             Input::Deliver {
                 from: NodeId(9),
-                message,
+                message: &message,
             },
             rng,
             &mut out,
