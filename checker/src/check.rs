@@ -36,7 +36,8 @@ pub struct Counterexample<O, S> {
 /// The outcome of the per-key searches.
 struct Searched {
     verdict: Verdict,
-    violated: Option<usize>,
+    /// The key found not linearizable, and how far its search got ([`Search::reached`]).
+    violated: Option<(usize, Option<usize>)>,
     unknown: Vec<usize>,
 }
 
@@ -69,7 +70,7 @@ fn search_partitions<M: Model>(
                 Some(Verdict::NotLinearizable) => {
                     return Searched {
                         verdict: Verdict::NotLinearizable,
-                        violated: Some(running[i].0),
+                        violated: Some((*p, search.reached())),
                         unknown: Vec::new(),
                     }
                 }
@@ -110,12 +111,12 @@ pub fn check<M: Explain>(
 ) -> Report<M::Op, M::State> {
     let mut meter = Meter::new(budget);
     let searched = search_partitions(model, partitions, &mut meter);
-    let counterexample = searched.violated.map(|p| {
+    let counterexample = searched.violated.map(|(p, reached)| {
         let partition = &partitions[p];
         Counterexample {
             key: partition.key.clone(),
             key_ops: partition.ops.len(),
-            witness: minimize(model, &partition.ops, &mut meter),
+            witness: minimize(model, &partition.ops, reached, &mut meter),
         }
     });
     Report {

@@ -217,6 +217,9 @@ pub(crate) struct Search<'a, M: Model> {
     fresh: bool,
     /// Required operations not yet linearized.
     remaining: usize,
+    /// The latest entry that was, in some configuration the search entered, the first
+    /// completion not yet passed (see [`Search::reached`]); [`HEAD`] until one is seen.
+    reach: u32,
 }
 
 impl<'a, M: Model> Search<'a, M> {
@@ -255,7 +258,17 @@ impl<'a, M: Model> Search<'a, M> {
             entry: HEAD,
             fresh: true,
             remaining,
+            reach: HEAD,
         }
+    }
+
+    /// The index (in [`events`] order) of the latest completion that some configuration the
+    /// search entered had not yet passed. That configuration linearizes every operation that
+    /// completed before it, so every prefix of the history that ends before this event is
+    /// linearizable: the witness's shortest violating prefix ends at or after it. `None`
+    /// before the search met any completion.
+    pub fn reached(&self) -> Option<usize> {
+        (self.reach != HEAD).then(|| self.reach as usize - 1)
     }
 
     #[inline]
@@ -290,6 +303,11 @@ impl<'a, M: Model> Search<'a, M> {
                     e = self.entries.next[e as usize];
                 }
                 if next_move.is_none() {
+                    // `e` is the first completion left: lifting only ever moves it later, so
+                    // the configurations that stop here cover every one entered.
+                    if e != HEAD {
+                        self.reach = self.reach.max(e);
+                    }
                     self.entry = self.entries.next[HEAD as usize];
                     dead_end = !self.may_finish(model);
                 }

@@ -160,21 +160,38 @@ impl<M: Explain> Minimizer<'_, M> {
         }
     }
 
-    /// The shortest violating prefix of a violating candidate.
+    /// The shortest violating prefix of a violating candidate, by bisection over the cuts at
+    /// its required completions.
     fn cut_short(&mut self, c: Candidate) -> Candidate {
+        self.cut_short_from(c, 0)
+    }
+
+    /// [`Self::cut_short`], given that every prefix ending before event `floor` is known to
+    /// be linearizable: from a floor past the first cut it gallops up (1, 2, 4 ... cuts on)
+    /// and bisects the stride that crosses over, so that a floor at or just below the answer
+    /// costs a search or two instead of a bisection of the whole history (whose first probes
+    /// are the longest searches). The answer is the same: prefixes are monotone.
+    fn cut_short_from(&mut self, c: Candidate, floor: usize) -> Candidate {
         let cuts: Vec<usize> = (0..=c.cut)
             .filter(|&e| self.returns[e].is_some_and(|op| c.keep[op]))
             .collect();
         // The last completion inside the prefix violates (the events after it add nothing but
         // optional invocations); find the first cut that does.
-        let (mut lo, mut hi) = (0, cuts.len().saturating_sub(1));
+        let mut hi = cuts.len().saturating_sub(1);
+        let mut lo = cuts.partition_point(|&e| e < floor).min(hi);
+        let mut stride = 1;
+        while lo > 0 && lo < hi {
+            let probe = (lo + stride - 1).min(hi);
+            if probe == hi || self.violates(&self.at_cut(&c, cuts[probe])) {
+                hi = probe;
+                break;
+            }
+            lo = probe + 1;
+            stride *= 2;
+        }
         while lo < hi {
             let mid = (lo + hi) / 2;
-            let probe = Candidate {
-                keep: c.keep.clone(),
-                cut: cuts[mid],
-            };
-            if self.violates(&probe) {
+            if self.violates(&self.at_cut(&c, cuts[mid])) {
                 hi = mid;
             } else {
                 lo = mid + 1;
@@ -183,6 +200,14 @@ impl<M: Explain> Minimizer<'_, M> {
         Candidate {
             cut: cuts.get(lo).copied().unwrap_or(c.cut),
             keep: c.keep,
+        }
+    }
+
+    /// `c` cut at event `cut` instead.
+    fn at_cut(&self, c: &Candidate, cut: usize) -> Candidate {
+        Candidate {
+            keep: c.keep.clone(),
+            cut,
         }
     }
 
@@ -283,10 +308,13 @@ impl<M: Explain> Minimizer<'_, M> {
     }
 }
 
-/// A 1-minimal witness for `ops`, which the caller found not linearizable.
+/// A 1-minimal witness for `ops`, which the caller found not linearizable. `reached` is how
+/// far the caller's search got ([`Search::reached`]), if it kept it: the shortest violating
+/// prefix is looked for from there on.
 pub(crate) fn minimize<M: Explain>(
     model: &mut M,
     ops: &[HistoryOp<M::Op>],
+    reached: Option<usize>,
     meter: &mut Meter,
 ) -> Witness<M::Op, M::State> {
     let events = events(ops);
@@ -326,7 +354,7 @@ pub(crate) fn minimize<M: Explain>(
         keep: vec![true; ops.len()],
         cut: events.len().saturating_sub(1),
     };
-    let cut = minimizer.cut_short(whole);
+    let cut = minimizer.cut_short_from(whole, reached.unwrap_or(0));
     let least = minimizer.drop_all_it_can(cut);
     let minimal = !minimizer.exhausted;
     let chosen: Vec<usize> = (0..ops.len())
