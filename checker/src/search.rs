@@ -636,8 +636,72 @@ mod tests {
             })
     }
 
+    /// The history of [`arbitrary_etcd_op`]'s draws, on three values.
+    fn etcd_history(
+        m: &mut EtcdModel,
+        raw: &[(usize, Option<usize>, u8, u32, u32)],
+    ) -> Vec<HistoryOp<EtcdOp>> {
+        let values = [m.value(None), m.value(Some(1)), m.value(Some(2))];
+        raw.iter()
+            .map(|&(invoke, complete, kind, a, b)| {
+                let (a, b) = (values[a as usize], values[b as usize]);
+                let (operation, complete) = match kind {
+                    0 => (EtcdOp::Read(a), complete),
+                    1 => (EtcdOp::Write(a), complete),
+                    2 => (EtcdOp::Cas { from: a, to: b }, complete),
+                    3 => (EtcdOp::CasFailed { from: a, to: b }, complete),
+                    4 => (EtcdOp::MaybeWrite(a), None),
+                    _ => (EtcdOp::MaybeCas { from: a, to: b }, None),
+                };
+                op(invoke, complete.filter(|_| kind < 4), operation)
+            })
+            .collect()
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(20_000))]
+
+        /// What the witness relies on `reached` for: after a search finds a history not
+        /// linearizable, the prefix that ends just before the completion it reports is
+        /// linearizable (operations still running there may take effect or not). The test
+        /// fails if `reached` names a completion later than the search got to.
+        #[test]
+        fn every_prefix_before_the_reached_completion_is_linearizable(
+            raw in prop::collection::vec(arbitrary_etcd_op(), 1..11),
+        ) {
+            let mut m = EtcdModel::default();
+            let ops = etcd_history(&mut m, &raw);
+            let mut meter = Meter::new(Budget::Steps(1_000_000));
+            let mut search = Search::new(&m, &ops);
+            if search.run(&mut m, &mut meter) != Some(Verdict::NotLinearizable) {
+                return Ok(());
+            }
+            let reached = search.reached().expect("a refuted search met a completion");
+            let events = events(&ops);
+            prop_assert!(events[reached].is_return);
+            let mut call_at = vec![0; ops.len()];
+            let mut return_at = vec![usize::MAX; ops.len()];
+            for (e, event) in events.iter().enumerate() {
+                if event.is_return {
+                    return_at[event.op as usize] = e;
+                } else {
+                    call_at[event.op as usize] = e;
+                }
+            }
+            let prefix: Vec<HistoryOp<EtcdOp>> = (0..ops.len())
+                .filter(|&i| call_at[i] < reached)
+                .map(|i| {
+                    let mut op = ops[i].clone();
+                    if return_at[i] >= reached {
+                        op.complete = None;
+                    }
+                    op
+                })
+                .collect();
+            let mut meter = Meter::new(Budget::Steps(1_000_000));
+            let verdict = Search::new(&m, &prefix).run(&mut m, &mut meter);
+            prop_assert_eq!(verdict, Some(Verdict::Linearizable));
+        }
 
         /// Breaking symmetry between alike operations never changes a verdict: random small
         /// registers with values repeated on purpose, open writes and compare-and-sets, and
@@ -648,22 +712,7 @@ mod tests {
             optional_mask in any::<u16>(),
         ) {
             let mut m = EtcdModel::default();
-            let values = [m.value(None), m.value(Some(1)), m.value(Some(2))];
-            let ops: Vec<HistoryOp<EtcdOp>> = raw
-                .iter()
-                .map(|&(invoke, complete, kind, a, b)| {
-                    let (a, b) = (values[a as usize], values[b as usize]);
-                    let (operation, complete) = match kind {
-                        0 => (EtcdOp::Read(a), complete),
-                        1 => (EtcdOp::Write(a), complete),
-                        2 => (EtcdOp::Cas { from: a, to: b }, complete),
-                        3 => (EtcdOp::CasFailed { from: a, to: b }, complete),
-                        4 => (EtcdOp::MaybeWrite(a), None),
-                        _ => (EtcdOp::MaybeCas { from: a, to: b }, None),
-                    };
-                    op(invoke, complete.filter(|_| kind < 4), operation)
-                })
-                .collect();
+            let ops = etcd_history(&mut m, &raw);
             let optional: Vec<bool> = ops
                 .iter()
                 .enumerate()
