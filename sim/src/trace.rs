@@ -271,11 +271,24 @@ impl Trace {
         }
     }
 
-    /// Folds one event at `tick` into the trace.
+    /// Folds one event at `tick` into the trace. Inlined into each place that records, where
+    /// the kind of event is known, so that hashing it is straight-line code instead of a call
+    /// and a jump on the kind (this runs for every event of every run); keeping a line or a
+    /// picture is the out-of-line rest.
+    #[inline(always)]
     pub fn record(&mut self, tick: Tick, event: &Event<'_>) {
         tick.hash(&mut self.hasher);
         event.hash(&mut self.hasher);
         self.events += 1;
+        if self.capture.is_some() || self.level != TraceLevel::HashOnly {
+            self.keep(tick, event);
+        }
+    }
+
+    /// What [`Trace::record`] keeps beyond the hash: the event for a picture, and its line.
+    #[cold]
+    #[inline(never)]
+    fn keep(&mut self, tick: Tick, event: &Event<'_>) {
         if let Some(capture) = self.capture.as_mut() {
             capture.record(tick, event);
         }
