@@ -76,6 +76,7 @@ impl LinkModel {
     }
 
     /// Draws a delay and tallies what it was.
+    #[inline]
     fn draw_delay(&self, rng: &mut ChaCha8Rng, tally: &mut Tally) -> Tick {
         let (lo, hi) = self.usual_delays();
         tally.delays += 1;
