@@ -109,19 +109,21 @@ impl Node {
         rng: &mut R,
         out: &mut Outbox,
     ) {
-        let params = Rc::clone(&self.params);
+        // Borrowed apart rather than through `self`, so the parameters need no clone of
+        // their `Rc` for every step.
+        let Node {
+            incarnation,
+            params,
+            membership,
+            store,
+            ..
+        } = self;
+        let params: &Params = params;
         match &input {
-            Input::Start => {
-                return self
-                    .membership
-                    .start(now, self.incarnation, &params, rng, out)
-            }
-            Input::Tick => self.membership.tick(now, &params, rng, out),
+            Input::Start => return membership.start(now, *incarnation, params, rng, out),
+            Input::Tick => membership.tick(now, params, rng, out),
             Input::Deliver { from, message } => {
-                if self
-                    .membership
-                    .on_message(now, *from, message, &params, out)
-                {
+                if membership.on_message(now, *from, message, params, out) {
                     return; // a membership message
                 }
             }
@@ -132,16 +134,16 @@ impl Node {
         let mut rng = rng;
         let env = &mut Env {
             now,
-            membership: &self.membership,
-            params: &params,
+            membership,
+            params,
             rng: &mut rng,
             out,
         };
         match input {
             Input::Start => {} // membership's alone, handled above
-            Input::Tick => self.store.on_tick(env),
-            Input::Deliver { from, message } => self.store.on_message(from, message, env),
-            Input::Client { op, request } => self.store.on_client(op, request, env),
+            Input::Tick => store.on_tick(env),
+            Input::Deliver { from, message } => store.on_message(from, message, env),
+            Input::Client { op, request } => store.on_client(op, request, env),
         }
     }
 }
