@@ -430,15 +430,7 @@ impl World {
                         }
                     }
                 }
-                net.take(
-                    &route,
-                    InFlight {
-                        id,
-                        from,
-                        to,
-                        message,
-                    },
-                );
+                net.take(&route, id, from, to, message);
             }
             if gossip != GossipSent::default() {
                 recorder.gossiped(now, last, from, gossip);

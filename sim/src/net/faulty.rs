@@ -7,7 +7,7 @@
 use super::{InFlight, Route, SendFate};
 use crate::streams::{stream, Consumer};
 use node::random::{between, chance_ppm};
-use node::{NodeId, Tick};
+use node::{Message, NodeId, Tick};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -291,20 +291,37 @@ impl FaultyNet {
         }
     }
 
-    /// Queues `msg` as `route` (made for it by [`Self::route`]) says: the copy first, then
-    /// the message; nothing when it was dropped. Inlined for the reason [`Calendar::push`] is.
+    /// Queues message `id` as `route` (made for it by [`Self::route`]) says: the copy first,
+    /// then the message; nothing when it was dropped. Inlined, and given the message's parts,
+    /// so that the [`InFlight`] is put together where it is stored: a 128-byte value passed
+    /// down whole was copied at every level on the way.
     #[inline(always)]
-    pub fn take(&mut self, route: &Route, msg: InFlight) {
+    pub fn take(&mut self, route: &Route, id: u64, from: NodeId, to: NodeId, message: Message) {
         if route.fate != SendFate::Queued {
             return;
         }
-        let to = usize::from(msg.to.0);
+        let queue = &mut self.queues[usize::from(to.0)];
         if let Some(copy_at) = route.copy_at {
             self.order += 1;
-            self.queues[to].push(copy_at, self.order, msg.clone());
+            let copy = InFlight {
+                id,
+                from,
+                to,
+                message: message.clone(),
+            };
+            queue.push(copy_at, self.order, copy);
         }
         self.order += 1;
-        self.queues[to].push(route.deliver_at, self.order, msg);
+        queue.push(
+            route.deliver_at,
+            self.order,
+            InFlight {
+                id,
+                from,
+                to,
+                message,
+            },
+        );
     }
 
     /// Moves every message for `to` due at or before `now` into `inbox`, oldest first.
@@ -329,7 +346,7 @@ impl FaultyNet {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use node::{Digest, Message};
+    use node::Digest;
 
     fn msg(id: u64, from: u8, to: u8) -> InFlight {
         let members = std::rc::Rc::from(vec![Digest {
@@ -353,7 +370,7 @@ mod tests {
     /// was queued too.
     fn send(n: &mut FaultyNet, now: Tick, msg: InFlight) -> (SendFate, bool) {
         let route = n.route(now, msg.from, msg.to);
-        n.take(&route, msg);
+        n.take(&route, msg.id, msg.from, msg.to, msg.message);
         (route.fate, route.duplicated())
     }
 

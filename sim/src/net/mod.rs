@@ -94,15 +94,21 @@ impl Network {
         }
     }
 
-    /// Queues a message as its route says (inlined: see `FaultyNet::take`).
+    /// Queues message `id` from `from` to `to` as its route says (inlined, and given in
+    /// parts rather than as an [`InFlight`]: see `FaultyNet::take`).
     #[inline(always)]
-    pub fn take(&mut self, route: &Route, msg: InFlight) {
+    pub fn take(&mut self, route: &Route, id: u64, from: NodeId, to: NodeId, message: Message) {
         if route.fate != SendFate::Queued {
             return;
         }
         match self {
-            Network::Emulnet(net) => net.take(msg),
-            Network::Faulty(net) => net.take(route, msg),
+            Network::Emulnet(net) => net.take(InFlight {
+                id,
+                from,
+                to,
+                message,
+            }),
+            Network::Faulty(net) => net.take(route, id, from, to, message),
         }
     }
 
