@@ -87,8 +87,9 @@ pub enum Message {
         key: Rc<str>,
         /// The ballot promised.
         ballot: Ballot,
-        /// What the acceptor accepted last in that epoch, if anything.
-        vote: Option<Vote>,
+        /// What the acceptor accepted last in that epoch, if anything (boxed, like the other
+        /// large fields, so that every message, gossip included, is a smaller value to move).
+        vote: Option<Box<Vote>>,
     },
     /// `versioned`, phase 2: accept this state under the ballot.
     Accept {
@@ -97,7 +98,7 @@ pub enum Message {
         /// The ballot.
         ballot: Ballot,
         /// The proposed state, computed from the newest state phase 1 found.
-        state: Versioned,
+        state: Box<Versioned>,
         /// The client operation it serves (for the replica's log line); `None` for repair.
         op: Option<OpRef>,
     },
@@ -123,7 +124,7 @@ pub enum Message {
         /// The key.
         key: Rc<str>,
         /// The chosen ballot and state.
-        vote: Vote,
+        vote: Box<Vote>,
     },
     /// `versioned`, handover phase 1: promise not to accept lower seal ballots for the range.
     SealPrepare {

@@ -321,7 +321,7 @@ impl VersionedStore {
             } => self.on_sync(from, *range, (*epoch, *sync), digest, env),
             Message::Query { range } => self.on_query(from, *range, env),
             Message::Promise { key, ballot, vote } => {
-                self.on_promise(from, key, *ballot, vote.as_ref(), env)
+                self.on_promise(from, key, *ballot, vote.as_deref(), env)
             }
             Message::Accepted { key, ballot } => self.on_accepted(from, key, *ballot, env),
             Message::Refuse { key, ballot, why } => self.on_refuse(from, key, *ballot, why, env),

@@ -262,7 +262,7 @@ impl VersionedStore {
             return refuse(from, key, ballot, Refusal::Promised(slot.promised), env);
         }
         slot.promised = ballot;
-        let vote = slot.vote.clone();
+        let vote = slot.vote.clone().map(Box::new);
         let key = Rc::clone(key);
         env.send(from, Message::Promise { key, ballot, vote });
     }

@@ -170,7 +170,10 @@ impl VersionedStore {
                 seats: config.seat_nodes(),
             });
             match seat {
-                Some(to) => env.send(to, Message::Commit { key, vote }),
+                Some(to) => {
+                    let vote = Box::new(vote);
+                    env.send(to, Message::Commit { key, vote })
+                }
                 None => self.on_commit(&key, &vote, env),
             }
         }

@@ -93,7 +93,7 @@ impl KeyRound {
                     let message = Message::Accept {
                         key: Rc::clone(key),
                         ballot,
-                        state: state.clone(),
+                        state: Box::new(state.clone()),
                         op: self.purpose.op_ref(),
                     };
                     env.send(m.id, message);
@@ -331,7 +331,7 @@ impl VersionedStore {
             for m in &round.config.members {
                 if !tally.ids().any(|id| id == m.id) {
                     let key = Rc::clone(key);
-                    let vote = vote.clone();
+                    let vote = Box::new(vote.clone());
                     env.send(m.id, Message::Commit { key, vote });
                 }
             }

@@ -900,7 +900,7 @@ mod acceptor {
         Message::Accept {
             key: Rc::clone(key),
             ballot,
-            state,
+            state: Box::new(state),
             op: None,
         }
     }
@@ -930,7 +930,7 @@ mod acceptor {
             Message::Accept {
                 key: key.clone(),
                 ballot: ballot(0, 5),
-                state: state.clone(),
+                state: Box::new(state.clone()),
                 op: None,
             },
         );
@@ -966,7 +966,7 @@ mod acceptor {
             Message::Accept {
                 key,
                 ballot: ballot(0, 1),
-                state: Versioned::default(),
+                state: Box::default(),
                 op: None,
             },
         );
@@ -1076,7 +1076,7 @@ mod acceptor {
                 ballot: ballot(1, 1),
             },
         );
-        assert!(matches!(answer(&out), Message::Promise { vote: Some(v), .. } if *v == vote));
+        assert!(matches!(answer(&out), Message::Promise { vote: Some(v), .. } if **v == vote));
     }
 
     #[test]
@@ -1104,10 +1104,17 @@ mod acceptor {
             &mut rng,
             Message::Commit {
                 key: key.clone(),
-                vote: newer,
+                vote: Box::new(newer),
             },
         );
-        deliver(&mut n, &mut rng, Message::Commit { key, vote: older });
+        deliver(
+            &mut n,
+            &mut rng,
+            Message::Commit {
+                key,
+                vote: Box::new(older),
+            },
+        );
         assert_eq!(n.stored()[0].value.as_deref(), Some("new"));
     }
 }
