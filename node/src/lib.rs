@@ -20,7 +20,7 @@ pub mod store;
 
 pub use client::{Ack, ClientReply, OpKind, Reason, Request};
 pub use ids::{Address, Incarnation, NodeId, OpId, Tick};
-pub use message::{Digest, Input, Message, Outbox};
+pub use message::{Digest, Input, Message, Outbox, SyncDigest, SyncStale};
 pub use observation::{Observation, Role};
 pub use params::{Params, PlantedBug, Variant};
 

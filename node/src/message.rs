@@ -9,6 +9,14 @@ use crate::observation::Observation;
 use serde::{Deserialize, Serialize};
 use std::rc::Rc;
 
+/// A steward's digest of a range, as [`Message::Sync`] carries it: each key, in key order, with
+/// the ballot of its vote (`None`: promised, nothing accepted).
+pub type SyncDigest = Rc<[(Rc<str>, Option<Ballot>)]>;
+
+/// A seat's answer to a digest, as [`Message::SyncReply`] carries it: each key whose vote differs
+/// from the digest, with the seat's vote on it.
+pub type SyncStale = Rc<[(Rc<str>, Option<Vote>)]>;
+
 /// One entry of a heartbeat table as it travels in gossip.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Digest {
@@ -203,7 +211,7 @@ pub enum Message {
         sync: u64,
         /// Each key with the ballot of the steward's vote (`None`: promised, nothing accepted),
         /// sorted by key.
-        digest: Rc<[(Rc<str>, Option<Ballot>)]>,
+        digest: SyncDigest,
     },
     /// `versioned`: the answer to [`Message::Sync`].
     SyncReply {
@@ -216,7 +224,7 @@ pub enum Message {
         /// How the sender stands in that epoch.
         standing: Standing,
         /// Keys whose votes differ from the digest, with the sender's vote on each.
-        stale: Rc<[(Rc<str>, Option<Vote>)]>,
+        stale: SyncStale,
     },
     /// `versioned`: a node that should recover the range, or that holds it and must learn
     /// whether it may drop it, asks the nodes its ring names.

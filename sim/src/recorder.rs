@@ -6,8 +6,10 @@ use checker::record::{
     self, ClockRate, GossipPeak, HandoverKey, HandoverSeen, JoinRequest, KvInput, Operation,
     Outcome, ProcessEvent, QuickResend, RangeEvent, Stamp, UnchangedListed,
 };
-use node::agreement::{Ballot, Handover, Vote};
-use node::{ClientReply, Message, NodeId, Observation, OpId, Reason, Request, Tick};
+use node::agreement::{Ballot, Handover};
+use node::{
+    ClientReply, Message, NodeId, Observation, OpId, Reason, Request, SyncDigest, SyncStale, Tick,
+};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
@@ -78,9 +80,6 @@ impl PhaseSubject {
         }
     }
 }
-
-/// A steward's digest of a range, as a `Sync` carries it: each key with its vote's ballot.
-pub type Digest = [(Rc<str>, Option<Ballot>)];
 
 /// How much gossip a node sent in one step, by whether the target is in its view.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -357,10 +356,10 @@ impl Recorder {
         seat: NodeId,
         steward: NodeId,
         range: u16,
-        digest: &Digest,
-        stale: &[(Rc<str>, Option<Vote>)],
+        digest: &SyncDigest,
+        stale: &SyncStale,
     ) {
-        for (key, vote) in stale {
+        for (key, vote) in stale.iter() {
             let digested = digest.iter().find(|(k, _)| k == key).map(|(_, b)| *b);
             if digested == Some(vote.as_ref().map(|v| v.ballot)) {
                 self.unchanged_listed.push(UnchangedListed {

@@ -1,10 +1,12 @@
 //! The deterministic world: virtual time, nodes, the network, and the record of what happened.
 
 use crate::net::{InFlight, Network};
-use crate::recorder::{Digest, GossipSent, PhaseSend, PhaseSubject, Recorder};
+use crate::recorder::{GossipSent, PhaseSend, PhaseSubject, Recorder};
 use crate::streams::{stream, Consumer};
 use crate::trace::{Event, Trace, TraceLevel};
-use node::{Input, Message, Node, NodeId, Observation, OpId, Outbox, Params, Request, Tick};
+use node::{
+    Input, Message, Node, NodeId, Observation, OpId, Outbox, Params, Request, SyncDigest, Tick,
+};
 use rand_chacha::ChaCha8Rng;
 use std::rc::Rc;
 
@@ -72,7 +74,7 @@ pub struct World {
     inbox_scratch: Vec<InFlight>,
     /// The digest of the `Sync` being delivered, while its receiver steps: its answer is judged
     /// against it (for `sync-listing`).
-    answering: Option<Rc<Digest>>,
+    answering: Option<SyncDigest>,
     answered: Vec<OpId>,
 }
 

@@ -8,7 +8,7 @@ use crate::agreement::{
 use crate::bugs::PlantedBug;
 use crate::client::OpKind;
 use crate::ids::{NodeId, Tick};
-use crate::message::Message;
+use crate::message::{Message, SyncDigest, SyncStale};
 use crate::observation::{Observation, Role};
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
@@ -96,12 +96,6 @@ pub(super) struct RangeState {
     /// of sync: a repair should come a couple of round trips later, not a sweep later.
     pub(super) resync_at: Option<Tick>,
 }
-
-/// The keys a seat reported out of sync, with its vote on each.
-pub(super) type SyncStale = Rc<[(Rc<str>, Option<Vote>)]>;
-
-/// A steward's digest of a range: each key, in key order, with the ballot of its vote.
-pub(super) type SyncDigest = Rc<[(Rc<str>, Option<Ballot>)]>;
 
 impl RangeState {
     /// The state at start: a voter of epoch 0 if this is the genesis seat.

@@ -2,13 +2,12 @@
 //! commits what a quorum of seats already holds to the seats behind, installs seats that have
 //! not recovered the range, and repairs keys that stay out of sync.
 
-use super::acceptor::SyncDigest;
 use super::round::send_install;
 use super::{Env, VersionedStore};
 use crate::agreement::{Ballot, RangeId, Standing, Vote};
 use crate::bugs::PlantedBug;
 use crate::ids::NodeId;
-use crate::message::Message;
+use crate::message::{Message, SyncDigest, SyncStale};
 use crate::observation::Observation;
 use std::collections::BTreeSet;
 use std::rc::Rc;
@@ -55,7 +54,7 @@ impl VersionedStore {
         range: RangeId,
         (epoch, sync): (u64, u64),
         standing: Standing,
-        stale: &super::acceptor::SyncStale,
+        stale: &SyncStale,
         env: &mut Env,
     ) {
         let state = &mut self.ranges[usize::from(range.0)];
@@ -106,7 +105,8 @@ impl VersionedStore {
             let sent = state
                 .sync_digest
                 .binary_search_by(|(k, _)| k.cmp(key))
-                .map_or(None, |i| state.sync_digest[i].1);
+                .ok()
+                .and_then(|i| state.sync_digest[i].1);
             // Planted bug `sync-trusts-moved-vote`: the check is skipped.
             if mine.map(|v| v.ballot) != sent && env.params.bug != PlantedBug::SyncTrustsMovedVote {
                 // This node voted on the key since its digest: the seats that did not list it
