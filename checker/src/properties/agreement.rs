@@ -120,7 +120,8 @@ fn unknown_before_every_vote(record: &RunRecord, op: &Operation) -> Option<Viola
         return None;
     }
     let message = format!(
-        "op {} ({key:?}, coordinator {}) decided at tick {} under ballot e{}.r{} with seats          {seats:?}, answered unknown (no quorum) at tick {} before {silent:?} voted",
+        "op {} ({key:?}, coordinator {}) decided at tick {} under ballot e{}.r{} with seats \
+         {seats:?}, answered unknown (no quorum) at tick {} before {silent:?} voted",
         op.id, op.coordinator, decided_at.tick, ballot.epoch, ballot.round, answer.tick
     );
     Some(Violation::by_op(Class::UnknownBeforeEveryVote, op, message).with_nodes(silent))
@@ -312,6 +313,11 @@ mod tests {
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].class, Class::UnknownBeforeEveryVote);
         assert_eq!(found[0].nodes, vec![4]);
+        assert!(
+            found[0].message.contains(" with seats [") && !found[0].message.contains("  "),
+            "{}",
+            found[0].message
+        );
         // A decision before the operation, or another coordinator's, is not its decision.
         let mut before = unknown_after_decision(&[2, 3]);
         if let Some(AgreementEvent::Decided { at: when, .. }) = before.agreement.last_mut() {
