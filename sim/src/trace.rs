@@ -271,10 +271,11 @@ impl Trace {
         }
     }
 
-    /// Folds one event at `tick` into the trace. Inlined into each place that records, where
-    /// the kind of event is known, so that hashing it is straight-line code instead of a call
-    /// and a jump on the kind (this runs for every event of every run); keeping a line or a
-    /// picture is the out-of-line rest.
+    /// Folds one event at `tick` into the trace. Inlined into each place that records (this
+    /// runs for every event of every run), so that a run that keeps only the hash pays no call
+    /// into here and no test of what to keep beyond one branch; keeping a line or a picture is
+    /// the out-of-line rest. (The compiler still calls the event's `Hash` as a function of its
+    /// own: it is large.)
     #[inline(always)]
     pub fn record(&mut self, tick: Tick, event: &Event<'_>) {
         tick.hash(&mut self.hasher);

@@ -151,7 +151,7 @@ impl Calendar {
 
     /// Queues a message due at `at` (after every tick drained so far) as the `order`th sent.
     /// Inlined, so a message moves from the sender's outbox straight into its bucket instead
-    /// of being copied into each call's arguments on the way (it is 128 bytes).
+    /// of being copied into each call's arguments on the way (an [`InFlight`] is 88 bytes).
     #[inline(always)]
     fn push(&mut self, at: Tick, order: u64, msg: InFlight) {
         debug_assert!(
@@ -293,8 +293,8 @@ impl FaultyNet {
 
     /// Queues message `id` as `route` (made for it by [`Self::route`]) says: the copy first,
     /// then the message; nothing when it was dropped. Inlined, and given the message's parts,
-    /// so that the [`InFlight`] is put together where it is stored: a 128-byte value passed
-    /// down whole was copied at every level on the way.
+    /// so that the [`InFlight`] is put together where it is stored: a large value passed down
+    /// whole was copied at every level on the way.
     #[inline(always)]
     pub fn take(&mut self, route: &Route, id: u64, from: NodeId, to: NodeId, message: Message) {
         if route.fate != SendFate::Queued {
