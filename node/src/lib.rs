@@ -17,12 +17,14 @@ pub mod params;
 pub mod random;
 pub mod ring;
 pub mod store;
+pub mod table;
 
 pub use client::{Ack, ClientReply, OpKind, Reason, Request};
 pub use ids::{Address, Incarnation, NodeId, OpId, Tick};
 pub use message::{Digest, Input, Message, Outbox, SyncDigest, SyncStale};
 pub use observation::{Observation, Role};
 pub use params::{Params, PlantedBug, Variant};
+pub use table::Table;
 
 use membership::Membership;
 use rand_core::RngCore;

@@ -13,8 +13,8 @@ use crate::message::{Digest, Message, Outbox};
 use crate::observation::Observation;
 use crate::params::{Params, PlantedBug};
 use crate::random::{below, choose_distinct};
+use crate::table::Table;
 use rand_core::RngCore;
-use std::rc::Rc;
 
 /// Slots in the dense member tables: one per possible node id. The tables are arrays of this
 /// length, so indexing them by a `u8` id needs no bounds check (on every table entry merged).
@@ -160,7 +160,7 @@ impl Membership {
     }
 
     /// The table this node gossips: every member it does not suspect, itself included.
-    fn table(&mut self, params: &Params) -> Rc<[Digest]> {
+    fn table(&mut self, params: &Params) -> Table {
         // Planted bug `stale-gossip-revives` gossips suspected members too.
         let gossip_suspected = params.bug == PlantedBug::StaleGossipRevives;
         let mut table = std::mem::take(&mut self.table_scratch);
@@ -175,7 +175,7 @@ impl Membership {
                 });
             }
         }
-        let shared = Rc::from(&table[..]);
+        let shared = Table::new(&table);
         self.table_scratch = table;
         shared
     }
@@ -254,7 +254,7 @@ impl Membership {
             out.sends.push((
                 to,
                 Message::Gossip {
-                    members: Rc::clone(&members),
+                    members: members.clone(),
                 },
             ));
         }

@@ -6,6 +6,7 @@ use crate::agreement::{
 use crate::client::{ClientReply, Reason, Request, TxnId};
 use crate::ids::{Incarnation, NodeId, OpId};
 use crate::observation::Observation;
+use crate::table::Table;
 use serde::{Deserialize, Serialize};
 use std::rc::Rc;
 
@@ -39,12 +40,12 @@ pub enum Message {
     /// The answer to a join: the answering node's heartbeat table.
     JoinReply {
         /// Every member the answering node does not suspect, itself included.
-        members: Rc<[Digest]>,
+        members: Table,
     },
     /// Periodic heartbeat gossip.
     Gossip {
         /// Every member the sender does not suspect, itself included.
-        members: Rc<[Digest]>,
+        members: Table,
     },
     /// A coordinator forwards a client request to a replica.
     KvRequest {

@@ -349,7 +349,7 @@ mod tests {
     use node::Digest;
 
     fn msg(id: u64, from: u8, to: u8) -> InFlight {
-        let members = std::rc::Rc::from(vec![Digest {
+        let members = node::Table::from(vec![Digest {
             id: NodeId(from),
             incarnation: 0,
             heartbeat: id,

@@ -229,7 +229,7 @@ fn send(out: &mut Datagrams, to: SocketAddr, packet: &Packet, counters: &mut Cou
 #[cfg(test)]
 mod tests {
     use super::*;
-    use node::{Message, PlantedBug, Request, Variant};
+    use node::{Message, PlantedBug, Request, Table, Variant};
 
     fn cluster() -> ClusterFile {
         ClusterFile {
@@ -309,7 +309,7 @@ mod tests {
             wire::encode(&Packet::Peer {
                 from: NodeId(from),
                 message: Message::Gossip {
-                    members: Rc::from(vec![]),
+                    members: Table::from(vec![]),
                 },
             })
             .unwrap()

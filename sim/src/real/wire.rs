@@ -194,7 +194,7 @@ pub fn decode(bytes: &[u8]) -> Result<Packet, Refused> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use node::{Digest, Reason};
+    use node::{Digest, Reason, Table};
     use rand_chacha::rand_core::{RngCore, SeedableRng};
     use rand_chacha::ChaCha8Rng;
     use std::rc::Rc;
@@ -203,7 +203,7 @@ mod tests {
         Packet::Peer {
             from: NodeId(3),
             message: Message::Gossip {
-                members: Rc::from(vec![
+                members: Table::from(vec![
                     Digest {
                         id: NodeId(3),
                         incarnation: 1,
@@ -303,13 +303,13 @@ mod tests {
         };
         let cap = crate::net::emulnet::PAYLOAD_CAP_BYTES;
         for len in 0..=cap / MAX_DIGEST_BYTES + 2 {
-            let members: Rc<[Digest]> = Rc::from(vec![largest; len]);
+            let members = Table::from(vec![largest; len]);
             for message in [
                 Message::Gossip {
-                    members: Rc::clone(&members),
+                    members: members.clone(),
                 },
                 Message::JoinReply {
-                    members: Rc::clone(&members),
+                    members: members.clone(),
                 },
             ] {
                 let bytes = message_bytes(&message);
