@@ -1,7 +1,8 @@
 //! Gossip heartbeat membership with suspicion, removal, tombstones and rejoin.
 //!
-//! Every tick a node bumps its own heartbeat and gossips its table of non-suspected members to
-//! `gossip_fanout` random members. A member whose heartbeat has not advanced for `tfail_ticks` is
+//! Every tick a node bumps its own heartbeat, and every `gossip_interval_ticks` (1 in the
+//! original protocol) it gossips its table of non-suspected members to `gossip_fanout` random
+//! members. A member whose heartbeat has not advanced for `tfail_ticks` is
 //! suspected (and no longer gossiped, so stale entries do not spread); after `tremove_ticks` it is
 //! removed and a tombstone remembers its last (incarnation, heartbeat), so that stale gossip can
 //! never bring it back. A live member refutes a wrong suspicion simply by its heartbeat advancing:
@@ -196,7 +197,10 @@ impl Membership {
             self.send_join(now, params, rng, out);
         }
         self.detect_failures(now, params, out);
-        self.gossip(params, rng, out);
+        // Staggered by id, like the probes below, so that nodes do not all gossip in one tick.
+        if (now + u64::from(self.me.0)).is_multiple_of(params.gossip_interval_ticks) {
+            self.gossip(params, rng, out);
+        }
         // Staggered by id so nodes do not all probe in one tick. An interval of 0 would never
         // be due (`is_multiple_of(0)` holds only for 0, and `now + id` is at least 1), though
         // seed-file validation already refuses it.

@@ -50,8 +50,14 @@ pub struct Params {
     pub tfail_ticks: Tick,
     /// A member whose heartbeat has not advanced for this long is removed from the view.
     pub tremove_ticks: Tick,
-    /// How many members each node gossips its heartbeat table to on every tick.
+    /// How many members each node gossips its heartbeat table to on each gossip tick.
     pub gossip_fanout: usize,
+    /// A node gossips every this many ticks of its own clock (staggered by id); its heartbeat
+    /// still advances every tick. 1, the original protocol, gossips on every tick (and is left
+    /// out of seed files); a longer interval is the cheaper protocol the fuzz profiles also draw,
+    /// trading messages for slower dissemination, which their longer `tfail_ticks` absorbs.
+    #[serde(default = "every_tick", skip_serializing_if = "is_every_tick")]
+    pub gossip_interval_ticks: Tick,
     /// Every this many ticks a node also gossips to one seed node outside its view.
     pub probe_interval_ticks: Tick,
     /// A node that has not heard back from its join request tries again after this long.
@@ -77,6 +83,16 @@ pub struct Params {
     pub extra_handover_ppm: u32,
 }
 
+/// The original gossip interval, for seed files that do not name one.
+fn every_tick() -> Tick {
+    1
+}
+
+/// Whether the gossip interval is the original one (it is then left out of seed files).
+fn is_every_tick(ticks: &Tick) -> bool {
+    *ticks == 1
+}
+
 /// Whether a fault point's rate is off (it is then left out of seed files).
 fn is_zero(ppm: &u32) -> bool {
     *ppm == 0
@@ -91,6 +107,7 @@ impl Params {
             tfail_ticks: 5,
             tremove_ticks: 20,
             gossip_fanout: 2,
+            gossip_interval_ticks: 1,
             probe_interval_ticks: 10,
             join_retry_ticks: 10,
             sweep_interval_ticks: 10,

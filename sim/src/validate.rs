@@ -394,6 +394,12 @@ pub const RULES: &[Rule] = &[
     scalar("params.gossip_fanout", ONE, Limit::Fixed(FANOUT_MAX), |s| {
         s.params.gossip_fanout as u64
     }),
+    scalar(
+        "params.gossip_interval_ticks",
+        ONE,
+        Limit::Of("params.tfail_ticks", |s| s.params.tfail_ticks),
+        |s| s.params.gossip_interval_ticks,
+    ),
     protocol_ticks("params.probe_interval_ticks", |s| {
         s.params.probe_interval_ticks
     }),
