@@ -49,8 +49,8 @@ pub struct ClassicStore {
     ring: Ring,
     ring_version: Option<u64>,
     stabilized_version: Option<u64>,
-    /// Keys this replica deleted, and when (its last tick): a hand-over still in flight from a
-    /// peer that had not seen the delete yet must not re-create the key. Kept for twice the
+    /// Keys this replica deleted or was asked to delete, and when (its last tick): a hand-over
+    /// still in flight from a peer that had not seen the delete yet must not re-create the key. Kept for twice the
     /// operation timeout, far longer than any message delay a sane configuration allows.
     deleted: BTreeMap<Rc<str>, Tick>,
     last_tick: Tick,
@@ -268,7 +268,14 @@ impl ClassicStore {
                 }
                 (true, Reason::Ok, None)
             }
-            (Request::Read { .. } | Request::Update { .. } | Request::Delete { .. }, None) => {
+            (Request::Delete { .. }, None) => {
+                // Not here yet, but deleted at the coordinator's other replicas: a hand-over in
+                // flight from a peer that had not seen the delete (this node just became a
+                // replica) must not re-create the key here either.
+                self.deleted.insert(Rc::clone(key), self.last_tick);
+                (false, Reason::NotFound, None)
+            }
+            (Request::Read { .. } | Request::Update { .. }, None) => {
                 (false, Reason::NotFound, None)
             }
         };

@@ -265,6 +265,36 @@ fn hand_over(s: &mut ClassicStore, value: &str, out: &mut Outbox) {
     s.handle(NodeId(99), &message, &params(), out);
 }
 
+/// A delete, whether this replica held the key or not, keeps a hand-over that was in flight
+/// from re-creating it for twice the operation timeout; a hand-over after that is stored. (A
+/// node just made a replica by a crashed node's removal got the delete before the old replica's
+/// hand-over of the key: it answered `NotFound` and then stored the stale copy, which the other
+/// two replicas had deleted: classic seed 1194 with gossip every 3 ticks.)
+#[test]
+fn a_delete_keeps_a_late_hand_over_out_whether_the_key_was_here_or_not() {
+    let p = params();
+    let view: Vec<NodeId> = (1..=10).map(NodeId).collect();
+    for held in [false, true] {
+        let mut s = ClassicStore::new(NodeId(5));
+        let mut out = Outbox::default();
+        s.tick(0, &view, 1, &p, &mut out);
+        if held {
+            hand_over(&mut s, "v", &mut out);
+        }
+        let delete = Request::Delete { key: key("k") };
+        assert_eq!(serve(&mut s, delete).0, held);
+        hand_over(&mut s, "stale", &mut out);
+        assert_eq!(s.entries().count(), 0, "held before the delete: {held}");
+        s.tick(2 * p.op_timeout_ticks, &view, 1, &p, &mut out);
+        hand_over(&mut s, "later", &mut out);
+        assert_eq!(
+            s.entries().next().map(|(_, v)| v.to_string()),
+            Some("later".to_string()),
+            "held before the delete: {held}"
+        );
+    }
+}
+
 /// Stabilization: a replica hands a key to the new replicas, and a node that is no longer a
 /// replica drops it, so nothing is over-replicated.
 #[test]
