@@ -49,9 +49,25 @@ fn coin(rng: &mut ChaCha8Rng) -> bool {
     below(rng, 2) == 1
 }
 
-/// Draws protocol timings within sane bounds.
+/// The longest gossip interval the swarm draws: 1 (the original protocol) to this, evenly.
+/// Longer intervals (3, with `tfail_ticks` 13 and `tremove_ticks` up to 65) found two kinds of
+/// trouble in 80,000 runs that the original protocol never shows there: a crashed node's long
+/// stay in the views widens classic's fresh-replica window (a replica made by the removal takes
+/// a write before the hand-over that it then keeps), and a clog as long as `tremove_ticks`
+/// delivers stale gossip after `membership-completeness`'s slack. Until the property counts
+/// clogs and classic's window is judged or closed, the swarm stops at 2.
+pub const GOSSIP_INTERVAL_TICKS_MAX: Tick = 2;
+
+/// Gossip rounds a member's heartbeat gets, at the least, to reach every view before it is
+/// overdue there. The original protocol (interval 1, `tfail_ticks` at least 5) gives five;
+/// the longer intervals keep four, since a suspected member is no longer gossiped, and so a
+/// suspicion that spreads before the next round turns into a removal of a live member.
+const GOSSIP_ROUNDS_PER_TFAIL: Tick = 4;
+
+/// Draws protocol timings within sane bounds; `protocol` draws the protocol options.
 fn draw_params(
     rng: &mut ChaCha8Rng,
+    protocol: &mut ChaCha8Rng,
     nodes: u8,
     variant: Variant,
     bug: PlantedBug,
@@ -60,7 +76,11 @@ fn draw_params(
     let mut params = Params::original(nodes);
     params.variant = variant;
     params.bug = bug;
-    params.tfail_ticks = between(rng, 5, 8).max(2 * delay_bound + 1);
+    // Swarm: a cheaper membership protocol (gossip every other tick) in half the runs.
+    params.gossip_interval_ticks = between(protocol, 1, GOSSIP_INTERVAL_TICKS_MAX);
+    params.tfail_ticks = between(rng, 5, 8)
+        .max(2 * delay_bound + 1)
+        .max(GOSSIP_ROUNDS_PER_TFAIL * params.gossip_interval_ticks + 1);
     params.tremove_ticks = params.tfail_ticks * between(rng, 3, 5);
     params.gossip_fanout = between(rng, 2, 3) as usize;
     params.op_timeout_ticks = between(rng, 12, 30).max(4 * delay_bound + 2);
@@ -122,7 +142,15 @@ pub fn resolve(profile: Profile, variant: Variant, bug: PlantedBug, seed: u64) -
             (network, Vec::new())
         }
     };
-    let params = draw_params(rng, nodes, variant, bug, network.delay_ticks_bound());
+    let protocol = &mut stream(seed, Consumer::Protocol);
+    let params = draw_params(
+        rng,
+        protocol,
+        nodes,
+        variant,
+        bug,
+        network.delay_ticks_bound(),
+    );
     let mut scenario = Scenario {
         nodes,
         params,

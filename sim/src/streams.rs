@@ -25,6 +25,10 @@ pub enum Consumer {
     Scenario,
     /// One node's protocol randomness (per incarnation: a restart draws a fresh stream).
     Node(NodeId, u32),
+    /// The swarm's choice of protocol options (the gossip interval): a stream of its own, so
+    /// that drawing them left every other draw of a seed, and so every run that keeps the
+    /// original protocol, as it was before they existed.
+    Protocol,
 }
 
 impl Consumer {
@@ -34,6 +38,7 @@ impl Consumer {
             Consumer::Faults => 2,
             Consumer::Workload => 3,
             Consumer::Scenario => 4,
+            Consumer::Protocol => 5,
             Consumer::Client(i) => (2 << 32) | u64::from(i),
             Consumer::Link(from, to) => (3 << 32) | (u64::from(from.0) << 8) | u64::from(to.0),
             Consumer::Node(id, incarnation) => {
