@@ -616,6 +616,20 @@ pub struct FaultDraws {
     pub realized: u64,
 }
 
+/// A link whose messages the network held and then released together (a clog): every message
+/// sent on it from `at` on arrives at `until` at the earliest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldLink {
+    /// Sender.
+    pub from: NodeId,
+    /// Receiver.
+    pub to: NodeId,
+    /// When the clog began.
+    pub at: Tick,
+    /// When it released what it held.
+    pub until: Tick,
+}
+
 /// Everything a run recorded that the properties need.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunRecord {
@@ -661,6 +675,10 @@ pub struct RunRecord {
     /// does not draw them, as in the real runtime).
     #[serde(default)]
     pub fault_draws: Vec<FaultDraws>,
+    /// The clogs that fired, in order (empty where the driver clogs nothing, as in the real
+    /// runtime).
+    #[serde(default)]
+    pub held_links: Vec<HeldLink>,
     /// The nodes a node may ask to join through (the seed list every node is given); empty where
     /// the driver does not watch join requests, as in the real runtime.
     #[serde(default)]

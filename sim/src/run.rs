@@ -9,8 +9,8 @@ use crate::trace::TraceLevel;
 use crate::workload::Clients;
 use crate::world::{NodeState, World, WorldConfig};
 use checker::record::{
-    AgreementEvent, Bounds, DrawnFault, FaultDraws, FinalNode, HandoverKey, HandoverSeen, LogLine,
-    LogRole, LoggedKind, Panic, Recovery, Rejoin, RunRecord, Stamp, StoreEvent, StoredKey,
+    AgreementEvent, Bounds, DrawnFault, FaultDraws, FinalNode, HandoverKey, HandoverSeen, HeldLink,
+    LogLine, LogRole, LoggedKind, Panic, Recovery, Rejoin, RunRecord, Stamp, StoreEvent, StoredKey,
     ViewChange, Window, WriteForward, WriteRoute,
 };
 use node::params::Variant;
@@ -83,6 +83,7 @@ pub fn execute(scenario: &Scenario, seed: u64, options: RunOptions) -> Execution
     }
     let mut clients = Clients::new(&scenario.workload, seed);
     let mut faults_fired: BTreeMap<String, u64> = BTreeMap::new();
+    let mut held_links = Vec::new();
     let mut next_fault = 0;
     let mut heals: Vec<(Tick, Fault)> = Vec::new();
     let mut converged_at = None;
@@ -110,8 +111,21 @@ pub fn execute(scenario: &Scenario, seed: u64, options: RunOptions) -> Execution
                     *faults_fired
                         .entry(fault.kind_name().to_string())
                         .or_default() += 1;
-                    if let Fault::Partition { heal_at, .. } = fault {
-                        heals.push((*heal_at, fault.clone()));
+                    match *fault {
+                        Fault::Partition { heal_at, .. } => heals.push((heal_at, fault.clone())),
+                        Fault::Clog {
+                            at,
+                            from,
+                            to,
+                            until,
+                            ..
+                        } => held_links.push(HeldLink {
+                            from,
+                            to,
+                            at,
+                            until,
+                        }),
+                        _ => {}
                     }
                 }
             }
@@ -166,6 +180,7 @@ pub fn execute(scenario: &Scenario, seed: u64, options: RunOptions) -> Execution
     let draws = tally.map_or_else(Vec::new, |t| fault_draws(&scenario.network, &t));
     let watched = Watched {
         fault_draws: draws,
+        held_links,
         settled: settled.windows,
     };
     let record = build_record(&world, scenario, converged_at, ticks, watched, panic);
@@ -182,6 +197,8 @@ pub fn execute(scenario: &Scenario, seed: u64, options: RunOptions) -> Execution
 struct Watched {
     /// The fault phase's random message faults, asked for and realized.
     fault_draws: Vec<FaultDraws>,
+    /// The clogs that fired.
+    held_links: Vec<HeldLink>,
     /// When the cluster was settled.
     settled: Vec<Window>,
 }
@@ -669,6 +686,7 @@ fn build_record(
             delay_ticks_max: delay.max(s.quiet_delay_ticks),
         },
         fault_draws: watched.fault_draws,
+        held_links: watched.held_links,
         settled: watched.settled,
         seed_nodes: p.seed_nodes.iter().map(|n| n.0).collect(),
         join_requests: recorder.join_requests().to_vec(),

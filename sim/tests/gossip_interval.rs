@@ -7,7 +7,7 @@ use checker::properties::Property;
 use node::{PlantedBug, Tick, Variant};
 use sim::hunt::variant_for;
 use sim::judge::{run_checked, RunKey};
-use sim::profile::{resolve, Profile, GOSSIP_INTERVAL_TICKS_MAX};
+use sim::profile::{gossip_interval_ticks_max, resolve, Profile};
 use sim::run::RunOptions;
 use sim::scenario::Scenario;
 
@@ -48,7 +48,7 @@ fn first_violation(seed: u64, scenario: &Scenario) -> Option<Property> {
 fn every_membership_bug_is_found_by_runs_that_gossip_every_few_ticks() {
     for bug in MEMBERSHIP_BUGS {
         let property: Property = bug.info().property.parse().unwrap();
-        for interval in 2..=GOSSIP_INTERVAL_TICKS_MAX {
+        for interval in 2..=gossip_interval_ticks_max(variant_for(bug)) {
             let found = seeds_with(variant_for(bug), bug, interval)
                 .take(40)
                 .find(|(seed, scenario)| first_violation(*seed, scenario) == Some(property));
@@ -64,7 +64,7 @@ fn every_membership_bug_is_found_by_runs_that_gossip_every_few_ticks() {
 #[test]
 fn runs_that_gossip_every_few_ticks_without_a_bug_pass() {
     for variant in [Variant::Versioned, Variant::Classic] {
-        for interval in 2..=GOSSIP_INTERVAL_TICKS_MAX {
+        for interval in 2..=gossip_interval_ticks_max(variant) {
             for (seed, scenario) in seeds_with(variant, PlantedBug::None, interval).take(30) {
                 assert_eq!(
                     first_violation(seed, &scenario),

@@ -197,6 +197,7 @@ pub fn healthy() -> RunRecord {
             delay_ticks_max: 3,
         },
         fault_draws: Vec::new(),
+        held_links: Vec::new(),
         seed_nodes: Vec::new(),
         join_requests: Vec::new(),
         gossip_peak: None,

@@ -4,13 +4,15 @@
 //!   within `tremove_ticks` plus the detection slack, and no node adds it back after that while
 //!   it is still down (a restart rightly brings its id back). Before the bound, a node may
 //!   still learn of heartbeats the crashed node sent before it died, and re-add it for a while.
+//!   A clog that was holding messages after the crash may release such a heartbeat as late as
+//!   its end, to a node that then passes it on: the bound then counts from the latest release.
 //! - `membership-accuracy`: no node is removed from another's view while both are up and the
 //!   network has been clean (loss-free, one constant delay, unpartitioned) for long enough that
 //!   heartbeats must have arrived: the whole detection bound before the removal.
 
 use super::timeline::Timeline;
 use super::{Class, Violation};
-use crate::record::{ProcessEvent, RunRecord, Stamp};
+use crate::record::{ProcessEvent, RunRecord, Stamp, Tick};
 
 pub(super) fn completeness(record: &RunRecord, timeline: &Timeline<'_>) -> Vec<Violation> {
     let bound_ticks = record.bounds.tremove_ticks + record.bounds.detection_slack_ticks;
@@ -30,7 +32,9 @@ pub(super) fn completeness(record: &RunRecord, timeline: &Timeline<'_>) -> Vec<V
             let Some(joined) = timeline.joined(observer) else {
                 continue;
             };
-            let from = at.max(joined);
+            let from = at
+                .max(joined)
+                .max(latest_release(record, at.tick, bound_ticks));
             let deadline = from.tick + bound_ticks;
             if observer == crashed
                 || deadline > timeline.last_tick
@@ -86,6 +90,24 @@ pub(super) fn completeness(record: &RunRecord, timeline: &Timeline<'_>) -> Vec<V
     violations
 }
 
+/// When the last clog that could still be holding a heartbeat of a node that crashed at
+/// `crash_tick` let it go (the crash tick itself if none could): any clog that began before the
+/// detection bound was over and ended after the crash. A clog that began later can only hold
+/// gossip sent when every view had given the dead node up, and the next clog is considered from
+/// the release of the last, since the node it released to passes the heartbeat on.
+fn latest_release(record: &RunRecord, crash_tick: Tick, bound_ticks: Tick) -> Stamp {
+    let mut released = crash_tick;
+    for held in &record.held_links {
+        if held.until > crash_tick && held.at <= released + bound_ticks {
+            released = released.max(held.until);
+        }
+    }
+    Stamp {
+        tick: released,
+        seq: 0,
+    }
+}
+
 pub(super) fn accuracy(record: &RunRecord, timeline: &Timeline<'_>) -> Vec<Violation> {
     let lookback_ticks = record.bounds.tremove_ticks + record.bounds.detection_slack_ticks;
     let mut violations = Vec::new();
@@ -122,7 +144,7 @@ pub(super) fn accuracy(record: &RunRecord, timeline: &Timeline<'_>) -> Vec<Viola
 mod tests {
     use super::super::fixture::{self, at};
     use super::super::{Property, Violation};
-    use crate::record::{ProcessEvent, RunRecord, ViewChange, Window};
+    use crate::record::{HeldLink, ProcessEvent, RunRecord, ViewChange, Window};
 
     fn violations(record: &RunRecord, property: Property) -> Vec<Violation> {
         fixture::violations(record, property)
@@ -173,23 +195,24 @@ mod tests {
         assert_eq!(late.len(), 4, "{late:?}");
     }
 
+    /// Node 2 adds node 3 back at tick `added_at` and removes it again at `removed_at`.
+    fn node_2_hears_of_3(record: &mut RunRecord, added_at: u64, removed_at: u64) {
+        for (tick, added) in [(added_at, true), (removed_at, false)] {
+            record.views.push(ViewChange {
+                at: at(tick, 0),
+                node: 2,
+                member: 3,
+                added,
+            });
+        }
+    }
+
     #[test]
     fn a_dead_node_brought_back_by_stale_gossip_is_caught() {
         // The bug: without tombstones, a peer's stale heartbeat entry for the dead node makes
         // a node that had removed it add it back.
         let mut record = crash_of_3(Some(222));
-        record.views.push(ViewChange {
-            at: at(240, 0),
-            node: 2,
-            member: 3,
-            added: true,
-        });
-        record.views.push(ViewChange {
-            at: at(250, 0),
-            node: 2,
-            member: 3,
-            added: false,
-        });
+        node_2_hears_of_3(&mut record, 240, 250);
         let found = violations(&record, Property::MembershipCompleteness);
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(
@@ -202,6 +225,48 @@ mod tests {
             node: 3,
         });
         assert!(violations(&record, Property::MembershipCompleteness).is_empty());
+    }
+
+    #[test]
+    fn a_heartbeat_a_clog_held_past_the_crash_restarts_the_bound_at_its_release() {
+        // Node 1's gossip to node 2 is held from tick 190 to 250: it carries node 3's last
+        // heartbeat, so node 2 hears of node 3 again at 250 and forgets it within the bound
+        // counted from there (20 + 10 ticks).
+        let mut record = crash_of_3(Some(222));
+        node_2_hears_of_3(&mut record, 250, 275);
+        let caught = violations(&record, Property::MembershipCompleteness);
+        assert_eq!(
+            caught.len(),
+            1,
+            "without the clog it is a revival: {caught:?}"
+        );
+        record.held_links.push(HeldLink {
+            from: 1,
+            to: 2,
+            at: 190,
+            until: 250,
+        });
+        assert!(violations(&record, Property::MembershipCompleteness).is_empty());
+        // Still in the view past the bound counted from the release: caught.
+        record.views.pop();
+        let found = violations(&record, Property::MembershipCompleteness);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].message.contains("at tick 280"),
+            "{}",
+            found[0].message
+        );
+        // A clog that ended before the crash held nothing of it.
+        record.held_links[0] = HeldLink {
+            from: 1,
+            to: 2,
+            at: 150,
+            until: 199,
+        };
+        assert_eq!(
+            violations(&record, Property::MembershipCompleteness).len(),
+            1
+        );
     }
 
     #[test]

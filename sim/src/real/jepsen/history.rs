@@ -186,6 +186,7 @@ impl History {
                 delay_ticks_max: 0,
             },
             fault_draws: Vec::new(),
+            held_links: Vec::new(),
             seed_nodes: Vec::new(),
             join_requests: Vec::new(),
             gossip_peak: None,
