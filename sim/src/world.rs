@@ -336,6 +336,10 @@ impl World {
         self.step(i, Input::Client { op, request });
     }
 
+    /// Inlined, so that each caller's `Input` is built where the node's step takes it: passed
+    /// down, it was copied from the caller's stack in loads wider than the stores that wrote
+    /// it, which stalled on every delivery.
+    #[inline(always)]
     fn step(&mut self, i: usize, input: Input<'_>) {
         let now = self.now;
         let slot = &mut self.slots[i];
