@@ -21,7 +21,7 @@ pub mod table;
 
 pub use client::{Ack, ClientReply, OpKind, Reason, Request};
 pub use ids::{Address, Incarnation, NodeId, OpId, Tick};
-pub use message::{Digest, Input, Message, Outbox, SyncDigest, SyncStale};
+pub use message::{Digest, Input, Message, Outbox, Outgoing, SyncDigest, SyncStale};
 pub use observation::{Observation, Role};
 pub use params::{Params, PlantedBug, Variant};
 pub use table::Table;

@@ -10,7 +10,7 @@
 //! A restarted node comes back with a higher incarnation, which beats every tombstone.
 
 use crate::ids::{Incarnation, NodeId, Tick};
-use crate::message::{Digest, Message, Outbox};
+use crate::message::{Digest, Message, Outbox, Outgoing};
 use crate::observation::Observation;
 use crate::params::{Params, PlantedBug};
 use crate::random::{below, choose_distinct};
@@ -141,7 +141,7 @@ impl Membership {
         };
         if let Some(to) = target {
             let member = self.digest_of(self.me);
-            out.sends.push((to, Message::JoinRequest { member }));
+            out.send(to, Message::JoinRequest { member });
         }
     }
 
@@ -254,14 +254,15 @@ impl Membership {
         targets.extend(self.view.iter().copied().filter(|&id| id != me));
         choose_distinct(rng, &mut targets, params.gossip_fanout);
         let members = self.table(params);
-        for &to in &targets {
-            out.sends.push((
-                to,
-                Message::Gossip {
-                    members: members.clone(),
-                },
-            ));
-        }
+        // Extended, not pushed one by one: the copies are written straight into the outbox,
+        // where a push built each on the stack first and copied it over in loads wider than
+        // the stores that wrote it (they stalled).
+        out.sends.extend(targets.iter().map(|&to| Outgoing {
+            message: Message::Gossip {
+                members: members.clone(),
+            },
+            to,
+        }));
         self.scratch = targets;
     }
 
@@ -278,12 +279,12 @@ impl Membership {
             return;
         }
         let to = outside[below(rng, outside.len() as u64) as usize];
-        out.sends.push((
+        out.send(
             to,
             Message::Gossip {
                 members: self.table(params),
             },
-        ));
+        );
     }
 
     /// Handles a membership message; returns `false` if it was not one.
@@ -299,12 +300,12 @@ impl Membership {
             Message::JoinRequest { member } => {
                 self.merge(now, *member, params, out);
                 if self.members[usize::from(member.id.0)].is_some() {
-                    out.sends.push((
+                    out.send(
                         from,
                         Message::JoinReply {
                             members: self.table(params),
                         },
-                    ));
+                    );
                 }
             }
             Message::JoinReply { members } => {
@@ -494,15 +495,18 @@ mod tests {
         joiner.start(0, 0, &params, &mut rng, &mut out);
         assert!(matches!(
             out.sends.as_slice(),
-            [(NodeId(1), Message::JoinRequest { .. })]
+            [Outgoing {
+                to: NodeId(1),
+                message: Message::JoinRequest { .. }
+            }]
         ));
         assert!(!joiner.joined());
         let (mut intro, _, _) = started(1);
         let mut intro_out = Outbox::default();
-        let (_, request) = out.sends.pop().unwrap();
+        let request = out.sends.pop().unwrap().message;
         intro.on_message(1, NodeId(4), &request, &params, &mut intro_out);
         assert_eq!(intro.view(), [NodeId(1), NodeId(4)]);
-        let (to, reply) = intro_out.sends.pop().unwrap();
+        let Outgoing { message: reply, to } = intro_out.sends.pop().unwrap();
         assert_eq!(to, NodeId(4));
         joiner.on_message(2, NodeId(1), &reply, &params, &mut out);
         assert!(joiner.joined());
@@ -515,8 +519,8 @@ mod tests {
         let gossiped: Vec<NodeId> = out
             .sends
             .iter()
-            .filter(|(_, m)| matches!(m, Message::Gossip { .. }))
-            .map(|(t, _)| *t)
+            .filter(|sent| matches!(sent.message, Message::Gossip { .. }))
+            .map(|sent| sent.to)
             .collect();
         assert_eq!(gossiped.len(), params.gossip_fanout);
         assert!(gossiped.iter().all(|t| *t != NodeId(4)));

@@ -5,7 +5,8 @@ use crate::recorder::{GossipSent, PhaseSend, PhaseSubject, Recorder};
 use crate::streams::{stream, Consumer};
 use crate::trace::{Event, Trace, TraceLevel};
 use node::{
-    Input, Message, Node, NodeId, Observation, OpId, Outbox, Params, Request, SyncDigest, Tick,
+    Input, Message, Node, NodeId, Observation, OpId, Outbox, Outgoing, Params, Request, SyncDigest,
+    Tick,
 };
 use rand_chacha::ChaCha8Rng;
 use std::rc::Rc;
@@ -383,7 +384,7 @@ impl World {
             // step ended with: a tick changes it only before it gossips.
             let mut gossip = GossipSent::default();
             let mut last = (0, 0);
-            for (to, message) in outbox.sends.drain(..) {
+            for Outgoing { message, to } in outbox.sends.drain(..) {
                 *seq += 1;
                 let id = *seq;
                 // Decide the message's fate, record the send from a borrow, then hand the

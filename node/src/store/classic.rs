@@ -291,7 +291,7 @@ impl ClassicStore {
             value: logged_value,
             success,
         });
-        out.sends.push((
+        out.send(
             coordinator,
             Message::KvReply {
                 txn,
@@ -299,7 +299,7 @@ impl ClassicStore {
                 reason,
                 value: reply_value,
             },
-        ));
+        );
         success
     }
 
@@ -323,13 +323,13 @@ impl ClassicStore {
         replicas_at(&self.ring, key_position(key), params, &mut mine);
         let value = self.data.get(key).map(|s| Rc::clone(&s.value));
         for &to in mine.iter().filter(|r| **r != me && !targets.contains(r)) {
-            out.sends.push((
+            out.send(
                 to,
                 Message::Forward {
                     key: Rc::clone(key),
                     value: value.clone(),
                 },
-            ));
+            );
             out.observations.push(Observation::WriteForwarded {
                 key: Rc::clone(key),
                 to,
@@ -398,13 +398,13 @@ impl ClassicStore {
                 continue;
             }
             for &to in replicas.iter().filter(|&&r| r != me) {
-                out.sends.push((
+                out.send(
                     to,
                     Message::Replicate {
                         key: Rc::clone(key),
                         value: Rc::clone(&stored.value),
                     },
-                ));
+                );
                 out.observations.push(Observation::HandedOver {
                     key: Rc::clone(key),
                     to,

@@ -60,7 +60,7 @@ use std::rc::Rc;
 /// What the versioned store asks of its environment.
 impl Env<'_> {
     fn send(&mut self, to: NodeId, message: Message) {
-        self.out.sends.push((to, message));
+        self.out.send(to, message);
     }
 
     /// The seat a member of the view holds now, if it is in the view.
@@ -278,9 +278,9 @@ impl VersionedStore {
     fn deliver_loopback(&mut self, mark: usize, env: &mut Env) {
         while let Some(at) = env.out.sends[mark..]
             .iter()
-            .position(|(to, _)| *to == self.me.id)
+            .position(|sent| sent.to == self.me.id)
         {
-            let (_, message) = env.out.sends.remove(mark + at);
+            let message = env.out.sends.remove(mark + at).message;
             self.handle(self.me.id, &message, env);
         }
     }

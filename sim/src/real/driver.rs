@@ -14,7 +14,7 @@
 use super::layout::ClusterFile;
 use super::wire::{self, Command, Counters, Packet, Refused, Status};
 use crate::streams::{stream, Consumer};
-use node::{Input, Node, NodeId, Observation, OpId, Outbox, Params, Tick};
+use node::{Input, Node, NodeId, Observation, OpId, Outbox, Outgoing, Params, Tick};
 use rand_chacha::ChaCha8Rng;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
@@ -159,7 +159,7 @@ impl Driver {
         self.node
             .step(self.now, input, &mut self.rng, &mut self.outbox);
         let me = self.node.id();
-        for (to, message) in std::mem::take(&mut self.outbox.sends) {
+        for Outgoing { message, to } in std::mem::take(&mut self.outbox.sends) {
             if self.blocked.contains(&to) || !self.cluster.contains(to) {
                 self.counters.partitioned += 1;
                 continue;

@@ -203,14 +203,14 @@ impl ClassicStore {
             });
         }
         for to in sent {
-            out.sends.push((
+            out.send(
                 to,
                 Message::KvRequest {
                     txn,
                     request: request.clone(),
                     targets: Rc::clone(&targets),
                 },
-            ));
+            );
         }
         let pending = Pending {
             op,

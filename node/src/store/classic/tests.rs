@@ -2,7 +2,7 @@
 //! stabilization, driven through the store's own methods (no membership needed).
 
 use super::*;
-use crate::message::Message;
+use crate::message::{Message, Outgoing};
 
 fn params() -> Params {
     Params::original(10)
@@ -17,15 +17,16 @@ fn serve(store: &mut ClassicStore, request: Request) -> (bool, Reason, Option<Rc
     let mut out = Outbox::default();
     store.serve(NodeId(5), NodeId(9), 1, &request, &params(), &mut out);
     match out.sends.pop() {
-        Some((
-            NodeId(9),
-            Message::KvReply {
-                success,
-                reason,
-                value,
-                ..
-            },
-        )) => (success, reason, value),
+        Some(Outgoing {
+            to: NodeId(9),
+            message:
+                Message::KvReply {
+                    success,
+                    reason,
+                    value,
+                    ..
+                },
+        }) => (success, reason, value),
         other => panic!("expected a reply to the coordinator, got {other:?}"),
     }
 }
@@ -318,7 +319,7 @@ fn stabilization_re_creates_on_new_replicas_and_drops_old_copies() {
     let mut targets: Vec<NodeId> = out
         .sends
         .iter()
-        .filter_map(|(to, m)| matches!(m, Message::Replicate { .. }).then_some(*to))
+        .filter_map(|sent| matches!(sent.message, Message::Replicate { .. }).then_some(sent.to))
         .collect();
     targets.sort();
     let mut expected = replicas.clone();

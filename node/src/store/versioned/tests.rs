@@ -9,7 +9,7 @@
 use crate::agreement::{Ballot, RangeId, Refusal, Versioned, Vote};
 use crate::client::{ClientReply, Reason, Request};
 use crate::ids::{NodeId, OpId, Tick};
-use crate::message::{Input, Message, Outbox};
+use crate::message::{Input, Message, Outbox, Outgoing};
 use crate::observation::Observation;
 use crate::params::{Params, Variant};
 use crate::random::{below, chance_ppm};
@@ -105,7 +105,7 @@ impl Cluster {
         };
         let mut out = Outbox::default();
         node.step(self.now, input, &mut self.rngs[i], &mut out);
-        for (to, message) in out.sends {
+        for Outgoing { message, to } in out.sends {
             if matches!(
                 message,
                 Message::Promise { .. }
@@ -906,7 +906,7 @@ mod acceptor {
     }
 
     fn answer(out: &Outbox) -> &Message {
-        &out.sends.last().expect("an answer").1
+        &out.sends.last().expect("an answer").message
     }
 
     #[test]
