@@ -28,7 +28,7 @@ fn scenarios(c: &mut Criterion) {
         c.bench_function(&format!("{} with log", scenario.name()), |b| {
             b.iter(|| {
                 let run = scenario.run(black_box(1), TraceLevel::HashOnly);
-                std::fs::write(&path, run.log_text()).expect("write log");
+                run.write_log(&path).expect("write log");
                 black_box(run.points())
             })
         });

@@ -107,3 +107,21 @@ fn a_broken_log_loses_points() {
     let accuracy = parts.iter().find(|p| p.name == "accuracy").unwrap();
     assert_eq!(accuracy.got, 0);
 }
+
+#[test]
+fn a_log_written_over_a_longer_file_is_exactly_the_log() {
+    // The log is written in place and cut to its length: whatever the file held before, and
+    // however much longer it was, only the log is left.
+    let dir = std::env::temp_dir().join(format!("sim-grader-log-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("dbg.log");
+    let run = Scenario::Mp1Multi.run(1, TraceLevel::HashOnly);
+    let text = run.log_text();
+    std::fs::write(&path, "x".repeat(3 * text.len())).unwrap();
+    run.write_log(&path).unwrap();
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+    std::fs::remove_file(&path).unwrap();
+    run.write_log(&path).unwrap();
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), text, "a new file");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -66,7 +66,7 @@ pub fn run(args: GraderArgs) -> Result<u8, Failure> {
     let runs = run_selection(args.scenario, args.seed);
     if let Some(paths) = paths {
         for ((_, run), path) in runs.iter().zip(paths) {
-            fs::write(&path, run.log_text()).map_err(|e| {
+            run.write_log(&path).map_err(|e| {
                 Failure::usage(format!("--log {}: cannot write: {e}", path.display()))
             })?;
         }
