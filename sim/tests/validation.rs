@@ -114,6 +114,24 @@ fn a_quorum_above_the_replicas_is_refused() {
 }
 
 #[test]
+fn a_gossip_interval_of_zero_or_beyond_the_failure_timeout_is_refused_on_its_line() {
+    // The fixture leaves the interval out (the original protocol, 1); an added line names it.
+    for interval in [0, 6] {
+        assert_refused_at(
+            &format!("gossip-interval-{interval}"),
+            17,
+            "gossip_fanout: 2",
+            &format!("gossip_fanout: 2\n    gossip_interval_ticks: {interval}"),
+            18,
+            &format!(
+                "scenario.params.gossip_interval_ticks: found {interval}; allowed: \
+                 1..=params.tfail_ticks, here 1..=5"
+            ),
+        );
+    }
+}
+
+#[test]
 fn a_key_prefix_with_a_space_or_none_at_all_is_refused_on_its_line() {
     for (name, prefix) in [
         ("key-prefix-space", "\"a b\""),

@@ -50,8 +50,9 @@ pub struct ClassicStore {
     ring_version: Option<u64>,
     stabilized_version: Option<u64>,
     /// Keys this replica deleted or was asked to delete, and when (its last tick): a hand-over
-    /// still in flight from a peer that had not seen the delete yet must not re-create the key. Kept for twice the
-    /// operation timeout, far longer than any message delay a sane configuration allows.
+    /// still in flight from a peer that had not seen the delete yet must not re-create the key.
+    /// Kept for twice the operation timeout, far longer than any message delay a sane
+    /// configuration allows.
     deleted: BTreeMap<Rc<str>, Tick>,
     last_tick: Tick,
     scratch: Vec<NodeId>,
