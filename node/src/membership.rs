@@ -487,6 +487,46 @@ mod tests {
     }
 
     #[test]
+    fn a_longer_gossip_interval_gossips_once_per_interval_staggered_by_id() {
+        // Nodes 3 and 4 each know nodes 5 and 6 (heartbeats far ahead, so nobody is suspected
+        // within the 30 ticks): with an interval of 3 each gossips to its view in 10 of them,
+        // and never in the same tick as the other.
+        let mut params = Params::original(10);
+        params.gossip_interval_ticks = 3;
+        params.tfail_ticks = 100;
+        params.tremove_ticks = 200;
+        let gossip_ticks = |me: u8| -> Vec<Tick> {
+            let (mut m, _, mut rng) = started(me);
+            let mut out = Outbox::default();
+            gossip(
+                &mut m,
+                0,
+                5,
+                &[digest(5, 0, 50), digest(6, 0, 50)],
+                &mut out,
+            );
+            (1..=30)
+                .filter(|&now| {
+                    let mut out = Outbox::default();
+                    m.tick(now, &params, &mut rng, &mut out);
+                    // To a member of its view: probes go to seeds outside it.
+                    out.sends.iter().any(|sent| {
+                        matches!(sent.message, Message::Gossip { .. })
+                            && m.member(sent.to).is_some()
+                    })
+                })
+                .collect()
+        };
+        let (three, four) = (gossip_ticks(3), gossip_ticks(4));
+        assert_eq!((three.len(), four.len()), (10, 10), "{three:?} {four:?}");
+        assert!(three.windows(2).all(|w| w[1] - w[0] == 3), "{three:?}");
+        assert!(
+            three.iter().all(|t| !four.contains(t)),
+            "{three:?} {four:?}"
+        );
+    }
+
+    #[test]
     fn joining_goes_through_the_introducer_and_gossip_reaches_fanout_members() {
         let params = Params::original(10);
         let mut rng = ChaCha8Rng::seed_from_u64(1);

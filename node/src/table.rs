@@ -149,4 +149,28 @@ mod tests {
     }
 
     const FIXED: u64 = 3_468_935_181_943_657_151;
+
+    /// Keeps every word written to it.
+    #[derive(Default)]
+    struct Words(Vec<u64>);
+
+    impl Hasher for Words {
+        fn finish(&self) -> u64 {
+            0
+        }
+        fn write(&mut self, _: &[u8]) {
+            unreachable!("a table writes whole words");
+        }
+        fn write_u64(&mut self, word: u64) {
+            self.0.push(word);
+        }
+    }
+
+    #[test]
+    fn a_table_hashes_as_its_fingerprint_alone() {
+        let table = Table::new(&[digest(3, 1, 700), digest(5, 0, 12)]);
+        let mut words = Words::default();
+        table.hash(&mut words);
+        assert_eq!(words.0, [table.fingerprint()]);
+    }
 }

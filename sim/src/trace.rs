@@ -472,6 +472,20 @@ mod tests {
                 to: NodeId(to),
             })
         };
+        // A heartbeat table reaches the hash through its fingerprint: gossip of two tables
+        // that differ in one heartbeat hashes apart.
+        let table = |heartbeat| Message::Gossip {
+            members: node::Table::new(&[node::Digest {
+                id: NodeId(2),
+                incarnation: 0,
+                heartbeat,
+            }]),
+        };
+        let (older, newer) = (table(1), table(2));
+        assert_ne!(
+            hash_of(&send(1, 2, 3, &older, SendFate::Queued, false)),
+            hash_of(&send(1, 2, 3, &newer, SendFate::Queued, false))
+        );
         assert_ne!(deliver(1, 2, 3), deliver(1, 3, 2));
         assert_ne!(deliver(1, 2, 3), deliver(2, 2, 3));
         assert_ne!(
