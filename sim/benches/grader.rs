@@ -9,7 +9,7 @@ use std::hint::black_box;
 /// The allocator the `sim` binary runs with (see `sim/src/main.rs`), so that the figure is the
 /// one `sim grader` pays rather than the system allocator's.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: sim::allocator::Mimalloc = sim::allocator::Mimalloc;
 
 fn scenarios(c: &mut Criterion) {
     let dir = std::env::temp_dir().join(format!("sim-bench-{}", std::process::id()));

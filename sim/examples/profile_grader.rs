@@ -3,7 +3,7 @@
 /// The `sim` binary's allocator (see `sim/src/main.rs`), so that a profile shows what
 /// `sim grader` runs.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: sim::allocator::Mimalloc = sim::allocator::Mimalloc;
 
 fn main() {
     let mut args = std::env::args().skip(1);

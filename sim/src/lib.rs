@@ -1,6 +1,7 @@
 //! The deterministic simulator: a seeded world with virtual time, a faulty network, crashes and a
 //! client workload, the recorder of what happened, the graders, and the `sim` command.
 
+pub mod allocator;
 pub mod anomaly;
 pub mod caught;
 pub mod cli;

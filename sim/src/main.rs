@@ -4,7 +4,7 @@
 /// tables, and glibc's malloc/free were ~9% of a fuzz run's instructions. Allocation never
 /// reaches what a run observes, so no trace hash depends on it.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: sim::allocator::Mimalloc = sim::allocator::Mimalloc;
 
 fn main() -> std::process::ExitCode {
     sim::cli::main_with_args(std::env::args().collect())
