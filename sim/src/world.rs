@@ -208,7 +208,7 @@ impl World {
                     for msg in &inbox {
                         match &msg.message {
                             Message::SyncReply { range, stale, .. } if !stale.is_empty() => {
-                                self.recorder.stale_reply(now, msg.to, range.0);
+                                self.recorder.stale_reply(now, msg.to(), range.0);
                             }
                             Message::Sync { digest, .. } => {
                                 self.answering = Some(Rc::clone(digest))
@@ -216,15 +216,15 @@ impl World {
                             _ => {}
                         }
                         let event = Event::Deliver {
-                            id: msg.id,
-                            from: msg.from,
-                            to: msg.to,
+                            id: msg.id(),
+                            from: msg.from(),
+                            to: msg.to(),
                         };
                         self.trace.record(now, &event);
                         self.step(
                             i,
                             Input::Deliver {
-                                from: msg.from,
+                                from: msg.from(),
                                 message: &msg.message,
                             },
                         );

@@ -74,8 +74,9 @@ impl EmulNet {
 
     /// Puts a message that [`Self::route`] queued into the shared buffer.
     pub fn take(&mut self, msg: InFlight) {
-        self.waiting[usize::from(msg.to.0)] += 1;
-        self.receivers.push(msg.to.0);
+        let to = msg.to();
+        self.waiting[usize::from(to.0)] += 1;
+        self.receivers.push(to.0);
         self.buffer.push(msg);
     }
 
