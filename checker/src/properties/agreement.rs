@@ -127,23 +127,44 @@ fn unknown_before_every_vote(record: &RunRecord, op: &Operation) -> Option<Viola
     Some(Violation::by_op(Class::UnknownBeforeEveryVote, op, message).with_nodes(silent))
 }
 
+/// The nodes that voted for one key under one ballot: a bit per node id (ids are bytes), so
+/// that a ballot's votes take no allocation of their own (a set per ballot was most of this
+/// property's cost, which every versioned run pays).
+#[derive(Debug, Default, Clone, Copy)]
+struct Voters([u64; 4]);
+
+impl Voters {
+    fn insert(&mut self, node: NodeId) {
+        self.0[usize::from(node >> 6)] |= 1 << (node & 63);
+    }
+
+    fn contains(&self, node: NodeId) -> bool {
+        self.0[usize::from(node >> 6)] & (1 << (node & 63)) != 0
+    }
+}
+
 /// The decisions without a quorum of votes, and the repairs of states nobody decided and no
 /// majority voted for, in the order the run made them.
 fn decisions_without_quorum(record: &RunRecord) -> Vec<Violation> {
-    let mut votes: BTreeMap<(&str, Ballot), BTreeSet<NodeId>> = BTreeMap::new();
+    let mut votes: BTreeMap<(&str, Ballot), Voters> = BTreeMap::new();
     let mut decided: BTreeSet<(&str, Ballot)> = BTreeSet::new();
     let mut violations = Vec::new();
-    let voters_among = |votes: &BTreeMap<(&str, Ballot), BTreeSet<NodeId>>,
+    // The seats that voted, in id order, each once.
+    let voters_among = |votes: &BTreeMap<(&str, Ballot), Voters>,
                         key: &str,
                         ballot: Ballot,
                         seats: &[NodeId]| {
-        votes
-            .get(&(key, ballot))
-            .into_iter()
-            .flatten()
+        let Some(voters) = votes.get(&(key, ballot)) else {
+            return Vec::new();
+        };
+        let mut among: Vec<NodeId> = seats
+            .iter()
             .copied()
-            .filter(|voter| seats.contains(voter))
-            .collect::<Vec<NodeId>>()
+            .filter(|&seat| voters.contains(seat))
+            .collect();
+        among.sort_unstable();
+        among.dedup();
+        among
     };
     for event in &record.agreement {
         match event {
@@ -219,6 +240,18 @@ mod tests {
         node: 1,
         incarnation: 0,
     };
+
+    /// Every id from 0 to 255 has a bit of its own: ids on word edges and the last one are
+    /// told apart from their neighbours.
+    #[test]
+    fn voters_keep_each_id_apart() {
+        let mut voters = super::Voters::default();
+        for id in [0, 63, 64, 127, 128, 255] {
+            voters.insert(id);
+        }
+        let held: Vec<NodeId> = (0..=255).filter(|&id| voters.contains(id)).collect();
+        assert_eq!(held, [0, 63, 64, 127, 128, 255]);
+    }
 
     fn voted(tick: u64, node: NodeId, ballot: Ballot) -> AgreementEvent {
         AgreementEvent::Voted {
