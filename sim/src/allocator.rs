@@ -86,17 +86,26 @@ mod tests {
                 // SAFETY: a non-zero size; each block is freed once, by this allocator.
                 unsafe {
                     let p = a.alloc(layout);
-                    assert!(!p.is_null() && p as usize % align == 0, "{size} {align}");
+                    assert!(
+                        !p.is_null() && (p as usize).is_multiple_of(align),
+                        "{size} {align}"
+                    );
                     std::ptr::write_bytes(p, 0xab, size);
                     let grown = a.realloc(p, layout, size * 3);
-                    assert_eq!(grown as usize % align, 0, "grown {size} {align}");
+                    assert!(
+                        (grown as usize).is_multiple_of(align),
+                        "grown {size} {align}"
+                    );
                     assert!((0..size).all(|i| *grown.add(i) == 0xab));
                     let shrunk = a.realloc(grown, layout, size.div_ceil(2));
-                    assert_eq!(shrunk as usize % align, 0, "shrunk {size} {align}");
+                    assert!(
+                        (shrunk as usize).is_multiple_of(align),
+                        "shrunk {size} {align}"
+                    );
                     assert!((0..size.div_ceil(2)).all(|i| *shrunk.add(i) == 0xab));
                     a.dealloc(shrunk, layout);
                     let z = a.alloc_zeroed(layout);
-                    assert_eq!(z as usize % align, 0, "zeroed {size} {align}");
+                    assert!((z as usize).is_multiple_of(align), "zeroed {size} {align}");
                     assert!((0..size).all(|i| *z.add(i) == 0));
                     a.dealloc(z, layout);
                 }

@@ -402,7 +402,7 @@ impl Live {
     }
 
     /// The running nodes' slots.
-    fn slots<'w>(world: &'w World) -> impl Iterator<Item = &'w NodeSlot> {
+    fn slots(world: &World) -> impl Iterator<Item = &NodeSlot> {
         world.slots().iter().filter(|s| s.state == NodeState::Up)
     }
 
@@ -424,7 +424,9 @@ impl Live {
     fn views_agree(&self, world: &World) -> bool {
         Live::slots(world).all(|s| {
             let view = s.node.membership().view();
-            view.iter().copied().eq(self.nodes.iter().map(|&(id, _)| id))
+            view.iter()
+                .copied()
+                .eq(self.nodes.iter().map(|&(id, _)| id))
         })
     }
 }

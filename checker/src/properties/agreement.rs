@@ -150,22 +150,20 @@ fn decisions_without_quorum(record: &RunRecord) -> Vec<Violation> {
     let mut decided: BTreeSet<(&str, Ballot)> = BTreeSet::new();
     let mut violations = Vec::new();
     // The seats that voted, in id order, each once.
-    let voters_among = |votes: &BTreeMap<(&str, Ballot), Voters>,
-                        key: &str,
-                        ballot: Ballot,
-                        seats: &[NodeId]| {
-        let Some(voters) = votes.get(&(key, ballot)) else {
-            return Vec::new();
+    let voters_among =
+        |votes: &BTreeMap<(&str, Ballot), Voters>, key: &str, ballot: Ballot, seats: &[NodeId]| {
+            let Some(voters) = votes.get(&(key, ballot)) else {
+                return Vec::new();
+            };
+            let mut among: Vec<NodeId> = seats
+                .iter()
+                .copied()
+                .filter(|&seat| voters.contains(seat))
+                .collect();
+            among.sort_unstable();
+            among.dedup();
+            among
         };
-        let mut among: Vec<NodeId> = seats
-            .iter()
-            .copied()
-            .filter(|&seat| voters.contains(seat))
-            .collect();
-        among.sort_unstable();
-        among.dedup();
-        among
-    };
     for event in &record.agreement {
         match event {
             AgreementEvent::Voted {
