@@ -7,7 +7,7 @@ use crate::recorder::Recorder;
 use crate::scenario::{Fault, Scenario};
 use crate::trace::TraceLevel;
 use crate::workload::Clients;
-use crate::world::{NodeSlot, NodeState, World, WorldConfig};
+use crate::world::{NodeState, World, WorldConfig};
 use checker::record::{
     AgreementEvent, Bounds, DrawnFault, FaultDraws, FinalNode, HandoverKey, HandoverSeen, HeldLink,
     LogLine, LogRole, LoggedKind, Panic, Recovery, Rejoin, RunRecord, Stamp, StoreEvent, StoredKey,
@@ -374,11 +374,7 @@ fn apply_fault(world: &mut World, fault: &Fault, clients: &mut Clients) -> bool 
 /// Whether every running node's hand-overs are done (design.md: converged means views equal and
 /// handovers done).
 fn handovers_done(world: &World) -> bool {
-    world
-        .slots()
-        .iter()
-        .filter(|s| s.state == NodeState::Up)
-        .all(|s| s.node.handovers_done())
+    world.running().all(|s| s.node.handovers_done())
 }
 
 /// The running nodes at the end of a tick, in slot order, with their incarnations: gathered
@@ -392,25 +388,15 @@ struct Live {
 impl Live {
     fn gather(&mut self, world: &World) {
         self.nodes.clear();
-        self.nodes.extend(
-            world
-                .slots()
-                .iter()
-                .filter(|s| s.state == NodeState::Up)
-                .map(|s| (s.id, s.node.incarnation())),
-        );
-    }
-
-    /// The running nodes' slots.
-    fn slots(world: &World) -> impl Iterator<Item = &NodeSlot> {
-        world.slots().iter().filter(|s| s.state == NodeState::Up)
+        self.nodes
+            .extend(world.running().map(|s| (s.id, s.node.incarnation())));
     }
 
     /// Whether every running node knows every running node at its current incarnation,
     /// unsuspected: a node restarted (empty, about to recover) before its peers noticed is not
     /// settled, even though the view's ids never changed.
     fn incarnations_known(&self, world: &World) -> bool {
-        Live::slots(world).all(|observer| {
+        world.running().all(|observer| {
             let membership = observer.node.membership();
             self.nodes.iter().all(|&(id, incarnation)| {
                 membership
@@ -422,7 +408,7 @@ impl Live {
 
     /// Whether every running node's view is exactly the set of running nodes.
     fn views_agree(&self, world: &World) -> bool {
-        Live::slots(world).all(|s| {
+        world.running().all(|s| {
             let view = s.node.membership().view();
             view.iter()
                 .copied()

@@ -146,21 +146,21 @@ impl World {
             .unwrap_or_else(|| panic!("node {id} is not part of this world"))
     }
 
+    /// The running nodes' slots, in index order.
+    pub fn running(&self) -> impl Iterator<Item = &NodeSlot> {
+        self.slots.iter().filter(|s| s.state == NodeState::Up)
+    }
+
     /// Ids of the running nodes, in index order.
     pub fn live_ids(&self) -> Vec<NodeId> {
-        self.slots
-            .iter()
-            .filter(|s| s.state == NodeState::Up)
-            .map(|s| s.id)
-            .collect()
+        self.running().map(|s| s.id).collect()
     }
 
     /// The running node that started (or restarted) last, if it did so at most `ticks` ago;
     /// of two that started in one tick, the later in index order.
     pub fn freshest_within(&self, ticks: Tick) -> Option<NodeId> {
-        self.slots
-            .iter()
-            .filter(|s| s.state == NodeState::Up && self.now - s.up_since_tick <= ticks)
+        self.running()
+            .filter(|s| self.now - s.up_since_tick <= ticks)
             .max_by_key(|s| s.up_since_tick)
             .map(|s| s.id)
     }

@@ -35,7 +35,7 @@ pub struct EmulNet {
     buffer: Vec<InFlight>,
     /// `buffer[i].to.0` for every `i`, kept beside the buffer (pushed and swap-removed with
     /// it), so that a node's scan of the buffer is a backwards byte search (`memrchr`, in
-    /// SIMD) rather than a read of every 88-byte message: the scan was a tenth of a
+    /// SIMD) rather than a read of every 80-byte message: the scan was a tenth of a
     /// membership grader scenario, whose buffer keeps every message sent to a failed node.
     receivers: Vec<u8>,
     waiting: Vec<u32>,
